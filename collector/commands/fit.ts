@@ -1,0 +1,59 @@
+// hwledger fit: KV capacity, max concurrency and max context for a per-device budget.
+import type { Command } from "commander";
+import { InputError, fit } from "../../lib/calc/index.js";
+import { printJson } from "../output.js";
+import { addDeploymentOptions, deploymentFromFlags, loadModel, strictNumber } from "./shared.js";
+import type { DeploymentFlags } from "./shared.js";
+
+const GIB = 1024 ** 3;
+
+interface FitFlags extends DeploymentFlags {
+  kvBudgetGib?: string;
+  gpuMemoryGib?: string;
+  gpuMemoryUtilization?: string;
+  maxNumBatchedTokens?: string;
+  maxNumSeqs?: string;
+  enforceEager?: boolean;
+}
+
+export function registerFit(program: Command): void {
+  const cmd = program.command("fit").description("how much KV cache, concurrency and context fit a per-device budget");
+  addDeploymentOptions(cmd, false)
+    .option("--kv-budget-gib <x>", "KV cache budget per device (vLLM's 'Available KV cache memory')")
+    .option("--gpu-memory-gib <x>", "GPU memory per device as torch sees it (e.g. 79.19 for an H100 80GB)")
+    .option("--gpu-memory-utilization <u>", "vLLM --gpu-memory-utilization", "0.9")
+    .option("--max-num-batched-tokens <n>", "vLLM --max-num-batched-tokens")
+    .option("--max-num-seqs <n>", "vLLM --max-num-seqs")
+    .option("--enforce-eager", "vLLM --enforce-eager (no CUDA graphs)")
+    .action(async (flags: FitFlags) => {
+      if ((flags.kvBudgetGib === undefined) === (flags.gpuMemoryGib === undefined)) throw new InputError("give exactly one of --kv-budget-gib and --gpu-memory-gib");
+      const { model } = await loadModel(flags);
+      const dep = deploymentFromFlags(model, flags, flags.context ?? String(model.maxContext));
+      dep.options = {
+        ...dep.options,
+        ...(flags.maxNumBatchedTokens ? { maxNumBatchedTokens: strictNumber(flags.maxNumBatchedTokens, "--max-num-batched-tokens") } : {}),
+        ...(flags.maxNumSeqs ? { maxNumSeqs: strictNumber(flags.maxNumSeqs, "--max-num-seqs") } : {}),
+        ...(flags.enforceEager ? { enforceEager: true } : {}),
+      };
+      const budget = flags.kvBudgetGib !== undefined
+        ? { kvBudgetBytes: positive(flags.kvBudgetGib, "--kv-budget-gib") * GIB }
+        : { gpuMemoryBytes: positive(flags.gpuMemoryGib!, "--gpu-memory-gib") * GIB, gpuMemoryUtilization: utilization(flags.gpuMemoryUtilization ?? "0.9") };
+      const r = fit(model, dep, budget);
+      if (flags.json) return printJson(r);
+      process.stdout.write(
+        `${model.id} on ${dep.engine}: KV capacity ${r.kvCapacityTokens} tokens, max concurrency ${r.maxConcurrency.toFixed(2)}x for ${dep.context} tokens, max context ${r.maxContext}\n`,
+      );
+    });
+}
+
+function positive(v: string, flag: string): number {
+  const n = strictNumber(v, flag);
+  if (!(n > 0)) throw new InputError(`${flag} must be positive, got ${v}`);
+  return n;
+}
+
+function utilization(v: string): number {
+  const n = strictNumber(v, "--gpu-memory-utilization");
+  if (!(n > 0 && n <= 1)) throw new InputError(`--gpu-memory-utilization must be in (0, 1], got ${v}`);
+  return n;
+}

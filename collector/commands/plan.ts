@@ -1,0 +1,43 @@
+// hwledger plan: the memory plan of one model under one deployment.
+import type { Command } from "commander";
+import { plan } from "../../lib/calc/index.js";
+import type { MemoryPlan } from "../../lib/calc/index.js";
+import { formatBytes, formatCount, printJson } from "../output.js";
+import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
+import type { DeploymentFlags } from "./shared.js";
+
+/** The JSON contract of `plan --json` (byte values are integers). */
+export function planJson(p: MemoryPlan) {
+  return {
+    params: p.params,
+    memory: p.memory,
+    kv: p.kv,
+    layers: p.layers,
+    devices: p.devices,
+    basis: p.basis,
+    warnings: p.warnings,
+  };
+}
+
+export function registerPlan(program: Command): void {
+  const cmd = program.command("plan").description("memory plan: weights, KV cache, activations, overhead");
+  addDeploymentOptions(cmd, true).action(async (flags: DeploymentFlags) => {
+    const { model } = await loadModel(flags);
+    const dep = deploymentFromFlags(model, flags, flags.context!);
+    const p = plan(model, dep);
+    if (flags.json) return printJson(planJson(p));
+    const m = p.memory;
+    const lines = [
+      `${model.id} on ${dep.engine}: ${dep.weights} weights, KV ${dep.kvDtypeK}${dep.kvDtypeV !== dep.kvDtypeK ? "/" + dep.kvDtypeV : ""}, context ${dep.context} × ${dep.seqs} seq, tp ${dep.tp} pp ${dep.pp}`,
+      `params      ${formatCount(p.params.total)} total, ${formatCount(p.params.active)} active`,
+      `weights     ${formatBytes(m.weightsBytes)}`,
+      `KV cache    ${formatBytes(m.kvCacheBytes)}  (${formatBytes(p.kv.bytesPerToken)} per token)`,
+      `activations ${formatBytes(m.activationBytes)}`,
+      `overhead    ${formatBytes(m.overheadBytes)}`,
+      `total       ${formatBytes(m.totalBytes)}`,
+    ];
+    if (p.devices.length > 1) for (const d of p.devices) lines.push(`  rank ${d.rank}: ${formatBytes(d.totalBytes)}`);
+    for (const w of p.warnings) lines.push(`warning: ${w}`);
+    process.stdout.write(lines.join("\n") + "\n");
+  });
+}

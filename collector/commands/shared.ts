@@ -1,0 +1,69 @@
+// Options shared by every command that takes a deployment (plan, fit, run, export, …): same flags, same meaning.
+import type { Command } from "commander";
+import { InputError, makeDeployment } from "../../lib/calc/index.js";
+import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
+import { resolveModel } from "../../loaders/models.js";
+import type { ResolvedModel } from "../../loaders/models.js";
+
+export interface DeploymentFlags {
+  model?: string;
+  gguf?: string;
+  engine: string;
+  context?: string;
+  seqs?: string;
+  weights?: string;
+  kvDtype?: string;
+  tp?: string;
+  pp?: string;
+  json?: boolean;
+}
+
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option("--model <ref>", "config.json path, folder with one, or HF model id (catalog ids resolve offline)")
+    .option("--gguf <file>", "GGUF file: exact tensor types and architecture from its header");
+}
+
+export function addDeploymentOptions(cmd: Command, contextRequired: boolean): Command {
+  addModelOptions(cmd)
+    .requiredOption("--engine <engine>", "vllm | llama.cpp | mlx | transformers")
+    .option("--seqs <n>", "parallel sequences", "1")
+    .option("--weights <dtype|quant>", "weight dtype or quantization (bf16, fp8, awq, gptq, nf4, mxfp4, Q4_K_M, …)")
+    .option("--kv-dtype <t|k,v>", "KV cache dtype for K and V, or K,V (f16, bf16, fp8, q8_0, q4_0, …)")
+    .option("--tp <n>", "tensor-parallel size", "1")
+    .option("--pp <n>", "pipeline-parallel size", "1")
+    .option("--json", "print one JSON document on stdout");
+  if (contextRequired) cmd.requiredOption("--context <n>", "tokens per sequence");
+  else cmd.option("--context <n>", "tokens per sequence");
+  return cmd;
+}
+
+/** Loads the model named by --model or --gguf. */
+export async function loadModel(flags: DeploymentFlags): Promise<ResolvedModel> {
+  if (flags.model && flags.gguf) throw new InputError("give --model or --gguf, not both");
+  if (flags.gguf) {
+    const { resolveGguf } = await import("../../loaders/gguf.js");
+    return resolveGguf(flags.gguf);
+  }
+  if (!flags.model) throw new InputError("--model or --gguf is required");
+  return resolveModel(flags.model);
+}
+
+export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, context: number | string): Deployment {
+  return makeDeployment(model, {
+    engine: flags.engine,
+    weights: flags.weights,
+    kvDtype: flags.kvDtype,
+    context: strictNumber(context, "--context"),
+    seqs: strictNumber(flags.seqs ?? "1", "--seqs"),
+    tp: strictNumber(flags.tp ?? "1", "--tp"),
+    pp: strictNumber(flags.pp ?? "1", "--pp"),
+  });
+}
+
+/** Parses a CLI number strictly: "12abc" and "" are errors, not 12 and 0. */
+export function strictNumber(v: number | string, flag: string): number {
+  if (typeof v === "number") return v;
+  if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v.trim())) throw new InputError(`${flag} must be a number, got "${v}"`);
+  return Number(v);
+}

@@ -1,0 +1,39 @@
+// modelFromHfConfig: the one entry from an HF config.json to a ModelSpec.
+import { InputError } from "../types.js";
+import type { ModelSpec } from "../types.js";
+import type { HfConfig } from "./common.js";
+import { FAMILIES } from "./families.js";
+import { buildLlamaLike } from "./llama.js";
+
+const BY_TYPE = new Map<string, (typeof FAMILIES)[number]>();
+for (const f of FAMILIES) for (const t of f.modelTypes) BY_TYPE.set(t, f);
+
+export function knownModelTypes(): string[] {
+  return [...BY_TYPE.keys()].sort();
+}
+
+/** Fields the generic (llama-like) path needs when model_type is unknown. */
+const GENERIC_FIELDS = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size"];
+
+export function modelFromHfConfig(config: unknown, id?: string): ModelSpec {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    throw new InputError("config.json must be a JSON object");
+  }
+  const cfg = config as HfConfig;
+  const label = id ?? (typeof cfg._name_or_path === "string" && cfg._name_or_path ? cfg._name_or_path : "model");
+  const modelType = cfg.model_type;
+  if (typeof modelType !== "string" || !modelType) {
+    throw new InputError(`${label}: config.json has no "model_type"; cannot tell the architecture`);
+  }
+  const family = BY_TYPE.get(modelType);
+  if (family) return family.build(cfg, label);
+  const missing = GENERIC_FIELDS.filter((f) => cfg[f] === undefined);
+  if (missing.length) {
+    throw new InputError(
+      `${label}: unknown model_type "${modelType}" and the generic decoder path needs ${missing.join(", ")}; known model types: ${knownModelTypes().join(", ")}`,
+    );
+  }
+  const m = buildLlamaLike(cfg, label, "generic");
+  m.notes.push(`model_type "${modelType}" is not a known family: planned as a generic llama-style decoder from the standard config fields`);
+  return m;
+}

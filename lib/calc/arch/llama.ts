@@ -1,0 +1,67 @@
+// Llama-style decoders: Llama 1/2/3, CodeLlama, Mistral, Qwen2/2.5, Qwen3 (dense) and the generic path.
+// Tensor layout follows transformers models/llama/modeling_llama.py (LlamaAttention, LlamaMLP).
+import type { ArchitectureFamily } from "./registry.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, normTensor, slidingAttention } from "./common.js";
+import type { HfConfig } from "./common.js";
+import type { LayerSpec, ModelSpec } from "../types.js";
+
+export function buildLlamaLike(config: HfConfig, id: string, family: string, opts: { qkNorm?: boolean; qkvBias?: boolean } = {}): ModelSpec {
+  const r = new ConfigReader(config, id);
+  const hidden = r.int("hidden_size", "n_embd", "d_model");
+  const nLayers = r.int("num_hidden_layers", "n_layer", "num_layers");
+  const nHeads = r.int("num_attention_heads", "n_head");
+  const intermediate = r.int("intermediate_size", "n_inner", "ffn_dim");
+  const vocab = r.int("vocab_size");
+  r.done();
+  const nKvHeads = r.optInt("num_key_value_heads", nHeads);
+  const headDim = r.optInt("head_dim") ?? hidden / nHeads;
+  const tied = r.optBool("tie_word_embeddings", false);
+  const qkvBias = opts.qkvBias ?? r.optBool("attention_bias", false);
+  // Qwen2 configs carry sliding_window but disable it with use_sliding_window: false.
+  const window = r.optBool("use_sliding_window", true) ? r.optInt("sliding_window") : undefined;
+  const maxWindowLayers = r.optInt("max_window_layers", nLayers);
+  const layers: LayerSpec[] = [];
+  for (let i = 0; i < nLayers; i++) {
+    const sliding = window !== undefined && window > 0 && i < maxWindowLayers;
+    const tensors = [
+      normTensor(`blk.${i}.attn_norm`, hidden),
+      ...attentionTensors(i, { hidden, nHeads, nKvHeads, headDimK: headDim, qkvBias, qkNorm: opts.qkNorm }),
+      normTensor(`blk.${i}.ffn_norm`, hidden),
+      ...gatedFfnTensors(i, hidden, intermediate),
+    ];
+    layers.push(layer(i, sliding ? "sliding" : "attention", sliding ? slidingAttention(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim), tensors));
+  }
+  return finishModel({
+    id,
+    modelType: String(config.model_type ?? "unknown"),
+    family,
+    hiddenSize: hidden,
+    vocabSize: vocab,
+    nHeads,
+    maxContext: r.optInt("max_position_embeddings", 4096),
+    tiedEmbeddings: tied,
+    nativeDtype: dtypeOf(config),
+    layers,
+    globals: globalTensors({ vocab, hidden, tied }),
+  });
+}
+
+export const llamaFamily: ArchitectureFamily = {
+  name: "llama",
+  modelTypes: ["llama", "mistral"],
+  build: (config, id) => buildLlamaLike(config, id, "llama"),
+};
+
+export const qwen2Family: ArchitectureFamily = {
+  name: "qwen2",
+  modelTypes: ["qwen2"],
+  // Qwen2 always has q/k/v biases (transformers models/qwen2/modeling_qwen2.py: bias=True), not in config.
+  build: (config, id) => buildLlamaLike(config, id, "qwen2", { qkvBias: true }),
+};
+
+export const qwen3Family: ArchitectureFamily = {
+  name: "qwen3",
+  modelTypes: ["qwen3"],
+  // Qwen3 adds per-head RMSNorm on q and k (transformers models/qwen3/modeling_qwen3.py Qwen3Attention).
+  build: (config, id) => buildLlamaLike(config, id, "qwen3", { qkNorm: true }),
+};

@@ -1,0 +1,45 @@
+// Deployment input validation (zod) and defaults, shared by CLI, pages and tests.
+import { z } from "zod";
+import { parseEngine } from "./engines/index.js";
+import { parseKvDtypePair } from "./kvdtype.js";
+import { weightScheme } from "./quant.js";
+import { InputError } from "./types.js";
+import type { Deployment, EngineOptions, ModelSpec } from "./types.js";
+
+const positiveInt = (what: string) =>
+  z.coerce.number({ error: `${what} must be a number` }).refine((n) => Number.isInteger(n) && n > 0, { message: `${what} must be a positive integer` });
+
+export const deploymentInputSchema = z.object({
+  engine: z.string(),
+  weights: z.string().optional(),
+  kvDtype: z.string().optional(),
+  context: positiveInt("--context"),
+  seqs: positiveInt("--seqs").default(1),
+  tp: positiveInt("--tp").default(1),
+  pp: positiveInt("--pp").default(1),
+  options: z.custom<EngineOptions>().optional(),
+});
+
+export type DeploymentInput = z.input<typeof deploymentInputSchema>;
+
+/** The native weight scheme of a checkpoint (bf16 unless its config says it is published quantized). */
+export function nativeWeights(model: ModelSpec): string {
+  if (model.nativeQuant) return model.nativeQuant;
+  const d = model.nativeDtype.toLowerCase();
+  return d.includes("float32") ? "fp32" : d.includes("float16") && !d.includes("b") ? "fp16" : "bf16";
+}
+
+/** Validates user input into a Deployment; every problem becomes an InputError with one clear line. */
+export function makeDeployment(model: ModelSpec, input: DeploymentInput): Deployment {
+  const r = deploymentInputSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InputError(issue.message.startsWith("--") ? issue.message : `${issue.path.join(".") || "deployment"}: ${issue.message}`);
+  }
+  const d = r.data;
+  const engine = parseEngine(d.engine);
+  const weights = d.weights ?? nativeWeights(model);
+  weightScheme(weights); // throws on unknown names
+  const kv = parseKvDtypePair(d.kvDtype ?? "f16");
+  return { engine, weights, kvDtypeK: kv.k, kvDtypeV: kv.v, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp, options: d.options };
+}

@@ -1,0 +1,13 @@
+// Public surface of the calculator: the CLI, the pages and the tests all go through these.
+export * from "./types.js";
+export { modelFromHfConfig, knownModelTypes } from "./arch/index.js";
+export { plan, paramCounts, weightBytes } from "./plan.js";
+export type { PlanOptions, ParamCounts, WeightBytes } from "./plan.js";
+export { maxContext, maxContextForKv, fit, fewestGpus, bestQuant, perRankBytes } from "./solve.js";
+export type { FitBudget, FitResult } from "./solve.js";
+export { makeDeployment, nativeWeights } from "./deployment.js";
+export type { DeploymentInput } from "./deployment.js";
+export { parseEngine, engineProfile, ENGINE_IDS } from "./engines/index.js";
+export { parseKvDtype, parseKvDtypePair, kvBytes, KV_DTYPES } from "./kvdtype.js";
+export { weightScheme, weightSchemeNames } from "./quant.js";
+export { ggmlType, ggmlRowBytes, GGML_TYPES } from "./ggml.js";

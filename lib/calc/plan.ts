@@ -1,0 +1,156 @@
+// plan(): weights + KV/state + activations + overhead for one model under one deployment.
+import { engineProfile } from "./engines/index.js";
+import { tensorElements, weightScheme } from "./quant.js";
+import type { WeightScheme } from "./quant.js";
+import { InputError } from "./types.js";
+import type { Deployment, DeviceRow, LayerRow, MemoryPlan, ModelSpec } from "./types.js";
+
+export interface ParamCounts {
+  total: number;
+  active: number;
+  embedding: number;
+  perLayer: number[];
+}
+
+const paramCache = new WeakMap<ModelSpec, ParamCounts>();
+
+/** Parameter counts: total (resident), active per token (routed experts scaled by top-k / experts), embedding. */
+export function paramCounts(model: ModelSpec): ParamCounts {
+  const hit = paramCache.get(model);
+  if (hit) return hit;
+  let total = 0;
+  let active = 0;
+  let embedding = 0;
+  const perLayer: number[] = [];
+  for (const t of model.globals) {
+    const n = tensorElements(t);
+    total += n;
+    active += n;
+    if (t.role === "embedding") embedding += n;
+  }
+  for (const l of model.layers) {
+    let lt = 0;
+    for (const t of l.tensors) {
+      const n = tensorElements(t);
+      lt += n;
+      active += t.role === "expert" && l.moe ? (n * l.moe.activeExperts) / l.moe.experts : n;
+    }
+    perLayer.push(lt);
+    total += lt;
+  }
+  if (model.vision) {
+    total += model.vision.params;
+    active += model.vision.params;
+  }
+  const r = { total, active, embedding, perLayer };
+  paramCache.set(model, r);
+  return r;
+}
+
+export interface WeightBytes {
+  total: number;
+  perLayer: number[];
+  globals: number;
+  vision: number;
+  scheme: WeightScheme;
+}
+
+const weightCache = new WeakMap<ModelSpec, Map<string, WeightBytes>>();
+
+/** Weight bytes under a storage scheme, per layer and in total (memoized per model and scheme). */
+export function weightBytes(model: ModelSpec, weights: string): WeightBytes {
+  let byScheme = weightCache.get(model);
+  if (!byScheme) weightCache.set(model, (byScheme = new Map()));
+  const hit = byScheme.get(weights);
+  if (hit) return hit;
+  const scheme = weightScheme(weights);
+  let globals = 0;
+  for (const t of model.globals) globals += scheme.tensorBytes(t, { model, layerIndex: -1 });
+  const perLayer: number[] = [];
+  let total = globals;
+  for (const l of model.layers) {
+    let b = 0;
+    for (const t of l.tensors) b += scheme.tensorBytes(t, { model, layerIndex: l.index });
+    perLayer.push(b);
+    total += b;
+  }
+  // Vision towers stay in 16-bit in every engine that loads them (quantizers skip them).
+  const vision = model.vision ? model.vision.params * 2 : 0;
+  total += vision;
+  const r = { total: Math.round(total), perLayer, globals, vision, scheme };
+  byScheme.set(weights, r);
+  return r;
+}
+
+export function assertDeployment(dep: Deployment): void {
+  for (const [k, v] of [["context", dep.context], ["seqs", dep.seqs], ["tp", dep.tp], ["pp", dep.pp]] as const) {
+    if (!Number.isInteger(v) || v <= 0) throw new InputError(`--${k} must be a positive integer, got ${v}`);
+  }
+}
+
+export interface PlanOptions {
+  /** Per-layer rows (off for the fast path used by sliders and solvers). */
+  layers?: boolean;
+}
+
+export function plan(model: ModelSpec, dep: Deployment, opts: PlanOptions = { layers: true }): MemoryPlan {
+  assertDeployment(dep);
+  const engine = engineProfile(dep.engine);
+  const params = paramCounts(model);
+  const w = weightBytes(model, dep.weights);
+  const adj = engine.weightAdjustment?.(model, dep);
+  const weightsBytes = w.total + (adj?.bytes ?? 0);
+  const cache = engine.cache(model, dep);
+  const act = engine.activations(model, dep);
+  const ovh = engine.overhead(model, dep);
+  const ranks = dep.tp * dep.pp;
+  const kvCacheBytes = Math.round(cache.total);
+  const activationBytes = Math.round(act.bytes * ranks);
+  const overheadBytes = Math.round(ovh.bytes * ranks);
+  const totalBytes = weightsBytes + kvCacheBytes + activationBytes + overheadBytes;
+  const warnings = [...model.notes, ...(engine.warnings?.(model, dep) ?? [])];
+  const basis = [`weights: ${w.scheme.basis}`, ...(adj ? [`weights: ${adj.basis}`] : []), ...cache.basis, `activations: ${act.basis}`, `overhead: ${ovh.basis}`];
+  if (model.vision) basis.push(`weights include the vision tower and projector (${model.vision.params} params, 16-bit): ${model.vision.basis}`);
+  let layers: LayerRow[] = [];
+  let devices: DeviceRow[] = [];
+  if (opts.layers) {
+    layers = model.layers.map((l, i) => ({ index: l.index, kind: l.kind, kvBytes: Math.round(cache.perLayer[i]), weightBytes: Math.round(w.perLayer[i]) }));
+    devices = splitAcrossDevices(model, dep, w, cache.perLayer, act.bytes, ovh.bytes);
+  }
+  return {
+    params: { total: params.total, active: Math.round(params.active), embedding: params.embedding },
+    memory: { weightsBytes, kvCacheBytes, activationBytes, overheadBytes, totalBytes },
+    kv: { bytesPerToken: Math.round(cache.bytesPerToken) },
+    layers,
+    devices,
+    basis,
+    warnings,
+  };
+}
+
+/**
+ * Per-rank rows: pipeline stages take contiguous, even layer ranges (vLLM get_pp_indices); tensor parallel
+ * divides each stage's layers by tp. Globals go to the first (embedding) and last (output) stage.
+ */
+function splitAcrossDevices(model: ModelSpec, dep: Deployment, w: WeightBytes, kvPerLayer: number[], act: number, ovh: number): DeviceRow[] {
+  const n = model.layers.length;
+  const rows: DeviceRow[] = [];
+  for (let s = 0; s < dep.pp; s++) {
+    const start = Math.floor((s * n) / dep.pp);
+    const end = Math.floor(((s + 1) * n) / dep.pp);
+    let wb = 0;
+    let kb = 0;
+    for (let i = start; i < end; i++) {
+      wb += w.perLayer[i];
+      kb += kvPerLayer[i];
+    }
+    if (s === 0) wb += w.globals / (dep.pp > 1 ? 2 : 1) + w.vision;
+    if (s === dep.pp - 1 && dep.pp > 1) wb += w.globals / 2;
+    for (let t = 0; t < dep.tp; t++) {
+      const weightsBytes = Math.round(wb / dep.tp);
+      const kvCacheBytes = Math.round(kb / dep.tp);
+      rows.push({ rank: s * dep.tp + t, weightsBytes, kvCacheBytes, activationBytes: Math.round(act), overheadBytes: Math.round(ovh), totalBytes: weightsBytes + kvCacheBytes + Math.round(act) + Math.round(ovh) });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,194 @@
+// Core types of the memory calculator. Pure data: no I/O, runs in the browser unchanged.
+// The cache kinds mirror vLLM's vllm/v1/kv_cache_interface.py (one spec per kind: full attention,
+// sliding window, chunked local, MLA, Mamba), extended with what llama.cpp, MLX and transformers need.
+
+/** Per-layer cache description. Sizes are in elements; the engine profile applies dtype and rounding. */
+export type CacheSpec =
+  /** Full causal attention (MHA when nKvHeads == nHeads, GQA when fewer, MQA when 1). */
+  | { kind: "full"; nKvHeads: number; headDimK: number; headDimV: number }
+  /** Sliding-window attention: only the last `window` tokens are needed. `sinkTokens` are kept in addition. */
+  | { kind: "sliding"; nKvHeads: number; headDimK: number; headDimV: number; window: number; sinkTokens?: number }
+  /** Chunked local attention (Llama 4): attends within aligned chunks of `chunk` tokens. */
+  | { kind: "chunked"; nKvHeads: number; headDimK: number; headDimV: number; chunk: number }
+  /**
+   * Multi-head latent attention (DeepSeek-V2/V3, Kimi). Engines that cache the latent store
+   * kvLoraRank + ropeDim per token (one "head"); engines that expand store
+   * nHeads × (qkNopeHeadDim + ropeDim) for K and nHeads × vHeadDim for V.
+   */
+  | { kind: "mla"; nHeads: number; kvLoraRank: number; ropeDim: number; qkNopeHeadDim: number; vHeadDim: number }
+  /**
+   * Recurrent state, per sequence and not per token: Mamba/Mamba2 (conv + SSM state) and linear
+   * attention such as gated delta net (conv + recurrent matrix). Element counts are per sequence per layer.
+   */
+  | { kind: "recurrent"; variant: "mamba" | "mamba2" | "gated-delta-net" | "other"; convElems: number; stateElems: number }
+  /** Cross-attention to an encoder output of `encoderTokens` tokens (fixed per sequence). */
+  | { kind: "cross"; nKvHeads: number; headDimK: number; headDimV: number; encoderTokens: number }
+  /** Layer keeps no cache (e.g. a pure MLP block). */
+  | { kind: "none" };
+
+export type CacheKind = CacheSpec["kind"];
+
+/**
+ * What a tensor does; quantization schemes treat roles differently (MXFP4 only the experts,
+ * AWQ/GPTQ only linear projections, GGUF mixes upgrade attn_v/ffn_down/output).
+ */
+export type TensorRole =
+  | "embedding" // token embedding table
+  | "lm_head" // output projection (absent when tied)
+  | "attention" // q/k/v/o projections, MLA down/up projections
+  | "ffn" // dense MLP
+  | "expert" // routed experts (all of them resident; `activeFraction` says how many run per token)
+  | "shared_expert"
+  | "router"
+  | "ssm" // Mamba / linear-attention projections and conv
+  | "norm" // norms, biases, small vectors, sinks: kept in high precision by every scheme
+  | "vision" // vision tower and projector
+  | "other";
+
+/** One weight tensor, named in llama.cpp's GGUF convention (`blk.3.attn_q`), shape as ggml ne[] (ne0 = row length). */
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  role: TensorRole;
+}
+
+export interface MoeSpec {
+  experts: number;
+  activeExperts: number;
+  sharedExperts: number;
+}
+
+export interface LayerSpec {
+  index: number;
+  /** Short label for tables and heatmaps, e.g. "attention", "sliding", "mla", "mamba2", "gated-delta-net". */
+  kind: string;
+  cache: CacheSpec;
+  tensors: TensorSpec[];
+  moe?: MoeSpec;
+}
+
+export interface VisionSpec {
+  /** Parameters of the vision tower plus projector. */
+  params: number;
+  /** How the parameter count was obtained. */
+  basis: string;
+}
+
+export interface ModelSpec {
+  /** HF id or a user label. */
+  id: string;
+  /** HF `model_type` (text model's, for multimodal configs). */
+  modelType: string;
+  /** Architecture family handler that built this spec. */
+  family: string;
+  hiddenSize: number;
+  vocabSize: number;
+  nHeads: number;
+  maxContext: number;
+  tiedEmbeddings: boolean;
+  /** dtype the checkpoint is published in (torch_dtype), e.g. "bfloat16". */
+  nativeDtype: string;
+  /** Weights of the checkpoint as published, when the config says (e.g. gpt-oss MXFP4 experts, FP8 DeepSeek-V3). */
+  nativeQuant?: string;
+  layers: LayerSpec[];
+  /** Tensors outside the blocks: token_embd, output, output_norm. */
+  globals: TensorSpec[];
+  vision?: VisionSpec;
+  /** Non-fatal remarks from ingestion (e.g. "generic path: model_type X not in the catalog"). */
+  notes: string[];
+}
+
+export type EngineId = "vllm" | "llama.cpp" | "mlx" | "transformers";
+
+/** KV cache element types. GGUF block types carry their exact block overhead. */
+export type KvDtype = "f32" | "f16" | "bf16" | "fp8" | "fp8_e4m3" | "fp8_e5m2" | "q8_0" | "q5_0" | "q5_1" | "q4_0" | "q4_1" | "iq4_nl" | "q8" | "q4";
+
+export interface Deployment {
+  engine: EngineId;
+  /** Weight dtype or quantization name: bf16, fp16, fp32, fp8, int8, awq, gptq, nf4, mxfp4, Q4_K_M, Q8_0, … */
+  weights: string;
+  kvDtypeK: KvDtype;
+  kvDtypeV: KvDtype;
+  /** Tokens per sequence (vLLM max_model_len, llama.cpp n_ctx_seq). */
+  context: number;
+  /** Parallel sequences. */
+  seqs: number;
+  tp: number;
+  pp: number;
+  /** Engine options; absent means the engine's default. */
+  options?: EngineOptions;
+}
+
+export interface EngineOptions {
+  /** vLLM --block-size; llama.cpp has no blocks. */
+  blockSize?: number;
+  /** vLLM --max-num-batched-tokens. */
+  maxNumBatchedTokens?: number;
+  /** vLLM --max-num-seqs (defaults differ from --seqs; used by the profiling run). */
+  maxNumSeqs?: number;
+  /** vLLM --gpu-memory-utilization. */
+  gpuMemoryUtilization?: number;
+  /** vLLM --enforce-eager (no CUDA graphs). */
+  enforceEager?: boolean;
+  /** llama.cpp -b / -ub. */
+  batch?: number;
+  ubatch?: number;
+  /** llama.cpp -fa. */
+  flashAttention?: boolean;
+  /** llama.cpp --swa-full. */
+  swaFull?: boolean;
+  /** llama.cpp --kv-unified. */
+  kvUnified?: boolean;
+  /** llama.cpp -ngl (layers on the GPU); undefined = all. */
+  gpuLayers?: number;
+  /** MLX --max-kv-size (rotating cache for every layer). */
+  maxKvSize?: number;
+  /** MLX kv group size for quantized cache. */
+  kvGroupSize?: number;
+}
+
+/** Exact tensor types from a GGUF header, when planning a real file. */
+export interface GgufWeights {
+  /** Total bytes of tensor data per tensor name. */
+  tensorBytes: Record<string, number>;
+  /** ggml type name per tensor. */
+  tensorTypes: Record<string, string>;
+}
+
+export interface LayerRow {
+  index: number;
+  kind: string;
+  kvBytes: number;
+  weightBytes: number;
+}
+
+export interface DeviceRow {
+  rank: number;
+  weightsBytes: number;
+  kvCacheBytes: number;
+  activationBytes: number;
+  overheadBytes: number;
+  totalBytes: number;
+}
+
+export interface MemoryPlan {
+  params: { total: number; active: number; embedding: number };
+  memory: {
+    weightsBytes: number;
+    kvCacheBytes: number;
+    activationBytes: number;
+    overheadBytes: number;
+    totalBytes: number;
+  };
+  kv: { bytesPerToken: number };
+  layers: LayerRow[];
+  devices: DeviceRow[];
+  /** Where each figure comes from (engine rule with its source, or "estimate: …"). */
+  basis: string[];
+  warnings: string[];
+}
+
+/** Thrown for input that is wrong, as opposed to a failure while running: the CLI maps it to exit code 2. */
+export class InputError extends Error {
+  override name = "InputError";
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    pool: "forks",
+    // Browser, sshd and engine tests start real processes; keep the 2-core machine from thrashing.
+    maxWorkers: 2,
+    reporters: ["default"],
+  },
+});
