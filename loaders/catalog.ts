@@ -1,5 +1,5 @@
 // The shipped model catalog: verbatim config.json files with their sources (loaders/catalog/SOURCES.md).
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
@@ -24,7 +24,11 @@ const DIR = fileURLToPath(new URL("./catalog/", import.meta.url));
 let entries: CatalogEntry[] | undefined;
 
 export function catalogEntries(): CatalogEntry[] {
-  entries ??= z.array(catalogEntrySchema).parse(JSON.parse(readFileSync(DIR + "manifest.json", "utf8")));
+  // One manifest per part of the catalog (manifest-*.json), merged; ids must be unique.
+  entries ??= readdirSync(DIR)
+    .filter((f) => /^manifest.*\.json$/.test(f))
+    .sort()
+    .flatMap((f) => z.array(catalogEntrySchema).parse(JSON.parse(readFileSync(DIR + f, "utf8"))));
   return entries;
 }
 

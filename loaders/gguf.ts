@@ -1,7 +1,186 @@
-// GGUF headers: architecture and exact tensor bytes. STARTER: implemented by the llama.cpp work.
-import { InputError } from "../lib/calc/index.js";
+// GGUF headers: architecture from llama.cpp's metadata keys and exact bytes per tensor, read with
+// @huggingface/gguf (local file, or an http(s) URL through HTTP range requests).
+import { basename } from "node:path";
+import { existsSync } from "node:fs";
+import { InputError, ggmlType } from "../lib/calc/index.js";
+import type { CacheSpec, LayerSpec, ModelSpec, TensorRole, TensorSpec } from "../lib/calc/index.js";
 import type { ResolvedModel } from "./models.js";
 
+type Meta = Record<string, unknown>;
+
+export interface GgufTensorIn {
+  name: string;
+  shape: number[];
+  /** ggml type id as stored in the header. */
+  type: number;
+}
+
+function roleOf(name: string): TensorRole {
+  const n = name.replace(/\.weight$/, "");
+  if (n === "token_embd") return "embedding";
+  if (n === "output") return "lm_head";
+  if (/_norm$|\.bias$|_b$/.test(n) || /\.ssm_(a|d)$/.test(n)) return "norm";
+  if (n.includes("ffn_gate_inp")) return "router";
+  if (/_exps$/.test(n)) return "expert";
+  if (/_shexp$/.test(n)) return "shared_expert";
+  if (n.includes(".ssm_")) return "ssm";
+  if (n.includes(".attn_")) return "attention";
+  if (n.includes(".ffn_")) return "ffn";
+  return "other";
+}
+
+/** A per-layer value: llama.cpp accepts a scalar or an array per layer (llama_model_loader::get_key_or_arr). */
+function perLayer(v: unknown, i: number): number | undefined {
+  if (Array.isArray(v)) return typeof v[i] === "number" ? v[i] : undefined;
+  return typeof v === "number" ? v : undefined;
+}
+
+/** SWA layer pattern defaults per architecture (src/models/<arch>.cpp load_swa_pattern(ml, n)). */
+const SWA_PATTERN: Record<string, number> = { gemma2: 2, gemma3: 6, gemma3n: 5, "gpt-oss": 2, cohere2: 4, exaone4: 4, olmo2: 4, llama4: 4 };
+const RECURRENT_ONLY = new Set(["mamba", "mamba2"]);
+
+/**
+ * ModelSpec from GGUF metadata + tensor infos, following how llama.cpp reads its hparams
+ * (llama-hparams.cpp n_embd_k_gqa = n_embd_head_k × n_head_kv(il); set_swa_pattern; is_recr per arch;
+ * has_kv via n_layer_kv_from_start; n_embd_r / n_embd_s for recurrent state).
+ */
+export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string): ModelSpec {
+  const arch = meta["general.architecture"];
+  if (typeof arch !== "string" || !arch) throw new InputError(`${label}: GGUF has no general.architecture`);
+  const k = (key: string) => meta[`${arch}.${key}`];
+  const num = (key: string, fallback?: number): number => {
+    const v = k(key);
+    if (typeof v === "number") return v;
+    if (typeof v === "bigint") return Number(v);
+    if (fallback !== undefined) return fallback;
+    throw new InputError(`${label}: GGUF metadata lacks ${arch}.${key}`);
+  };
+  const nLayer = num("block_count");
+  const nEmbd = num("embedding_length");
+  const headCount = k("attention.head_count");
+  const headCountKv = k("attention.head_count_kv") ?? headCount;
+  const nHead0 = perLayer(headCount, 0) ?? 0;
+  const tokens = meta["tokenizer.ggml.tokens"];
+  const tokEmb = tensors.find((t) => t.name === "token_embd.weight");
+  const vocab = num("vocab_size", Array.isArray(tokens) ? tokens.length : tokEmb ? tokEmb.shape[1] : 0);
+  const headK = num("attention.key_length", nHead0 ? nEmbd / nHead0 : 0);
+  const headV = num("attention.value_length", headK);
+  const headKSwa = num("attention.key_length_swa", headK);
+  const headVSwa = num("attention.value_length_swa", headV);
+  const nSwa = num("attention.sliding_window", 0);
+  const swaPatternKey = k("attention.sliding_window_pattern");
+  const chunk = arch === "llama4" ? num("attention.chunk_size", 8192) : 0;
+  const isSwa = (i: number): boolean => {
+    if (Array.isArray(swaPatternKey)) return Boolean(swaPatternKey[i]);
+    if ((nSwa <= 0 && !chunk) || !(arch in SWA_PATTERN || typeof swaPatternKey === "number")) return false;
+    const p = typeof swaPatternKey === "number" ? swaPatternKey : SWA_PATTERN[arch];
+    return p === 0 || i % p < p - 1; // llama_hparams::set_swa_pattern, dense_first = false
+  };
+  const sharedKv = num("attention.shared_kv_layers", 0);
+  const kvFromStart = arch === "gemma3n" ? 20 : sharedKv ? nLayer - sharedKv : nLayer;
+  const nextn = num("nextn_predict_layers", 0);
+  // MLA (deepseek2 and kin): key_length_mla present → cache K = kv_lora_rank + n_rot, one KV head.
+  const kvLora = num("attention.kv_lora_rank", 0);
+  const isMla = kvLora > 0 && k("attention.key_length_mla") !== undefined;
+  const ropeDim = num("rope.dimension_count", headK);
+  // Recurrent state sizes (llama-hparams.cpp n_embd_r, n_embd_s).
+  const dConv = num("ssm.conv_kernel", 0);
+  const dInner = num("ssm.inner_size", 0);
+  const dState = num("ssm.state_size", 0);
+  const nGroup = num("ssm.group_count", 0);
+  const convElems = (dConv > 0 ? dConv - 1 : 0) * (dInner + 2 * nGroup * dState);
+  const stateElems = dState * dInner;
+  const fullInterval = num("full_attention_interval", 4);
+  const isRecr = (i: number): boolean => {
+    if (RECURRENT_ONLY.has(arch)) return true;
+    if (arch === "qwen3next" || arch === "qwen35" || arch === "qwen35moe") return (i + 1) % fullInterval !== 0;
+    if (arch === "jamba" || arch === "granitehybrid" || arch === "nemotron_h") return dInner > 0 && perLayer(headCountKv, i) === 0 && (arch !== "nemotron_h" || perLayer(k("feed_forward_length"), i) === 0);
+    return false;
+  };
+  const nExpert = num("expert_count", 0);
+  const moe = nExpert > 0 ? { experts: nExpert, activeExperts: num("expert_used_count", 1), sharedExperts: num("expert_shared_count", 0) } : undefined;
+
+  const byLayer: TensorSpec[][] = Array.from({ length: nLayer }, () => []);
+  const globals: TensorSpec[] = [];
+  const tensorBytes: Record<string, number> = {};
+  const tensorTypes: Record<string, string> = {};
+  for (const t of tensors) {
+    const type = ggmlType(t.type);
+    if (!type) throw new InputError(`${label}: tensor ${t.name} has ggml type ${t.type}, unknown to hwledger`);
+    let n = 1;
+    for (const d of t.shape) n *= d;
+    tensorBytes[t.name] = (n / type.blockSize) * type.typeSize;
+    tensorTypes[t.name] = type.name;
+    const spec: TensorSpec = { name: t.name, shape: t.shape, role: roleOf(t.name) };
+    const m = /^blk\.(\d+)\./.exec(t.name);
+    const li = m ? Number(m[1]) : -1;
+    if (li >= 0 && li < nLayer) byLayer[li].push(spec);
+    else globals.push(spec);
+  }
+
+  const layers: LayerSpec[] = [];
+  for (let i = 0; i < nLayer; i++) {
+    let cache: CacheSpec;
+    let kind: string;
+    const nKv = perLayer(headCountKv, i) ?? 0;
+    if (i >= kvFromStart || i >= nLayer - nextn) {
+      cache = { kind: "none" };
+      kind = i >= kvFromStart ? "attention (shared KV)" : "nextn";
+    } else if (isRecr(i)) {
+      cache = { kind: "recurrent", variant: arch === "mamba" ? "mamba" : arch.startsWith("qwen3") ? "gated-delta-net" : "mamba2", convElems, stateElems };
+      kind = cache.variant;
+    } else if (isMla) {
+      cache = { kind: "mla", nHeads: perLayer(headCount, i) ?? nHead0, kvLoraRank: kvLora, ropeDim, qkNopeHeadDim: num("attention.key_length_mla") - ropeDim, vHeadDim: num("attention.value_length_mla", headV) };
+      kind = "mla";
+    } else if (nKv === 0) {
+      cache = { kind: "none" };
+      kind = "mlp";
+    } else if (isSwa(i)) {
+      cache = chunk
+        ? { kind: "chunked", nKvHeads: nKv, headDimK: headK, headDimV: headV, chunk }
+        : { kind: "sliding", nKvHeads: nKv, headDimK: headKSwa, headDimV: headVSwa, window: nSwa };
+      kind = cache.kind;
+    } else {
+      cache = { kind: "full", nKvHeads: nKv, headDimK: headK, headDimV: headV };
+      kind = "attention";
+    }
+    const l: LayerSpec = { index: i, kind, cache, tensors: byLayer[i] };
+    if (moe && byLayer[i].some((t) => t.role === "expert")) l.moe = moe;
+    layers.push(l);
+  }
+  const name = typeof meta["general.name"] === "string" ? (meta["general.name"] as string) : label;
+  return {
+    id: name,
+    modelType: arch,
+    family: "gguf",
+    hiddenSize: nEmbd,
+    vocabSize: vocab,
+    nHeads: nHead0,
+    maxContext: num("context_length", 4096),
+    tiedEmbeddings: !tensors.some((t) => t.name === "output.weight"),
+    nativeDtype: "gguf",
+    nativeQuant: "gguf",
+    layers,
+    globals,
+    gguf: { tensorBytes, tensorTypes },
+    notes: [],
+  };
+}
+
+/** Reads a GGUF header (a local path, or an http(s) URL with range requests) into a ModelSpec with exact tensor bytes. */
 export async function resolveGguf(file: string): Promise<ResolvedModel> {
-  throw new InputError(`${file}: GGUF planning is not available yet`);
+  const remote = /^https?:\/\//.test(file);
+  if (!remote && !existsSync(file)) throw new InputError(`${file}: no such GGUF file`);
+  if (remote && process.env.HWLEDGER_OFFLINE) throw new InputError(`${file}: remote GGUF needs the network and offline mode is on`);
+  const { gguf } = await import("@huggingface/gguf");
+  let parsed: Awaited<ReturnType<typeof gguf>>;
+  try {
+    parsed = await gguf(file, { allowLocalFile: !remote });
+  } catch (e) {
+    throw new InputError(`${file}: not a readable GGUF file (${(e as Error).message.split("\n")[0]})`);
+  }
+  const tensors: GgufTensorIn[] = parsed.tensorInfos.map((t) => ({ name: t.name, shape: t.shape.map(Number), type: Number(t.dtype) }));
+  const meta = parsed.metadata as unknown as Meta;
+  const model = modelFromGguf(meta, tensors, remote ? file : basename(file));
+  return { model, config: Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith("tokenizer.ggml.")).map(([key, v]) => [key, typeof v === "bigint" ? Number(v) : v])), origin: "gguf", source: file };
 }

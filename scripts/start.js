@@ -1,5 +1,17 @@
 #!/usr/bin/env node
-// npm start: until the site exists, print a plan for the default model on the default GPU.
-import { spawnSync } from "node:child_process";
-const r = spawnSync(process.execPath, ["bin/hwledger.js", "plan", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--engine", "vllm", "--context", "8192"], { stdio: "inherit" });
-process.exitCode = r.status ?? 1;
+// npm start: build the site (when its inputs changed) and serve dist/ on 127.0.0.1 with clean URLs.
+import { buildSite, DIST, isDistStale } from "./build-site.js";
+import { serve } from "./serve.js";
+
+const port = Number(process.env.PORT ?? 3000);
+try {
+  if (isDistStale()) buildSite();
+} catch (e) {
+  process.stderr.write(`${e.message}\n`);
+  process.exit(1);
+}
+const { url } = await serve({ dir: DIST, port }).catch((e) => {
+  process.stderr.write(`cannot listen on 127.0.0.1:${port}: ${e.message} (set PORT=…)\n`);
+  process.exit(1);
+});
+process.stdout.write(`hwledger workbench: ${url}/  (what-if: ${url}/what-if)\n`);

@@ -1,6 +1,14 @@
 // Every CLI command, one line each. Heavy dependencies are imported inside the actions, keeping start-up fast.
 import type { Command } from "commander";
+import { registerDevices } from "./devices.js";
 import { registerFit } from "./fit.js";
 import { registerPlan } from "./plan.js";
+import { registerProbe } from "./probe.js";
+import { registerCollect } from "./collect.js";
+import { registerSpeed } from "./speed.js";
+import { registerSplit } from "./split.js";
+import { registerDispatch } from "./dispatch.js";
+import { registerPrices } from "./prices.js";
+import { registerLedger } from "./ledger.js";
 
-export const COMMANDS: Array<(program: Command) => void> = [registerPlan, registerFit];
+export const COMMANDS: Array<(program: Command) => void> = [registerPlan, registerFit, registerDevices, registerProbe, registerCollect, registerSpeed, registerSplit, registerDispatch, registerPrices, registerLedger];

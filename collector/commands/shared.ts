@@ -24,9 +24,11 @@ export function addModelOptions(cmd: Command): Command {
     .option("--gguf <file>", "GGUF file: exact tensor types and architecture from its header");
 }
 
-export function addDeploymentOptions(cmd: Command, contextRequired: boolean): Command {
-  addModelOptions(cmd)
-    .requiredOption("--engine <engine>", "vllm | llama.cpp | mlx | transformers")
+export function addDeploymentOptions(cmd: Command, contextRequired: boolean, engineDefault?: string): Command {
+  addModelOptions(cmd);
+  if (engineDefault) cmd.option("--engine <engine>", "vllm | llama.cpp | mlx | transformers", engineDefault);
+  else cmd.requiredOption("--engine <engine>", "vllm | llama.cpp | mlx | transformers");
+  cmd
     .option("--seqs <n>", "parallel sequences", "1")
     .option("--weights <dtype|quant>", "weight dtype or quantization (bf16, fp8, awq, gptq, nf4, mxfp4, Q4_K_M, …)")
     .option("--kv-dtype <t|k,v>", "KV cache dtype for K and V, or K,V (f16, bf16, fp8, q8_0, q4_0, …)")
@@ -39,7 +41,7 @@ export function addDeploymentOptions(cmd: Command, contextRequired: boolean): Co
 }
 
 /** Loads the model named by --model or --gguf. */
-export async function loadModel(flags: DeploymentFlags): Promise<ResolvedModel> {
+export async function loadModel(flags: { model?: string; gguf?: string }): Promise<ResolvedModel> {
   if (flags.model && flags.gguf) throw new InputError("give --model or --gguf, not both");
   if (flags.gguf) {
     const { resolveGguf } = await import("../../loaders/gguf.js");

@@ -10,4 +10,10 @@ export type { DeploymentInput } from "./deployment.js";
 export { parseEngine, engineProfile, ENGINE_IDS } from "./engines/index.js";
 export { parseKvDtype, parseKvDtypePair, kvBytes, KV_DTYPES } from "./kvdtype.js";
 export { weightScheme, weightSchemeNames } from "./quant.js";
+import "./gguf-quant.js"; // registers the GGUF weight schemes (pure types, file mixes, "gguf" exact)
+export { ggufSchemeNames, ggufMixBasis } from "./gguf-quant.js";
+export { llamaCppContext, llamaCppCaches } from "./engines/llamacpp.js";
+export type { LlamaCppContext, LlamaCppCacheDetail } from "./engines/llamacpp.js";
 export { ggmlType, ggmlRowBytes, GGML_TYPES } from "./ggml.js";
+export { speed, calibrate, defaultEfficiency, decodeWeightBytes } from "./throughput.js";
+export type { DeviceCaps, DeviceClass, Efficiency, SpeedRequest, SpeedResult, MeasuredRun } from "./throughput.js";

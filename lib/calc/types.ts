@@ -94,6 +94,8 @@ export interface ModelSpec {
   /** Tensors outside the blocks: token_embd, output, output_norm. */
   globals: TensorSpec[];
   vision?: VisionSpec;
+  /** Exact tensor bytes and types when the model was read from a GGUF header (weights scheme "gguf"). */
+  gguf?: GgufWeights;
   /** Non-fatal remarks from ingestion (e.g. "generic path: model_type X not in the catalog"). */
   notes: string[];
 }
@@ -130,6 +132,8 @@ export interface EngineOptions {
   gpuMemoryUtilization?: number;
   /** vLLM --enforce-eager (no CUDA graphs). */
   enforceEager?: boolean;
+  /** vLLM top-k/top-p sampler the profile run warms up: FlashInfer when installed, else the PyTorch path. */
+  sampler?: "flashinfer" | "native";
   /** llama.cpp -b / -ub. */
   batch?: number;
   ubatch?: number;
@@ -145,6 +149,10 @@ export interface EngineOptions {
   maxKvSize?: number;
   /** MLX kv group size for quantized cache. */
   kvGroupSize?: number;
+  /** MLX --prefill-step-size (prompt chunk, default 2048). */
+  prefillStepSize?: number;
+  /** transformers cache_implementation: "dynamic" (DynamicCache, default) or "static" (StaticCache, preallocated). */
+  cacheImplementation?: "dynamic" | "static";
 }
 
 /** Exact tensor types from a GGUF header, when planning a real file. */

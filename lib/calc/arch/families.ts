@@ -1,5 +1,22 @@
 // Every architecture family known to modelFromHfConfig. One line per family file.
 import type { ArchitectureFamily } from "./registry.js";
 import { llamaFamily, qwen2Family, qwen3Family } from "./llama.js";
+import { gemmaFamily, gemma2Family, gemma3Family } from "./gemma.js";
+import { phiFamily, phi3Family } from "./phi.js";
+import { falconFamily } from "./falcon.js";
+import { starcoderFamily } from "./starcoder.js";
+import { llama4Family } from "./llama4.js";
+import { mixtralFamily } from "./mixtral.js";
+import { qwen2MoeFamily, qwen3MoeFamily } from "./qwen-moe.js";
+import { deepseekFamily } from "./deepseek.js";
+import { gptOssFamily } from "./gpt-oss.js";
+import { mambaFamily, mamba2Family } from "./mamba.js";
+import { jambaFamily } from "./jamba.js";
+import { qwen3NextFamily } from "./qwen3-next.js";
+import { nemotronHFamily } from "./nemotron-h.js";
 
 export const FAMILIES: ArchitectureFamily[] = [llamaFamily, qwen2Family, qwen3Family];
+// MoE, MLA, SSM and hybrid families (catalog part 2).
+FAMILIES.push(mixtralFamily, qwen2MoeFamily, qwen3MoeFamily, deepseekFamily, gptOssFamily, mambaFamily, mamba2Family, jambaFamily, qwen3NextFamily, nemotronHFamily);
+// Dense, sliding-window, multimodal and Llama 4 families (catalog part 1).
+FAMILIES.push(gemmaFamily, gemma2Family, gemma3Family, phiFamily, phi3Family, falconFamily, starcoderFamily, llama4Family);

@@ -1,31 +1,249 @@
-// llama.cpp memory profile. STARTER: plain context × heads × dtype; to be replaced by the engine's exact rules.
-import { kvBytes } from "../kvdtype.js";
-import type { EngineProfile } from "./profile.js";
-import { isTokenProportional, kvElemsPerToken, tokensKept } from "./common.js";
+// llama.cpp memory profile: how llama.cpp sizes its KV cache, recurrent state, compute and output buffers.
+// Rules from the llama.cpp source shipped in node-llama-cpp 3.22.1 (its llama/gitRelease.bundle, tag v0.5.0);
+// each rule names the file and function it follows.
+import { ggmlType } from "../ggml.js";
+import { InputError } from "../types.js";
+import type { CacheSpec, Deployment, KvDtype, ModelSpec } from "../types.js";
+import type { CacheResult, EngineProfile, Estimate } from "./profile.js";
+
+const pad = (x: number, n: number) => Math.ceil(x / n) * n;
+
+/**
+ * Model types whose llama.cpp architecture builds an iSWA cache (llama_model::create_memory ->
+ * llama_kv_cache_iswa when hparams.swa_type != NONE). Other architectures ignore a config's sliding
+ * window: e.g. Mistral/Qwen2 convert to LLM_ARCH_LLAMA/QWEN2 with no SWA, and src/models/phi3.cpp forces
+ * swa_type = NONE. HF model_type and GGUF general.architecture names are both listed.
+ */
+const SWA_TYPES = new Set([
+  "gemma2", "gemma3", "gemma3_text", "gemma3n", "gemma3n_text", "gemma4", "gemma4_text", "cohere2", "gpt_oss", "gpt-oss",
+  "llama4", "llama4_text", "exaone4", "olmo2", "olmo3", "mimo2", "smallthinker", "afmoe", "granite_swa", "step35", "lfm2",
+]);
+
+/** Element type per KV dtype as llama.cpp accepts it (-ctk/-ctv: common/arg.cpp kv_cache_types). */
+function kvType(d: KvDtype, which: "K" | "V") {
+  const t = d === "bf16" ? ggmlType("BF16") : d === "f16" ? ggmlType("F16") : d === "f32" ? ggmlType("F32") : ggmlType(d);
+  if (!t || d.startsWith("fp8") || d === "q8" || d === "q4") {
+    throw new InputError(`llama.cpp has no ${which} cache type "${d}" (use f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0 or q5_1)`);
+  }
+  return t;
+}
+
+/** Per-model layer summary, computed once (plan() runs in sliders: keep the hot path allocation-free). */
+interface LayerInfo {
+  /** 0 none, 1 base KV cache, 2 SWA KV cache, 3 recurrent state. */
+  cache: number;
+  kElems: number;
+  vElems: number;
+  headK: number;
+  headV: number;
+  window: number;
+  rsElems: number;
+}
+interface ModelInfo {
+  layers: LayerInfo[];
+  swaWindow: number;
+  ignoredSwa: boolean;
+  maxVElems: number;
+  nVocab: number;
+  nFfMax: number;
+  hasMla: boolean;
+}
+const INFO = new WeakMap<ModelSpec, ModelInfo>();
+
+function modelInfo(model: ModelSpec): ModelInfo {
+  const hit = INFO.get(model);
+  if (hit) return hit;
+  const honoursSwa = SWA_TYPES.has(model.modelType);
+  let swaWindow = 0;
+  let ignoredSwa = false;
+  let maxVElems = 0;
+  let nFfMax = 0;
+  let hasMla = false;
+  const layers = model.layers.map((l): LayerInfo => {
+    for (const t of l.tensors) if (/ffn_(up|gate)(_exps|_shexp)?(\.weight)?$/.test(t.name) && t.shape.length >= 2) nFfMax = Math.max(nFfMax, t.shape[1]);
+    const c: CacheSpec = l.cache;
+    const info: LayerInfo = { cache: 0, kElems: 0, vElems: 0, headK: 0, headV: 0, window: 0, rsElems: 0 };
+    switch (c.kind) {
+      case "full":
+      case "sliding":
+      case "chunked": {
+        info.kElems = c.nKvHeads * c.headDimK;
+        info.vElems = c.nKvHeads * c.headDimV;
+        info.headK = c.headDimK;
+        info.headV = c.headDimV;
+        const w = c.kind === "sliding" ? c.window : c.kind === "chunked" ? c.chunk : 0;
+        if (w > 0 && honoursSwa) {
+          info.cache = 2;
+          info.window = w;
+          swaWindow = Math.max(swaWindow, w);
+        } else {
+          info.cache = 1;
+          if (w > 0) ignoredSwa = true;
+        }
+        break;
+      }
+      case "mla":
+        // MLA caches the latent: K row = kv_lora_rank + n_rot with one KV head, and no V tensor at all
+        // (llama-kv-cache.cpp llama_kv_cache::llama_kv_cache: has_v = !hparams.is_mla()).
+        info.cache = 1;
+        info.kElems = c.kvLoraRank + c.ropeDim;
+        info.headK = info.kElems;
+        hasMla = true;
+        break;
+      case "recurrent":
+        // r (conv) and s (ssm) rows per sequence, f32 (llama-memory-recurrent.cpp constructor; n_embd_r/n_embd_s
+        // in llama-hparams.cpp).
+        info.cache = 3;
+        info.rsElems = c.convElems + c.stateElems;
+        break;
+      case "cross":
+      case "none":
+        break;
+    }
+    maxVElems = Math.max(maxVElems, info.vElems);
+    return info;
+  });
+  const r = { layers, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, hasMla };
+  INFO.set(model, r);
+  return r;
+}
+
+export interface LlamaCppContext {
+  /** n_ctx after llama_context's padding (all streams together). */
+  nCtx: number;
+  /** Cells per stream in the base cache (cparams.n_ctx_seq). */
+  nCtxSeq: number;
+  nSeq: number;
+  /** KV streams: n_seq_max when not unified, else 1 (llama_kv_cache: n_stream = unified ? 1 : n_seq_max). */
+  nStream: number;
+  nBatch: number;
+  nUbatch: number;
+  /** Cells per stream of the SWA cache (0 when the model has none). */
+  swaCells: number;
+  flashAttention: boolean;
+  unified: boolean;
+}
+
+/**
+ * The context llama.cpp builds for `-c N×S -np S` (hwledger's --context is tokens per sequence), following
+ * llama-context.cpp llama_context::llama_context: n_ctx = GGML_PAD(n_ctx, 256); not unified: n_ctx_seq =
+ * GGML_PAD(n_ctx / n_seq_max, 256) and n_ctx = n_ctx_seq × n_seq_max; n_batch = min(n_ctx, n_batch);
+ * n_ubatch = min(n_batch, n_ubatch). Defaults n_batch 2048 / n_ubatch 512 (llama_context_default_params).
+ * With --kv-unified one stream of n_ctx = --context cells serves every sequence.
+ */
+export function llamaCppContext(model: ModelSpec, dep: Deployment): LlamaCppContext {
+  const o = dep.options ?? {};
+  const unified = o.kvUnified ?? false;
+  const nSeq = dep.seqs;
+  let nCtx = pad(unified ? dep.context : dep.context * nSeq, 256);
+  let nCtxSeq = nCtx;
+  if (!unified) {
+    nCtxSeq = pad(Math.floor(nCtx / nSeq), 256);
+    nCtx = nCtxSeq * nSeq;
+  }
+  const nBatch = Math.min(nCtx, o.batch ?? 2048);
+  const nUbatch = Math.min(nBatch, o.ubatch ?? 512);
+  const info = modelInfo(model);
+  // llama-kv-cache-iswa.cpp llama_kv_cache_iswa::llama_kv_cache_iswa:
+  // size_swa = GGML_PAD(min(size_base, n_swa × (unified ? n_seq_max : 1) + n_ubatch), 256); --swa-full: size_base.
+  let swaCells = 0;
+  if (info.swaWindow > 0) swaCells = o.swaFull ? nCtxSeq : pad(Math.min(nCtxSeq, info.swaWindow * (unified ? nSeq : 1) + nUbatch), 256);
+  // flash_attn defaults to "auto", which resolves to on where the backend supports it (CPU, CUDA, Metal, Vulkan).
+  const flashAttention = o.flashAttention ?? true;
+  return { nCtx, nCtxSeq, nSeq, nStream: unified ? 1 : nSeq, nBatch, nUbatch, swaCells, flashAttention, unified };
+}
+
+export interface LlamaCppCacheDetail {
+  ctx: LlamaCppContext;
+  /** Bytes of each cache llama.cpp prints a `size = …` line for. */
+  base: { cells: number; layers: number; kBytes: number; vBytes: number };
+  swa: { cells: number; layers: number; kBytes: number; vBytes: number };
+  recurrent: { cells: number; layers: number; bytes: number };
+}
+
+/** The caches llama.cpp allocates, split as its log prints them (llama_kv_cache / llama_memory_recurrent `size =` lines). */
+export function llamaCppCaches(model: ModelSpec, dep: Deployment, perLayer?: number[]): LlamaCppCacheDetail {
+  const ctx = llamaCppContext(model, dep);
+  const info = modelInfo(model);
+  const tk = kvType(dep.kvDtypeK, "K");
+  const tv = kvType(dep.kvDtypeV, "V");
+  const quantV = tv.blockSize > 1;
+  if (quantV && !ctx.flashAttention) throw new InputError(`llama.cpp: a quantized V cache (${dep.kvDtypeV}) requires flash attention (llama-context.cpp llama_init_from_model)`);
+  const base = { cells: ctx.nCtxSeq, layers: 0, kBytes: 0, vBytes: 0 };
+  const swa = { cells: ctx.swaCells, layers: 0, kBytes: 0, vBytes: 0 };
+  const rsCells = Math.max(1, ctx.nSeq);
+  const recurrent = { cells: rsCells, layers: 0, bytes: 0 };
+  const ls = info.layers;
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i];
+    let bytes = 0;
+    if (l.cache === 1 || l.cache === 2) {
+      // Quantized caches need whole blocks per head (llama_init_from_model: "K cache type … does not divide n_embd_head_k").
+      if (tk.blockSize > 1 && l.headK % tk.blockSize !== 0) throw new InputError(`llama.cpp: K cache type ${dep.kvDtypeK} needs a head size divisible by ${tk.blockSize}, layer ${i} has ${l.headK}`);
+      if (quantV && l.vElems > 0 && l.headV % tv.blockSize !== 0) throw new InputError(`llama.cpp: V cache type ${dep.kvDtypeV} needs a head size divisible by ${tv.blockSize}, layer ${i} has ${l.headV}`);
+      // K: ggml_new_tensor_3d(type_k, n_embd_k_gqa, kv_size, n_stream); V likewise, except that without flash
+      // attention V is stored transposed and padded to n_embd_v_gqa_max (llama_kv_cache::llama_kv_cache).
+      const cells = (l.cache === 1 ? ctx.nCtxSeq : ctx.swaCells) * ctx.nStream;
+      const vElems = l.vElems === 0 ? 0 : ctx.flashAttention ? l.vElems : info.maxVElems;
+      const k = ((tk.typeSize * l.kElems) / tk.blockSize) * cells;
+      const v = ((tv.typeSize * vElems) / tv.blockSize) * cells;
+      const c = l.cache === 1 ? base : swa;
+      c.layers++;
+      c.kBytes += k;
+      c.vBytes += v;
+      bytes = k + v;
+    } else if (l.cache === 3) {
+      // mem_size = max(1, n_seq_max) rows of n_embd_r + n_embd_s f32 values (llama_model::create_memory).
+      bytes = l.rsElems * 4 * rsCells;
+      recurrent.layers++;
+      recurrent.bytes += bytes;
+    }
+    if (perLayer) perLayer[i] = bytes;
+  }
+  return { ctx, base, swa, recurrent };
+}
 
 export const llamacppProfile: EngineProfile = {
   id: "llama.cpp",
   label: "llama.cpp",
-  cache(model, dep) {
-    const perLayer: number[] = [];
-    let total = 0;
+  cache(model, dep): CacheResult {
+    const perLayer = new Array<number>(model.layers.length);
+    const d = llamaCppCaches(model, dep, perLayer);
+    const total = d.base.kBytes + d.base.vBytes + d.swa.kBytes + d.swa.vBytes + d.recurrent.bytes;
+    const info = modelInfo(model);
     let bytesPerToken = 0;
-    for (const l of model.layers) {
-      const c = l.cache;
-      let bytes: number;
-      if (c.kind === "recurrent") {
-        bytes = (c.convElems + c.stateElems) * 4 * dep.seqs;
-      } else {
-        const e = kvElemsPerToken(c, "latent");
-        const perTok = kvBytes(dep.kvDtypeK, e.k) + kvBytes(dep.kvDtypeV, e.v);
-        if (c.kind === "full" || c.kind === "mla") bytesPerToken += perTok;
-        bytes = isTokenProportional(c) || c.kind === "cross" ? perTok * tokensKept(c, dep.context) * dep.seqs : 0;
-      }
-      perLayer.push(bytes);
-      total += bytes;
+    for (const l of info.layers) {
+      if (l.cache !== 1) continue;
+      const tk = kvType(dep.kvDtypeK, "K");
+      const tv = kvType(dep.kvDtypeV, "V");
+      bytesPerToken += (tk.typeSize * l.kElems) / tk.blockSize + (tv.typeSize * (d.ctx.flashAttention || l.vElems === 0 ? l.vElems : info.maxVElems)) / tv.blockSize;
     }
-    return { perLayer, total, bytesPerToken, basis: ["llama.cpp: starter estimate (context × KV heads × head dim × dtype)"] };
+    const c = d.ctx;
+    const basis = [
+      `llama.cpp KV: n_ctx ${c.nCtx} (${c.unified ? "unified, 1 stream" : `${c.nStream} streams × ${c.nCtxSeq} cells`}; llama-context.cpp pads to 256), K/V rows per ggml_row_size (llama-kv-cache.cpp)`,
+    ];
+    if (d.swa.layers) basis.push(`llama.cpp SWA cache: ${d.swa.cells} cells per stream for ${d.swa.layers} layers (llama-kv-cache-iswa.cpp: GGML_PAD(min(n_ctx_seq, n_swa·${c.unified ? "n_seq" : "1"} + n_ubatch ${c.nUbatch}), 256))`);
+    if (d.recurrent.layers) basis.push(`llama.cpp recurrent state: ${d.recurrent.cells} cells × ${d.recurrent.layers} layers, f32 (llama-memory-recurrent.cpp)`);
+    if (info.hasMla) basis.push("llama.cpp MLA: caches kv_lora_rank + n_rot per token as K, no V tensor (llama-kv-cache.cpp has_v = !is_mla)");
+    return { perLayer, total, bytesPerToken, basis };
   },
-  activations: () => ({ bytes: 0, basis: "not estimated yet" }),
-  overhead: () => ({ bytes: 0, basis: "not estimated yet" }),
+  activations(model, dep): Estimate {
+    // Estimate of the compute buffer (sched_reserve reserves the graph for n_ubatch tokens with every token an
+    // output): logits n_vocab × n_ubatch f32 dominate, plus the widest FFN activation; without flash
+    // attention the KQ scores n_kv × n_ubatch × n_head f32 are added.
+    const c = llamaCppContext(model, dep);
+    const info = modelInfo(model);
+    let bytes = 4 * c.nUbatch * (info.nVocab + info.nFfMax);
+    if (!c.flashAttention) bytes += 4 * c.nUbatch * c.nCtxSeq * c.nStream * model.nHeads;
+    return { bytes, basis: `estimate: llama.cpp compute buffer for n_ubatch ${c.nUbatch} tokens (logits n_vocab × n_ubatch f32 + widest FFN activation${c.flashAttention ? "" : " + KQ scores, flash attention off"})` };
+  },
+  overhead(model, dep): Estimate {
+    // llama_context::output_reserve(n_seq_max): logits n_vocab × n_seq_max f32 ("output buffer size").
+    const bytes = 4 * model.vocabSize * dep.seqs;
+    return { bytes, basis: "llama.cpp output buffer n_vocab × n_seq f32 (llama-context.cpp output_reserve); backend context (CUDA ~0.3–0.5 GiB per GPU) not included" };
+  },
+  warnings(model) {
+    const info = modelInfo(model);
+    return info.ignoredSwa ? [`llama.cpp runs ${model.modelType} without sliding-window caching: its sliding layers get a full-size KV cache`] : [];
+  },
 };

@@ -1,0 +1,100 @@
+// hwledger collect: for cron/systemd. One probe + telemetry sample per call, appended to the local ledger;
+// --interval keeps sampling until SIGINT/SIGTERM. Each sample is its own atomic segment, so a killed collector
+// loses at most the sample in flight.
+import type { Command } from "commander";
+import { InputError, RuntimeFailure } from "../errors.js";
+import { printJson, progress } from "../output.js";
+import { strictNumber } from "./shared.js";
+
+export interface CollectFlags {
+  host?: string;
+  ledger?: string;
+  trustHostKey?: boolean;
+  interval?: string;
+  json?: boolean;
+}
+
+export function registerCollect(program: Command): void {
+  program
+    .command("collect")
+    .description("append one probe + telemetry sample to the ledger (cron); --interval keeps sampling until stopped")
+    .option("--host <ssh://user@host[:port]>", "remote host over SSH (default: this machine)")
+    .option("--trust-host-key", "accept an unknown or changed SSH host key and record it in known_hosts")
+    .option("--ledger <dir>", "ledger directory (default: $HWLEDGER_LEDGER or ~/.local/share/hwledger/ledger)")
+    .option("--interval <seconds>", "keep sampling every SECONDS (fractions allowed) until SIGINT/SIGTERM")
+    .option("--json", "print one JSON document on stdout (samples written, events written, failures)")
+    .action(async (flags: CollectFlags) => {
+      let intervalMs: number | undefined;
+      if (flags.interval !== undefined) {
+        const s = strictNumber(flags.interval, "--interval");
+        if (!(s > 0)) throw new InputError(`--interval must be a positive number of seconds, got "${flags.interval}"`);
+        intervalMs = s * 1000;
+      }
+      const { openHost, knownDevices, rememberRegistrations } = await import("../run/host.js");
+      const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../run/probe-host.js");
+      const { appendEvents, defaultLedgerDir } = await import("../ledger/index.js");
+      const ledger = flags.ledger ?? defaultLedgerDir();
+      const host = hostLabel(flags.host);
+      const target = flags.host ?? "local";
+
+      let stopping = false;
+      let wake: (() => void) | undefined;
+      const stop = () => {
+        stopping = true;
+        wake?.();
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+
+      let opened: Awaited<ReturnType<typeof openHost>> | undefined;
+      let known: Awaited<ReturnType<typeof knownDevices>> | undefined;
+      let samples = 0;
+      let events = 0;
+      let failures = 0;
+      let lastFailure: string | undefined;
+      try {
+        for (;;) {
+          const started = Date.now();
+          try {
+            opened ??= await openHost(flags.host, { trustHostKey: flags.trustHostKey });
+            const p = await probeHost(opened.transport, { host: opened.host, target: opened.target });
+            known ??= await knownDevices(ledger, p.host);
+            const evs = probeEvents(p, known, { telemetry: true });
+            await appendEvents(ledger, evs);
+            rememberRegistrations(known, evs);
+            samples++;
+            events += evs.length;
+          } catch (e) {
+            if (e instanceof InputError) throw e;
+            failures++;
+            lastFailure = (e as Error).message.split("\n")[0];
+            await appendEvents(ledger, [probeFailedEvent(host, target, lastFailure)]);
+            events++;
+            // A broken connection is reopened on the next sample.
+            await Promise.resolve(opened?.transport.close()).catch(() => undefined);
+            opened = undefined;
+            if (intervalMs !== undefined) progress(`collect: ${target}: ${lastFailure}`);
+          }
+          if (intervalMs === undefined || stopping) break;
+          const wait = Math.max(0, intervalMs - (Date.now() - started));
+          await new Promise<void>((res) => {
+            const timer = setTimeout(res, wait);
+            wake = () => {
+              clearTimeout(timer);
+              res();
+            };
+          });
+          wake = undefined;
+          if (stopping) break;
+        }
+      } finally {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        await Promise.resolve(opened?.transport.close()).catch(() => undefined);
+      }
+      if (intervalMs !== undefined) progress(`collect: ${samples} samples, ${events} events, ${failures} failures in ${ledger}`);
+      if (flags.json) printJson({ host, target, ledger, samples, events, failures });
+      // One-shot: an unreachable host is a failure (cron mails it); the probe_failed event is in the ledger.
+      if (intervalMs === undefined && failures > 0) throw new RuntimeFailure(`collect from ${target} failed: ${lastFailure}`);
+    });
+}

@@ -1,0 +1,124 @@
+// hwledger dispatch: where should this job run — fleet devices, catalog devices and cloud offers ranked by
+// fit, estimated duration and cost; every rejection says why. The decision is recorded in the ledger.
+import type { Command } from "commander";
+import { hostname } from "node:os";
+import { InputError, makeDeployment } from "../../lib/calc/index.js";
+import { placementDevice } from "../../lib/fleet/caps.js";
+import { ownedHourlyCost } from "../../lib/fleet/cost.js";
+import { defaultEngineFor, dispatch } from "../../lib/fleet/dispatch.js";
+import type { DispatchCandidate } from "../../lib/fleet/dispatch.js";
+import { catalogDevices } from "../../lib/fleet/devices.js";
+import { cheapestPerInstance } from "../../lib/fleet/offers.js";
+import { printJson } from "../output.js";
+import { addModelOptions, loadModel, strictNumber } from "./shared.js";
+
+interface DispatchFlags {
+  model?: string;
+  gguf?: string;
+  engine?: string;
+  weights?: string;
+  kvDtype?: string;
+  context: string;
+  seqs: string;
+  tokens: string;
+  prompt?: string;
+  maxLatency?: string;
+  budget?: string;
+  spot?: boolean;
+  online?: boolean;
+  ledger?: string;
+  record?: boolean;
+  lifespanYears: string;
+  utilization: string;
+  electricity?: string;
+  json?: boolean;
+}
+
+export function registerDispatch(program: Command): void {
+  const cmd = program.command("dispatch").description("rank fleet devices, catalog devices and cloud offers for a job by fit, duration and cost");
+  addModelOptions(cmd)
+    .option("--engine <engine>", "plan every candidate with this engine (default: per device class and weights)")
+    .option("--weights <dtype|quant>", "weight dtype or quantization")
+    .option("--kv-dtype <t|k,v>", "KV cache dtype")
+    .requiredOption("--context <n>", "tokens per sequence")
+    .option("--seqs <n>", "parallel sequences", "1")
+    .requiredOption("--tokens <n>", "tokens to generate in total")
+    .option("--prompt <n>", "prompt tokens per sequence (prefill)", "0")
+    .option("--max-latency <s>", "reject candidates slower than this many seconds")
+    .option("--budget <usd>", "reject candidates costing more than this")
+    .option("--spot", "price cloud offers at their spot/interruptible rate")
+    .option("--online", "ask providers' live price APIs (falls back to shipped snapshots)")
+    .option("--ledger <dir>", "ledger for fleet devices and the recorded decision")
+    .option("--no-record", "do not record the decision in the ledger")
+    .option("--lifespan-years <y>", "owned hardware depreciation period", "4")
+    .option("--utilization <u>", "fraction of hours owned hardware does paid work", "0.5")
+    .option("--electricity <usd-per-kwh>", "electricity price (default: median of the shipped country table)")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (flags: DispatchFlags) => {
+      const { model } = await loadModel(flags);
+      const context = strictNumber(flags.context, "--context");
+      const seqs = strictNumber(flags.seqs, "--seqs");
+      const tokens = strictNumber(flags.tokens, "--tokens");
+      const prompt = strictNumber(flags.prompt ?? "0", "--prompt");
+      if (!Number.isInteger(tokens) || tokens <= 0) throw new InputError(`--tokens must be a positive integer, got ${flags.tokens}`);
+      const base = makeDeployment(model, { engine: flags.engine ?? "vllm", weights: flags.weights, kvDtype: flags.kvDtype, context, seqs });
+      const job = {
+        context,
+        seqs,
+        tokens,
+        prompt,
+        ...(flags.maxLatency !== undefined ? { maxLatencySeconds: strictNumber(flags.maxLatency, "--max-latency") } : {}),
+        ...(flags.budget !== undefined ? { budget: strictNumber(flags.budget, "--budget") } : {}),
+      };
+      const { loadPrices } = await import("../../loaders/prices.js");
+      const { defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
+      const prices = await loadPrices(flags.online ? { online: true } : {});
+      const electricity = flags.electricity !== undefined ? strictNumber(flags.electricity, "--electricity") : defaultElectricityPerKwh();
+      const catalog = catalogDevices();
+      const owned = (catalogId: string | undefined) => {
+        const p = prices.purchases.find((x) => x.deviceId === catalogId);
+        const d = catalog.find((x) => x.id === catalogId);
+        if (!p || !d?.tdpW) return {};
+        const h = ownedHourlyCost({ purchasePrice: p.price, lifespanYears: strictNumber(flags.lifespanYears, "--lifespan-years"), powerWatts: d.tdpW, electricityPerKwh: electricity, utilization: strictNumber(flags.utilization, "--utilization") });
+        return { perHour: h.perHour, priceBasis: `${h.basis} (purchase ${p.source} ${p.quotedAt.slice(0, 10)})` };
+      };
+      const engineFor = (cls: string) => (flags.engine ? base.engine : defaultEngineFor(cls, base.weights));
+      const candidates: DispatchCandidate[] = [];
+      const ledgerDir = flags.ledger ?? (await import("../ledger/index.js")).defaultLedgerDir();
+      const { fleetDevices } = await import("../../loaders/fleet.js");
+      for (const f of await fleetDevices(ledgerDir)) candidates.push({ id: `fleet:${f.host}/${f.id}`, source: "fleet", device: f, count: 1, engine: engineFor(f.deviceClass), ...owned(f.catalogId) });
+      for (const d of catalog) {
+        const p = placementDevice(d);
+        candidates.push({ id: `catalog:${d.id}`, source: "catalog", device: p, count: 1, engine: engineFor(p.deviceClass), ...owned(d.id) });
+      }
+      for (const o of cheapestPerInstance(prices.offers, !!flags.spot)) {
+        const d = catalog.find((x) => x.id === o.deviceId);
+        const perHour = flags.spot ? (o.spotPerHour ?? o.onDemandPerHour) : o.onDemandPerHour;
+        if (!d || perHour === undefined) continue;
+        const p = placementDevice(d);
+        const device = o.memoryBytesPerGpu ? { ...p, memoryBytes: Math.min(p.memoryBytes, o.memoryBytesPerGpu) } : p;
+        candidates.push({
+          id: `offer:${o.provider}/${o.offerId}${o.region ? `@${o.region}` : ""}${o.regions > 1 ? ` (+${o.regions - 1} regions)` : ""}`,
+          source: "offer",
+          device,
+          count: o.gpuCount,
+          provider: o.provider,
+          engine: engineFor(p.deviceClass),
+          perHour,
+          priceBasis: `${o.provider} ${flags.spot && o.spotPerHour !== undefined ? "spot" : "on-demand"} ${perHour}/h for ${o.gpuCount} GPU(s), ${o.source} ${o.quotedAt.slice(0, 10)}`,
+        });
+      }
+      const result = dispatch(model, base, job, candidates);
+      const out = { model: model.id, job, candidates: result.candidates, rejected: result.rejected, prices: prices.sources };
+      if (flags.record !== false && result.candidates.length) {
+        const { appendEvents } = await import("../ledger/index.js");
+        const { makeEvent } = await import("../../lib/fleet/events.js");
+        const top = result.candidates[0];
+        await appendEvents(ledgerDir, [makeEvent("dispatch_decided", { chosen: top.id, decision: { model: model.id, job, top: result.candidates.slice(0, 5), rejected: result.rejected.length } }, { host: hostname().replace(/[^A-Za-z0-9._-]/g, "-") })]);
+      }
+      if (flags.json) return printJson(out);
+      const lines = result.candidates.slice(0, 20).map((c, i) => `${String(i + 1).padStart(3)}. ${c.id.padEnd(48)} ${c.engine.padEnd(10)} ${c.seconds.toFixed(1).padStart(9)} s  ${c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`}`);
+      lines.push(`${result.rejected.length} rejected (see --json for every reason)`);
+      process.stdout.write(lines.join("\n") + "\n");
+    });
+}

@@ -1,0 +1,84 @@
+// hwledger probe: specs and telemetry of a host now (local or ssh://), recorded in the ledger.
+import type { Command } from "commander";
+import { InputError, RuntimeFailure } from "../errors.js";
+import { formatBytes, printJson } from "../output.js";
+import type { HostProbe } from "../run/probe-host.js";
+
+export interface ProbeFlags {
+  host?: string;
+  ledger?: string;
+  trustHostKey?: boolean;
+  json?: boolean;
+}
+
+/** The JSON contract of `probe --json`. */
+export function probeJson(p: HostProbe, recorded: string[]) {
+  const h = p.hostReading;
+  return {
+    host: p.host,
+    target: p.target,
+    os: p.os,
+    ts: p.ts,
+    ramTotalBytes: h.ramTotalBytes ?? null,
+    ramAvailableBytes: h.ramAvailableBytes ?? null,
+    cpuCount: h.cpuCount ?? null,
+    cpuModel: h.cpuModel ?? null,
+    arch: h.arch ?? null,
+    gpus: p.gpus,
+    probes: p.probes,
+    recorded,
+  };
+}
+
+export function registerProbe(program: Command): void {
+  program
+    .command("probe")
+    .description("probe a host now: RAM, CPUs, each GPU's memory, use, power, temperature, driver; records it")
+    .option("--host <ssh://user@host[:port]>", "remote host over SSH (default: this machine)")
+    .option("--trust-host-key", "accept an unknown or changed SSH host key and record it in known_hosts")
+    .option("--ledger <dir>", "ledger directory (default: $HWLEDGER_LEDGER or ~/.local/share/hwledger/ledger)")
+    .option("--json", "print one JSON document on stdout")
+    .action(async (flags: ProbeFlags) => {
+      const { openHost, knownDevices } = await import("../run/host.js");
+      const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../run/probe-host.js");
+      const { appendEvents, defaultLedgerDir } = await import("../ledger/index.js");
+      const ledger = flags.ledger ?? defaultLedgerDir();
+      const host = hostLabel(flags.host);
+      const target = flags.host ?? "local";
+      let p: HostProbe;
+      let close: (() => Promise<void> | void) | undefined;
+      try {
+        const h = await openHost(flags.host, { trustHostKey: flags.trustHostKey });
+        close = () => h.transport.close();
+        p = await probeHost(h.transport, { host: h.host, target: h.target });
+      } catch (e) {
+        if (e instanceof InputError) throw e;
+        const reason = (e as Error).message.split("\n")[0];
+        await appendEvents(ledger, [probeFailedEvent(host, target, reason)]);
+        await close?.();
+        throw new RuntimeFailure(`probe of ${target} failed: ${reason}`);
+      }
+      await close?.();
+      const events = probeEvents(p, await knownDevices(ledger, p.host), { telemetry: false });
+      await appendEvents(ledger, events);
+      const recorded = events.map((e) => e.type);
+      if (flags.json) return printJson(probeJson(p, recorded));
+      const h = p.hostReading;
+      const lines = [
+        `${p.host} (${p.target}): ${p.os}${h.arch ? " " + h.arch : ""}, ${h.cpuCount ?? "?"} CPUs${h.cpuModel ? " (" + h.cpuModel + ")" : ""}, RAM ${h.ramTotalBytes !== undefined ? formatBytes(h.ramTotalBytes) : "?"}${h.ramAvailableBytes !== undefined ? " (" + formatBytes(h.ramAvailableBytes) + " available)" : ""}`,
+      ];
+      for (const g of p.gpus) {
+        const mem = g.memoryTotalBytes !== undefined ? `${formatBytes(g.memoryUsedBytes ?? 0)} / ${formatBytes(g.memoryTotalBytes)}` : "memory ?";
+        const extra = [
+          g.utilizationPct !== undefined ? `${g.utilizationPct}%` : undefined,
+          g.powerW !== undefined ? `${g.powerW} W` : undefined,
+          g.temperatureC !== undefined ? `${g.temperatureC} °C` : undefined,
+          g.driver ? `driver ${g.driver}` : undefined,
+        ].filter(Boolean);
+        lines.push(`  ${g.device_id}: ${g.name}, ${mem}${extra.length ? ", " + extra.join(", ") : ""}`);
+      }
+      for (const x of p.probes) if (x.status !== "ok" && x.status !== "skipped") lines.push(`  ${x.probe}: ${x.status}${x.reason ? " (" + x.reason + ")" : ""}`);
+      lines.push(`recorded ${recorded.length} events in ${ledger}`);
+      process.stdout.write(lines.join("\n") + "\n");
+    });
+}

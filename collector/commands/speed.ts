@@ -1,0 +1,35 @@
+// hwledger speed: predicted prefill and decode tokens/s of a model on a device.
+import type { Command } from "commander";
+import { InputError, speed } from "../../lib/calc/index.js";
+import { placementDevice } from "../../lib/fleet/caps.js";
+import { findDevice } from "../../lib/fleet/devices.js";
+import { printJson } from "../output.js";
+import { addDeploymentOptions, deploymentFromFlags, loadModel, strictNumber } from "./shared.js";
+import type { DeploymentFlags } from "./shared.js";
+
+interface SpeedFlags extends DeploymentFlags {
+  device: string;
+  prompt: string;
+  gen: string;
+}
+
+export function registerSpeed(program: Command): void {
+  const cmd = program.command("speed").description("predicted prefill and decode tokens/s (llama-bench pp512 = --prompt 512 --gen 0, tg128 = --prompt 0 --gen 128)");
+  addDeploymentOptions(cmd, false)
+    .requiredOption("--device <id>", "catalog device id (see `hwledger devices`)")
+    .option("--prompt <n>", "prompt tokens", "512")
+    .option("--gen <n>", "generated tokens", "128")
+    .action(async (flags: SpeedFlags) => {
+      const { model } = await loadModel(flags);
+      const prompt = strictNumber(flags.prompt, "--prompt");
+      const gen = strictNumber(flags.gen, "--gen");
+      if (!Number.isInteger(prompt) || prompt < 0 || !Number.isInteger(gen) || gen < 0 || prompt + gen === 0) throw new InputError("--prompt and --gen must be non-negative integers, not both 0");
+      const dep = deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)));
+      const device = findDevice(flags.device);
+      if (!device.bandwidthBytesPerSecond) throw new InputError(`device ${device.id} has no citable bandwidth figure; cannot predict speed`);
+      const r = speed(model, dep, placementDevice(device), { prompt, gen, seqs: dep.seqs });
+      if (flags.json) return printJson(r);
+      const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(1));
+      process.stdout.write(`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated" : "default efficiencies"})\n`);
+    });
+}

@@ -1,0 +1,44 @@
+// hwledger split: one model over several unlike devices (layer ranges), with commands and a migration plan.
+import type { Command } from "commander";
+import { InputError } from "../../lib/calc/index.js";
+import { placementDevice } from "../../lib/fleet/caps.js";
+import { findDevice } from "../../lib/fleet/devices.js";
+import { migration, planSplit } from "../../lib/fleet/split.js";
+import { formatBytes, printJson } from "../output.js";
+import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
+import type { DeploymentFlags } from "./shared.js";
+
+interface SplitFlags extends DeploymentFlags {
+  devices: string;
+  without?: string;
+}
+
+export function registerSplit(program: Command): void {
+  const cmd = program.command("split").description("split one model across unlike devices: layer ranges, memory, tokens/s, llama.cpp RPC and vLLM settings");
+  addDeploymentOptions(cmd, false, "llama.cpp")
+    .requiredOption("--devices <a,b,c>", "device ids in order; for llama.cpp the first one runs llama-server, the others rpc-server")
+    .option("--without <id>", "re-plan without this device and list which layers move where")
+    .action(async (flags: SplitFlags) => {
+      const ids = flags.devices.split(",").map((s) => s.trim()).filter(Boolean);
+      if (!ids.length) throw new InputError("--devices needs at least one device id");
+      const devices = ids.map((id) => placementDevice(findDevice(id)));
+      const { model } = await loadModel(flags);
+      const dep = deploymentFromFlags(model, flags, flags.context ?? "4096");
+      const before = planSplit(model, dep, devices);
+      let result: Record<string, unknown> = { ...before };
+      if (flags.without) {
+        const gone = findDevice(flags.without).id;
+        if (!ids.includes(gone) && !devices.some((d) => d.id === gone)) throw new InputError(`--without ${flags.without}: not one of --devices`);
+        const rest = devices.filter((d) => d.id !== gone);
+        const after = planSplit(model, dep, rest);
+        result = { ...after, before, without: gone, migration: migration(before, after) };
+      }
+      if (flags.json) return printJson(result);
+      const p = result as unknown as ReturnType<typeof planSplit> & { migration?: ReturnType<typeof migration> };
+      const lines = p.assignments.map((a) => `${a.device.padEnd(18)} layers ${a.layers ? `${a.layerStart}-${a.layerEnd}` : "none"}${a.output ? " + output" : ""}  ${formatBytes(a.memoryBytes)} of ${formatBytes(a.capacityBytes)}`);
+      lines.push(`decode ≈ ${p.tokensPerSecond.toFixed(1)} tok/s single stream, ${p.pipelineTokensPerSecond.toFixed(1)} tok/s pipelined`);
+      if (p.migration) for (const m of p.migration) lines.push(`move layers ${m.layerStart}-${m.layerEnd}: ${m.from} -> ${m.to}`);
+      lines.push(...p.commands.llamaCpp, ...p.commands.vllm.map((c) => `# vLLM: ${c}`));
+      process.stdout.write(lines.join("\n") + "\n");
+    });
+}

@@ -1,0 +1,94 @@
+// On-disk layout of a ledger directory (hive partitions, readable by any Parquet engine):
+//   dt=YYYY-MM-DD/host=NAME/part-<ULID>.parquet   immutable segments (ULID content-addressed, see segmentName)
+//   dt=…/host=…/.tmp-*                            in-flight writes: ignored by readers, removed by compact
+//   _quarantine/…                                 corrupt or foreign files moved out of the way
+//   _compactions/<segment>.json                   which segments a compacted segment replaced (for ship)
+//   _ship/<target>.log                            segments already shipped to a target
+import { createHash } from "node:crypto";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { readdir } from "node:fs/promises";
+import { ULID_RE, ulidFrom, ulidTime } from "../../lib/fleet/ulid.js";
+
+export const SEGMENT_RE = /^part-([0-9A-HJKMNP-TV-Z]{26})\.parquet$/;
+export const DT_RE = /^dt=(\d{4}-\d{2}-\d{2})$/;
+export const HOSTDIR_RE = /^host=([A-Za-z0-9][A-Za-z0-9._-]*)$/;
+export const TMP_PREFIX = ".tmp-";
+export const SPECIAL_DIRS = new Set(["_quarantine", "_compactions", "_ship"]);
+/** The glob DuckDB reads: only finished segments, never temp files. */
+export const SEGMENT_GLOB = "dt=*/host=*/part-*.parquet";
+
+/**
+ * Default ledger directory: $HWLEDGER_LEDGER if set, else $XDG_DATA_HOME/hwledger/ledger,
+ * else ~/.local/share/hwledger/ledger.
+ */
+export function defaultLedgerDir(): string {
+  if (process.env.HWLEDGER_LEDGER) return process.env.HWLEDGER_LEDGER;
+  const data = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+  return join(data, "hwledger", "ledger");
+}
+
+export function partitionDir(dt: string, host: string): string {
+  return `dt=${dt}/host=${host}`;
+}
+
+/**
+ * Segment name from its content: ULID time = the smallest event id's time, randomness = SHA-256 of the
+ * sorted ids. The same batch always gets the same name, so re-writing or re-shipping it is idempotent.
+ */
+export function segmentName(sortedIds: readonly string[]): string {
+  const h = createHash("sha256");
+  for (const id of sortedIds) h.update(id);
+  const first = sortedIds[0];
+  if (!first || !ULID_RE.test(first)) throw new Error("segmentName: needs ULID event ids");
+  return `part-${ulidFrom(ulidTime(first), h.digest())}.parquet`;
+}
+
+export interface SegmentFile {
+  /** Path relative to the ledger dir, with forward slashes. */
+  rel: string;
+  dt: string;
+  host: string;
+  name: string;
+}
+
+export interface LedgerScan {
+  segments: SegmentFile[];
+  /** Temp files of in-flight or crashed writes (relative paths). */
+  temps: string[];
+  /** Anything else inside the partition tree: not ours (relative paths). */
+  foreign: string[];
+}
+
+/** Walks the ledger tree once and classifies every file. A missing directory is an empty ledger. */
+export async function scanLedger(dir: string): Promise<LedgerScan> {
+  const out: LedgerScan = { segments: [], temps: [], foreign: [] };
+  const top = await readdir(dir, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return [];
+    throw e;
+  });
+  for (const d of top) {
+    if (SPECIAL_DIRS.has(d.name)) continue;
+    const dt = DT_RE.exec(d.name);
+    if (!d.isDirectory() || !dt) {
+      out.foreign.push(d.name);
+      continue;
+    }
+    for (const h of await readdir(join(dir, d.name), { withFileTypes: true })) {
+      const host = HOSTDIR_RE.exec(h.name);
+      const relH = `${d.name}/${h.name}`;
+      if (!h.isDirectory() || !host) {
+        out.foreign.push(relH);
+        continue;
+      }
+      for (const f of await readdir(join(dir, relH), { withFileTypes: true })) {
+        const rel = `${relH}/${f.name}`;
+        if (f.name.startsWith(TMP_PREFIX)) out.temps.push(rel);
+        else if (f.isFile() && SEGMENT_RE.test(f.name)) out.segments.push({ rel, dt: dt[1], host: host[1], name: f.name });
+        else out.foreign.push(rel);
+      }
+    }
+  }
+  out.segments.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+  return out;
+}

@@ -1,0 +1,166 @@
+// Ledger events: one immutable row each, {id, ts, host, device_id?, type, payload}, validated by zod when
+// written and when read back. Payloads are loose objects: the listed fields are required/typed, extra
+// fields are kept (producers may add detail without a schema change here).
+import { z } from "zod";
+import { InputError } from "../calc/types.js";
+import { ULID_RE, ulid } from "./ulid.js";
+
+const bytes = z.number().int().nonnegative();
+const num = z.number().finite();
+const jobId = z.string().min(1);
+const anyRecord = z.record(z.string(), z.unknown());
+
+/** Host names become path segments (host=NAME): keep them to a portable, shell-safe alphabet. */
+export const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
+const gpuReading = z.looseObject({
+  device_id: z.string().min(1),
+  name: z.string().optional(),
+  vendor: z.string().optional(),
+  memoryTotalBytes: bytes.optional(),
+  memoryUsedBytes: bytes.optional(),
+  utilizationPct: num.optional(),
+  powerW: num.optional(),
+  temperatureC: num.optional(),
+  driver: z.string().optional(),
+});
+
+export const PAYLOADS = {
+  device_registered: z.looseObject({
+    name: z.string().min(1),
+    kind: z.enum(["gpu", "cpu", "apple", "accelerator"]),
+    vendor: z.string().optional(),
+    memoryBytes: bytes,
+    transport: z.string().optional(),
+    spec: anyRecord.optional(),
+  }),
+  device_probed: z.looseObject({
+    probe: z.string().min(1),
+    hostRamBytes: bytes.optional(),
+    cpuCount: z.number().int().positive().optional(),
+    devices: z.array(gpuReading),
+  }),
+  probe_failed: z.looseObject({
+    probe: z.string().min(1),
+    reason: z.string().min(1),
+    target: z.string().optional(),
+  }),
+  telemetry_sample: z.looseObject({
+    memoryUsedBytes: bytes.optional(),
+    memoryTotalBytes: bytes.optional(),
+    utilizationPct: num.optional(),
+    powerW: num.optional(),
+    temperatureC: num.optional(),
+    jobId: jobId.optional(),
+  }),
+  job_planned: z.looseObject({
+    jobId,
+    engine: z.string().min(1),
+    model: z.string().min(1),
+    deployment: anyRecord.optional(),
+    plan: anyRecord,
+  }),
+  job_started: z.looseObject({
+    jobId,
+    engine: z.string().min(1),
+    command: z.array(z.string()),
+    pid: z.number().int().optional(),
+  }),
+  job_completed: z.looseObject({
+    jobId,
+    actual: z.looseObject({
+      weightsBytes: bytes.optional(),
+      kvCacheBytes: bytes.optional(),
+      computeBytes: bytes.optional(),
+      promptTokensPerSecond: num.optional(),
+      decodeTokensPerSecond: num.optional(),
+    }),
+    durationS: num.nonnegative().optional(),
+  }),
+  job_failed: z.looseObject({
+    jobId,
+    reason: z.string().min(1),
+    exitCode: z.number().int().nullable().optional(),
+  }),
+  price_quoted: z.looseObject({
+    device: z.string().min(1),
+    source: z.string().min(1),
+    pricePerHour: num.nonnegative(),
+    currency: z.string().length(3),
+    spot: z.boolean().optional(),
+    region: z.string().optional(),
+  }),
+  cost_recorded: z.looseObject({
+    amount: num,
+    currency: z.string().length(3),
+    basis: z.string().min(1),
+    jobId: jobId.optional(),
+  }),
+  dispatch_decided: z.looseObject({
+    jobId: jobId.optional(),
+    chosen: z.string().min(1),
+    decision: anyRecord,
+  }),
+  split_planned: z.looseObject({
+    model: z.string().min(1),
+    devices: z.array(z.string().min(1)).min(1),
+    plan: anyRecord,
+  }),
+} as const;
+
+export type EventType = keyof typeof PAYLOADS;
+export const EVENT_TYPES = Object.keys(PAYLOADS) as EventType[];
+export type PayloadOf<T extends EventType> = z.infer<(typeof PAYLOADS)[T]>;
+/** What a producer passes for a payload (before zod fills nothing in; same as PayloadOf here). */
+export type PayloadInput<T extends EventType> = z.input<(typeof PAYLOADS)[T]>;
+
+const envelope = {
+  id: z.string().regex(ULID_RE, "id must be a ULID"),
+  // UTC ISO-8601 with Z, e.g. 2026-11-27T20:56:49.123Z
+  ts: z.iso.datetime({ offset: false, precision: 3 }),
+  host: z.string().regex(HOST_RE, "host must match [A-Za-z0-9][A-Za-z0-9._-]*"),
+  device_id: z.string().min(1).optional(),
+};
+
+const variants = EVENT_TYPES.map((t) => z.object({ ...envelope, type: z.literal(t), payload: PAYLOADS[t] }));
+export const EventSchema = z.discriminatedUnion("type", variants as unknown as [(typeof variants)[0], ...(typeof variants)[number][]]);
+
+type Envelope = { id: string; ts: string; host: string; device_id?: string };
+export type Event = { [T in EventType]: Envelope & { type: T; payload: PayloadOf<T> } }[EventType];
+export type EventInput = { [T in EventType]: Partial<Envelope> & { host: string; type: T; payload: PayloadInput<T> } }[EventType];
+
+function describe(err: z.ZodError): string {
+  const i = err.issues[0];
+  return `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`;
+}
+
+/** Validates anything (a parsed JSON row, a ledger row) as an Event; bad input throws InputError. */
+export function parseEvent(value: unknown): Event {
+  // A ledger row may carry device_id = null (Parquet NULL): that means absent.
+  if (value && typeof value === "object" && (value as Record<string, unknown>).device_id === null) {
+    const { device_id: _, ...rest } = value as Record<string, unknown>;
+    value = rest;
+  }
+  const r = EventSchema.safeParse(value);
+  if (!r.success) throw new InputError(`invalid event: ${describe(r.error)}`);
+  return r.data as Event;
+}
+
+/** Builds and validates a new event with a fresh ULID and the current UTC time. */
+export function makeEvent<T extends EventType>(
+  type: T,
+  payload: PayloadInput<T>,
+  opts: { host: string; device_id?: string; ts?: Date | string; id?: string },
+): Event {
+  const ts = opts.ts === undefined ? new Date() : new Date(opts.ts);
+  if (Number.isNaN(ts.getTime())) throw new InputError(`invalid event time: ${String(opts.ts)}`);
+  const ev: Record<string, unknown> = {
+    id: opts.id ?? ulid(ts.getTime()),
+    ts: ts.toISOString(),
+    host: opts.host,
+    type,
+    payload,
+  };
+  if (opts.device_id !== undefined) ev.device_id = opts.device_id;
+  return parseEvent(ev);
+}

@@ -1,0 +1,269 @@
+// Heterogeneous split planner: contiguous layer ranges over unlike devices (pipeline / llama.cpp layer split),
+// chosen so every device fits and the slowest stage is as fast as possible.
+import { engineProfile, plan, weightScheme, InputError } from "../calc/index.js";
+import type { Deployment, ModelSpec } from "../calc/index.js";
+import { defaultEfficiency } from "../calc/throughput.js";
+import type { PlacementDevice } from "./dispatch.js";
+
+export interface SplitAssignment {
+  device: string;
+  name: string;
+  /** First and last layer (inclusive); -1/-1 when the device gets no layer. */
+  layerStart: number;
+  layerEnd: number;
+  layers: number;
+  /** Holds the output head (norm + lm_head). */
+  output: boolean;
+  weightsBytes: number;
+  kvBytes: number;
+  /** Compute buffers and runtime overhead reserved on the device. */
+  reservedBytes: number;
+  memoryBytes: number;
+  capacityBytes: number;
+  /** Seconds this stage spends on one decode token. */
+  stageSeconds: number;
+}
+
+export interface SplitPlan {
+  engine: string;
+  assignments: SplitAssignment[];
+  /** Single-stream decode: stages run one after another for each token. */
+  tokensPerSecond: number;
+  /** With at least as many sequences in flight as stages, the slowest stage bounds throughput. */
+  pipelineTokensPerSecond: number;
+  /** Bytes that stay in host RAM of the main host (llama.cpp keeps token_embd on the CPU). */
+  hostBytes: number;
+  commands: { llamaCpp: string[]; vllm: string[] };
+  basis: string[];
+}
+
+interface LayerCost {
+  weights: number;
+  kv: number;
+  /** weights + kv: what the layer occupies. */
+  bytes: number;
+  /** Bytes one decode token reads. */
+  readBytes: number;
+}
+
+/** Per-layer memory (weights + KV) and bytes one decode token reads (routed experts scaled by top-k / experts). */
+function layerCosts(model: ModelSpec, dep: Deployment): { layers: LayerCost[]; outputBytes: number; embeddingBytes: number } {
+  const scheme = weightScheme(dep.weights);
+  const cache = engineProfile(dep.engine).cache(model, dep);
+  const layers = model.layers.map((l, i) => {
+    let w = 0;
+    let read = 0;
+    for (const t of l.tensors) {
+      const b = scheme.tensorBytes(t, { model, layerIndex: l.index });
+      w += b;
+      read += t.role === "expert" && l.moe ? (b * l.moe.activeExperts) / l.moe.experts : b;
+    }
+    const kv = cache.perLayer[i];
+    return { weights: w, kv, bytes: w + kv, readBytes: read + kv / dep.seqs };
+  });
+  let outputBytes = 0;
+  let embeddingBytes = 0;
+  for (const t of model.globals) {
+    const b = scheme.tensorBytes(t, { model, layerIndex: -1 });
+    if (t.role === "embedding") embeddingBytes += b;
+    else outputBytes += b;
+  }
+  // Tied embeddings: the output head reuses token_embd; llama.cpp duplicates it onto the output device.
+  if (model.tiedEmbeddings) outputBytes += embeddingBytes;
+  return { layers, outputBytes, embeddingBytes };
+}
+
+export interface SplitOptions {
+  /** Bytes kept free on every device for compute buffers and runtime; default: the engine's activation + overhead estimate. */
+  reserveBytes?: number;
+  rpcPort?: number;
+  modelPath?: string;
+}
+
+/**
+ * Devices are given in pipeline order. For llama.cpp the first device of the user's list is the main host
+ * (llama-server) and the others are rpc-server hosts; llama.cpp puts RPC devices at the front of its device list
+ * (src/llama.cpp llama_model_load_from_file_impl: "add RPC servers at the front of the list"), so the pipeline
+ * order is the RPC devices in --rpc order, then the main host, which also holds the output layer.
+ */
+export function pipelineOrder(devices: PlacementDevice[], engine: string): PlacementDevice[] {
+  return engine === "llama.cpp" && devices.length > 1 ? [...devices.slice(1), devices[0]] : devices;
+}
+
+export function planSplit(model: ModelSpec, dep: Deployment, userDevices: PlacementDevice[], opts: SplitOptions = {}): SplitPlan {
+  if (userDevices.length === 0) throw new InputError("split needs at least one device");
+  const devices = pipelineOrder(userDevices, dep.engine);
+  const d1 = { ...dep, tp: 1, pp: 1 };
+  const p = plan(model, d1, { layers: false });
+  const reserve = opts.reserveBytes ?? p.memory.activationBytes + p.memory.overheadBytes;
+  const { layers, outputBytes, embeddingBytes } = layerCosts(model, d1);
+  const llama = dep.engine === "llama.cpp";
+  // vLLM keeps the embedding on the first stage; llama.cpp keeps the input layer in host RAM.
+  const firstExtra = llama ? 0 : embeddingBytes;
+  const n = layers.length;
+  const speedOf = (d: PlacementDevice) => d.bandwidthBytesPerSecond * defaultEfficiency(dep.engine, d.deviceClass).bandwidth;
+
+  /** Greedy for a stage-time bound T: each device in order takes as many layers as fit in memory and in T. */
+  const assign = (T: number): number[] | undefined => {
+    const counts: number[] = [];
+    let next = 0;
+    for (let k = 0; k < devices.length; k++) {
+      const d = devices[k];
+      const last = k === devices.length - 1;
+      const bw = speedOf(d);
+      let mem = reserve + (k === 0 ? firstExtra : 0);
+      let time = 0;
+      let c = 0;
+      while (next + c < n) {
+        const l = layers[next + c];
+        const m2 = mem + l.bytes;
+        const t2 = time + l.readBytes / bw;
+        if (m2 > d.memoryBytes || t2 > T) break;
+        mem = m2;
+        time = t2;
+        c++;
+      }
+      if (last) {
+        // The output head lives on the last device: it must fit beside its layers (drop layers until it does).
+        while (c > 0 && (mem + outputBytes > d.memoryBytes || time + outputBytes / bw > T)) {
+          c--;
+          mem -= layers[next + c].bytes;
+          time -= layers[next + c].readBytes / bw;
+        }
+        if (mem + outputBytes > d.memoryBytes || time + outputBytes / bw > T) return undefined;
+      }
+      counts.push(c);
+      next += c;
+    }
+    return next === n ? counts : undefined;
+  };
+
+  const totalNeed = layers.reduce((a, l) => a + l.bytes, 0) + outputBytes + firstExtra + reserve * devices.length;
+  const totalHave = devices.reduce((a, d) => a + d.memoryBytes, 0);
+  const hi0 = layers.reduce((a, l) => a + l.readBytes, 0) / Math.min(...devices.map(speedOf)) + outputBytes / Math.min(...devices.map(speedOf)) + 1;
+  let hi = hi0;
+  if (!assign(hi)) {
+    throw new InputError(
+      `${model.id} does not fit on ${userDevices.map((d) => d.id).join(", ")}: needs ${(totalNeed / 1024 ** 3).toFixed(2)} GiB with ${(reserve / 1024 ** 3).toFixed(2)} GiB reserved per device, they have ${(totalHave / 1024 ** 3).toFixed(2)} GiB`,
+    );
+  }
+  let lo = 0;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (assign(mid)) hi = mid;
+    else lo = mid;
+  }
+  const counts = assign(hi)!;
+
+  const assignments: SplitAssignment[] = [];
+  let start = 0;
+  devices.forEach((d, k) => {
+    const c = counts[k];
+    const last = k === devices.length - 1;
+    let w = 0;
+    let kv = 0;
+    let read = 0;
+    for (let i = start; i < start + c; i++) {
+      w += layers[i].weights;
+      kv += layers[i].kv;
+      read += layers[i].readBytes;
+    }
+    const extra = (k === 0 ? firstExtra : 0) + (last ? outputBytes : 0);
+    read += last ? outputBytes : 0;
+    assignments.push({
+      device: d.id,
+      name: d.name,
+      layerStart: c ? start : -1,
+      layerEnd: c ? start + c - 1 : -1,
+      layers: c,
+      output: last,
+      weightsBytes: Math.round(w + extra),
+      kvBytes: Math.round(kv),
+      reservedBytes: Math.round(reserve),
+      memoryBytes: Math.round(w + kv + extra + reserve),
+      capacityBytes: d.memoryBytes,
+      stageSeconds: read / speedOf(d),
+    });
+    start += c;
+  });
+  const sum = assignments.reduce((s, a) => s + a.stageSeconds, 0);
+  const max = Math.max(...assignments.map((a) => a.stageSeconds));
+  return {
+    engine: dep.engine,
+    assignments,
+    tokensPerSecond: 1 / sum,
+    pipelineTokensPerSecond: 1 / max,
+    hostBytes: llama ? Math.round(embeddingBytes) : 0,
+    commands: commandsFor(model, dep, userDevices, assignments, opts),
+    basis: [
+      `per-layer weights (${dep.weights}) + ${dep.engine} KV for ${dep.context} tokens × ${dep.seqs} seq; ${(reserve / 1024 ** 2).toFixed(0)} MiB reserved per device (engine activation + overhead estimate)`,
+      "stage time = bytes read per token / (bandwidth × engine efficiency); network transfer between stages not modelled",
+      ...(llama ? ["llama.cpp keeps token_embd in host RAM (src/llama-model.cpp load_tensors: input layer always on the CPU)"] : []),
+    ],
+  };
+}
+
+/**
+ * llama.cpp assigns layer il to the first device whose cumulative split exceeds il / (n_layer + 1), the extra
+ * slot being the output layer (src/llama-model.cpp load_tensors get_layer_buft_list). Giving each device its
+ * layer count, plus one on the last device for the output slot, reproduces the planned ranges exactly.
+ */
+export function llamaTensorSplit(assignments: SplitAssignment[]): number[] {
+  return assignments.map((a, k) => a.layers + (k === assignments.length - 1 ? 1 : 0));
+}
+
+function commandsFor(model: ModelSpec, dep: Deployment, userDevices: PlacementDevice[], assignments: SplitAssignment[], opts: SplitOptions): SplitPlan["commands"] {
+  const port = opts.rpcPort ?? 50052;
+  const modelPath = opts.modelPath ?? "MODEL.gguf";
+  const remotes = userDevices.slice(1);
+  const llamaCpp: string[] = remotes.map((d) => `# on the host of ${d.id}: rpc-server --host 0.0.0.0 --port ${port}`);
+  const ctx = dep.context * dep.seqs;
+  const args = [
+    "llama-server",
+    "-m", modelPath,
+    "-ngl", String(model.layers.length + 1),
+    "-c", String(ctx),
+    ...(dep.seqs > 1 ? ["-np", String(dep.seqs)] : []),
+    ...(dep.kvDtypeK !== "f16" ? ["-ctk", dep.kvDtypeK] : []),
+    ...(dep.kvDtypeV !== "f16" ? ["-ctv", dep.kvDtypeV] : []),
+    "--split-mode", "layer",
+    ...(remotes.length ? ["--rpc", remotes.map((d) => `${hostPlaceholder(d.id)}:${port}`).join(",")] : []),
+    ...(assignments.length > 1 ? ["--tensor-split", llamaTensorSplit(assignments).join(",")] : []),
+  ];
+  llamaCpp.push(`# on the host of ${userDevices[0].id}: ${args.join(" ")}`);
+  const pp = assignments.filter((a) => a.layers > 0);
+  const vllm = [
+    `VLLM_PP_LAYER_PARTITION=${pp.map((a) => a.layers).join(",")} vllm serve ${model.id} --pipeline-parallel-size ${pp.length} --max-model-len ${dep.context}${dep.seqs > 1 ? ` --max-num-seqs ${dep.seqs}` : ""}`,
+  ];
+  return { llamaCpp, vllm };
+}
+
+function hostPlaceholder(id: string): string {
+  return `HOST_OF_${id.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}`;
+}
+
+export interface Migration {
+  layerStart: number;
+  layerEnd: number;
+  from: string;
+  to: string;
+}
+
+/** Which layer ranges move where when the plan changes (e.g. a device leaves). */
+export function migration(before: SplitPlan, after: SplitPlan): Migration[] {
+  const owner = (p: SplitPlan) => {
+    const m: string[] = [];
+    for (const a of p.assignments) for (let i = a.layerStart; a.layers > 0 && i <= a.layerEnd; i++) m[i] = a.device;
+    return m;
+  };
+  const a = owner(before);
+  const b = owner(after);
+  const moves: Migration[] = [];
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    const last = moves[moves.length - 1];
+    if (last && last.layerEnd === i - 1 && last.from === a[i] && last.to === b[i]) last.layerEnd = i;
+    else moves.push({ layerStart: i, layerEnd: i, from: a[i], to: b[i] });
+  }
+  return moves;
+}

@@ -1,0 +1,24 @@
+// Observable Framework config. Offline by construction: pages import Plot/Inputs/d3/htl as bare modules from
+// node_modules (no `npm:` CDN imports), no Google fonts, no DuckDB extension downloads.
+import { catalogEntries } from "./loaders/catalog.js";
+
+export default {
+  root: "src/pages",
+  title: "hwledger",
+  // Our own stylesheet: Framework's default + light/dark themes + the Inputs styles, all from node_modules.
+  style: "style.css",
+  globalStylesheets: [],
+  duckdb: { extensions: { json: null, parquet: null } },
+  search: false,
+  pager: false,
+  footer: "hwledger: engine-exact memory planning. Built offline with Observable Framework.",
+  pages: [
+    { name: "Capacity what-if", path: "/what-if" },
+    { name: "Compare architectures", path: "/compare" },
+    { name: "Fit matrix", path: "/fit-matrix" },
+    { name: "Evidence", path: "/evidence" },
+    { name: "Capacity reports", path: "/reports/" },
+  ],
+  // One static report per catalog model (/reports/<slug>).
+  dynamicPaths: () => catalogEntries().map((e) => `/reports/${e.slug}`),
+};

@@ -1,0 +1,165 @@
+// Small chart functions, each `Chart(data, {width, …})` -> an element. Titles, units (GiB) and tooltips on all.
+import * as Plot from "@observablehq/plot";
+import {gaugeLevel} from "./whatif.js";
+
+const GIB = 1024 ** 3;
+const gib = (b) => b / GIB;
+const fmt = (b) => `${gib(b).toFixed(2)} GiB`;
+
+export const COMPONENT_COLORS = {
+  domain: ["weights", "KV cache", "activations", "overhead", "free"],
+  range: ["#4269d0", "#efb118", "#ff725c", "#a463f2", "#9aa5b1"],
+};
+
+/** Stacked bar per device: weights | KV | activations | overhead | free, against the device's memory (per GPU). */
+export function StackedBar(whatIf, {width} = {}) {
+  const rows = [];
+  for (const f of whatIf.fits) {
+    const label = f.device.name;
+    const p = whatIf.perRank;
+    const parts = [
+      ["weights", p.weightsBytes],
+      ["KV cache", p.kvCacheBytes],
+      ["activations", p.activationBytes],
+      ["overhead", p.overheadBytes],
+      ["free", Math.max(0, f.device.memoryBytes - p.totalBytes)],
+    ];
+    for (const [component, bytes] of parts) rows.push({device: label, component, bytes, gib: gib(bytes)});
+  }
+  const limits = whatIf.fits.map((f) => ({device: f.device.name, gib: gib(f.device.memoryBytes)}));
+  return Plot.plot({
+    title: "Memory per GPU against device memory",
+    width,
+    height: 60 + 40 * whatIf.fits.length,
+    marginLeft: 170,
+    x: {label: "GiB per GPU →", grid: true},
+    y: {label: null},
+    color: {...COMPONENT_COLORS, legend: true},
+    marks: [
+      Plot.barX(rows, Plot.stackX({x: "gib", y: "device", fill: "component", order: COMPONENT_COLORS.domain, title: (d) => `${d.component}: ${fmt(d.bytes)}`, tip: true})),
+      Plot.tickX(limits, {x: "gib", y: "device", stroke: "currentColor", strokeWidth: 2}),
+    ],
+  });
+}
+
+const GAUGE_COLORS = {green: "#3ca951", yellow: "#efb118", red: "#e1372b"};
+
+/** Gauge of used / device memory: green ≤ 80%, yellow ≤ 95%, red above. */
+export function Gauge(fits, {width} = {}) {
+  const rows = fits.map((f) => ({device: f.device.name, pct: f.usedFraction * 100, level: gaugeLevel(f.usedFraction), need: f.needBytes, mem: f.device.memoryBytes}));
+  const max = Math.max(100, ...rows.map((r) => Math.min(r.pct, 400)));
+  return Plot.plot({
+    title: "Device memory used (%)",
+    width,
+    height: 50 + 36 * rows.length,
+    marginLeft: 170,
+    x: {domain: [0, max], label: "% of device memory →"},
+    y: {label: null},
+    marks: [
+      Plot.barX(rows, {x: max, y: "device", fill: "var(--theme-foreground-faintest, #eee)"}),
+      Plot.barX(rows, {x: (d) => Math.min(d.pct, max), y: "device", fill: (d) => GAUGE_COLORS[d.level], title: (d) => `${d.pct.toFixed(1)}% (${fmt(d.need)} of ${fmt(d.mem)})`, tip: true}),
+      Plot.ruleX([80, 95], {stroke: "currentColor", strokeDasharray: "3,3"}),
+      Plot.text(rows, {x: (d) => Math.min(d.pct, max), y: "device", text: (d) => `${d.pct.toFixed(1)}%`, dx: 4, textAnchor: "start"}),
+    ],
+  });
+}
+
+/** Per-layer heatmap: layer × component (weights by tensor role, cache by kind), bytes per cell (all GPUs). */
+export function LayerHeatmap(cells, {width} = {}) {
+  const layers = new Set(cells.map((c) => c.layer)).size;
+  return Plot.plot({
+    title: "Per-layer memory by component (GiB, all GPUs)",
+    width,
+    height: Math.min(1400, 60 + layers * 12),
+    marginLeft: 110,
+    marginBottom: 80,
+    x: {label: null, tickRotate: -30},
+    y: {label: "layer · kind", tickFormat: (d) => d},
+    color: {type: "sqrt", scheme: "blues", label: "GiB", legend: true},
+    marks: [
+      Plot.cell(cells, {x: "component", y: (d) => `${d.layer} · ${d.kind}`, fill: (d) => gib(d.bytes), title: (d) => `layer ${d.layer} (${d.kind})\n${d.component}: ${fmt(d.bytes)}`, tip: true, inset: 0.5}),
+    ],
+  });
+}
+
+/** KV cache and total per GPU against context (log x), with each device's memory drawn as a limit. */
+export function KvGrowth(rows, devices, {width, context} = {}) {
+  return Plot.plot({
+    title: "KV cache and total per GPU against context",
+    width,
+    height: 320,
+    x: {type: "log", label: "context per sequence (tokens) →", grid: true},
+    y: {label: "↑ GiB per GPU", grid: true},
+    color: {domain: ["KV cache", "total"], range: ["#efb118", "#4269d0"], legend: true},
+    marks: [
+      Plot.line(rows, {x: "context", y: (d) => gib(d.bytes), stroke: "series", tip: true, title: (d) => `${d.series} at ${d.context} tokens: ${fmt(d.bytes)}`}),
+      Plot.ruleY(devices, {y: (d) => gib(d.memoryBytes), stroke: "#e1372b", strokeDasharray: "4,3"}),
+      Plot.text(devices, {y: (d) => gib(d.memoryBytes), x: rows.length ? rows[0].context : 1, text: (d) => `${d.name} (${fmt(d.memoryBytes)})`, textAnchor: "start", dy: -6, fill: "#e1372b"}),
+      context ? Plot.ruleX([context], {stroke: "currentColor", strokeOpacity: 0.5}) : null,
+    ],
+  });
+}
+
+/** Compare: a line per model of some byte figure against context. */
+export function LinesByModel(rows, {width, title, y = "bytes", yLabel = "↑ GiB"} = {}) {
+  return Plot.plot({
+    title,
+    width,
+    height: 340,
+    x: {type: "log", label: "context per sequence (tokens) →", grid: true},
+    y: {label: yLabel, grid: true},
+    color: {legend: true},
+    marks: [Plot.line(rows, {x: "context", y: (d) => gib(d[y]), stroke: "model", tip: true, title: (d) => `${d.model} at ${d.context} tokens: ${fmt(d[y])}`})],
+  });
+}
+
+/** Compare: horizontal bars, one per model, of a byte figure. */
+export function BarsByModel(rows, {width, title, x = "bytes", label = "KiB per token →", scale = 1024} = {}) {
+  return Plot.plot({
+    title,
+    width,
+    height: 40 + 26 * rows.length,
+    marginLeft: 220,
+    x: {label, grid: true},
+    y: {label: null},
+    marks: [
+      Plot.barX(rows, {x: (d) => d[x] / scale, y: "model", fill: "kind", sort: {y: "x"}, tip: true, title: (d) => `${d.model} (${d.kind}): ${(d[x] / scale).toFixed(1)}`}),
+    ],
+    color: {legend: true},
+  });
+}
+
+/** Compare: resident vs active parameters per model (billions). */
+export function ParamsChart(rows, {width} = {}) {
+  const long = rows.flatMap((r) => [
+    {model: r.model, which: "resident", b: r.total / 1e9},
+    {model: r.model, which: "active per token", b: r.active / 1e9},
+  ]);
+  return Plot.plot({
+    title: "Resident vs active parameters (billions)",
+    width,
+    height: 40 + 34 * rows.length,
+    marginLeft: 220,
+    x: {label: "parameters (B) →", grid: true},
+    fy: {label: null},
+    y: {axis: null},
+    color: {legend: true},
+    marks: [Plot.barX(long, {x: "b", y: "which", fy: "model", fill: "which", tip: true, title: (d) => `${d.model} ${d.which}: ${d.b.toFixed(2)}B`})],
+  });
+}
+
+/** Evidence: each case's prediction error in percent (0 = exact). */
+export function ErrorChart(rows, {width} = {}) {
+  return Plot.plot({
+    title: "Prediction error per case (%)",
+    width,
+    height: 60 + 24 * rows.length,
+    marginLeft: 260,
+    x: {label: "error (predicted − reported) / reported, % →", grid: true},
+    y: {label: null},
+    marks: [
+      Plot.ruleX([0]),
+      Plot.barX(rows, {x: "errorPct", y: (d) => `${d.model} · ${d.figure}`, fill: (d) => (Math.abs(d.errorPct) <= 5 ? "#3ca951" : Math.abs(d.errorPct) <= 15 ? "#efb118" : "#e1372b"), tip: true, title: (d) => `${d.source}\nreported ${fmt(d.reported)}, predicted ${fmt(d.predicted)} (${d.errorPct.toFixed(2)}%)`}),
+    ],
+  });
+}

@@ -1,0 +1,48 @@
+// hwledger devices: the catalog copied from the shared spec table, through the real CLI.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { catalogDevices, findDevice } from "../lib/fleet/devices.js";
+import { runCli, runCliJson } from "./helpers/cli.js";
+
+const GIB = 1024 ** 3;
+
+describe("hwledger devices", () => {
+  const list = runCliJson<any[]>(["devices"]);
+
+  it("prints one JSON array of devices with ids, memory and bandwidth in bytes", () => {
+    expect(list.length).toBeGreaterThan(50);
+    for (const d of list) {
+      expect(d.id).toMatch(/^[a-z0-9][a-z0-9-]*$/);
+      expect(Number.isInteger(d.memoryBytes)).toBe(true);
+      expect(d.memoryBytes).toBeGreaterThan(0);
+      expect(typeof d.sources.memory_gb).toBe("string");
+    }
+    expect(new Set(list.map((d) => d.id)).size).toBe(list.length);
+  });
+
+  it("keeps the spec table's figures and sources (H100 SXM: 80 GiB, 3350 GB/s)", () => {
+    const h100 = list.find((d) => d.id === "h100-sxm-80gb");
+    expect(h100.memoryBytes).toBe(80 * GIB);
+    expect(h100.bandwidthBytesPerSecond).toBe(3350e9);
+    expect(h100.sources.memory_gb).toContain("llm-analysis");
+    // aiconfigurator writes the H200's capacity in bytes: "141GB" is 141 GiB.
+    expect(list.find((d) => d.id === "h200-sxm-141gb").memoryBytes).toBe(151397597184);
+    expect(list.find((d) => d.id === "rtx-4090").memoryBytes).toBe(24 * GIB);
+  });
+
+  it("splits Apple chips into the memory sizes they are sold in, never above the cited maximum", () => {
+    const m2max = list.filter((d) => d.id.startsWith("m2-max-38c-")).map((d) => d.memoryBytes / GIB);
+    expect(m2max).toEqual([32, 64, 96]);
+    const shared = JSON.parse(readFileSync(new URL("../data/devices/devices.json", import.meta.url), "utf8")).devices;
+    for (const d of shared.filter((x: any) => x.category === "apple-silicon" && x.maxMemoryGb !== null)) expect(d.memoryGb).toBeLessThanOrEqual(d.maxMemoryGb);
+  });
+
+  it("human output lists ids with GiB; unknown device is a one-line input error", () => {
+    const r = runCli(["devices"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^h100-sxm-80gb\s+80\.00 GiB\s+3350 GB\/s/m);
+    expect(() => findDevice("no-such-gpu")).toThrow(/unknown device "no-such-gpu"/);
+    expect(findDevice("RTX-4090").id).toBe("rtx-4090");
+    expect(catalogDevices().length).toBe(list.length);
+  });
+});
