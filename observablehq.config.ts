@@ -10,6 +10,8 @@ export default {
   globalStylesheets: [],
   duckdb: { extensions: { json: null, parquet: null } },
   search: false,
+  // No favicon request (a 404 would read as a broken page in the tests).
+  head: '<link rel="icon" href="data:,">',
   pager: false,
   footer: "hwledger: engine-exact memory planning. Built offline with Observable Framework.",
   pages: [
@@ -18,6 +20,17 @@ export default {
     { name: "Fit matrix", path: "/fit-matrix" },
     { name: "Evidence", path: "/evidence" },
     { name: "Capacity reports", path: "/reports/" },
+    {
+      name: "Fleet",
+      open: true,
+      pages: [
+        { name: "Fleet", path: "/fleet" },
+        { name: "Ledger SQL", path: "/sql" },
+        { name: "Costs", path: "/costs" },
+        { name: "Dispatch", path: "/dispatch" },
+        { name: "Split", path: "/split" },
+      ],
+    },
   ],
   // One static report per catalog model (/reports/<slug>).
   dynamicPaths: () => catalogEntries().map((e) => `/reports/${e.slug}`),

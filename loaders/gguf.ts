@@ -167,20 +167,34 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
   };
 }
 
-/** Reads a GGUF header (a local path, or an http(s) URL with range requests) into a ModelSpec with exact tensor bytes. */
+/**
+ * Reads a GGUF header (a local path, or an http(s) URL with range requests) into a ModelSpec with exact tensor
+ * bytes. A split file (`name-00001-of-00003.gguf`, llama-gguf-split) is read shard by shard: metadata from the
+ * first, tensors from all.
+ */
 export async function resolveGguf(file: string): Promise<ResolvedModel> {
   const remote = /^https?:\/\//.test(file);
   if (!remote && !existsSync(file)) throw new InputError(`${file}: no such GGUF file`);
   if (remote && process.env.HWLEDGER_OFFLINE) throw new InputError(`${file}: remote GGUF needs the network and offline mode is on`);
-  const { gguf } = await import("@huggingface/gguf");
-  let parsed: Awaited<ReturnType<typeof gguf>>;
-  try {
-    parsed = await gguf(file, { allowLocalFile: !remote });
-  } catch (e) {
-    throw new InputError(`${file}: not a readable GGUF file (${(e as Error).message.split("\n")[0]})`);
+  const { gguf, parseGgufShardFilename } = await import("@huggingface/gguf");
+  const shard = parseGgufShardFilename(file);
+  const files = shard
+    ? Array.from({ length: Number(shard.total) }, (_, i) => `${shard.prefix}-${String(i + 1).padStart(5, "0")}-of-${shard.total}.gguf`)
+    : [file];
+  const tensors: GgufTensorIn[] = [];
+  let meta: Meta | undefined;
+  for (const f of files) {
+    if (!remote && !existsSync(f)) throw new InputError(`${file}: shard ${f} is missing`);
+    let parsed: Awaited<ReturnType<typeof gguf>>;
+    try {
+      parsed = await gguf(f, { allowLocalFile: !remote });
+    } catch (e) {
+      throw new InputError(`${f}: not a readable GGUF file (${(e as Error).message.split("\n")[0]})`);
+    }
+    meta ??= parsed.metadata as unknown as Meta;
+    for (const t of parsed.tensorInfos) tensors.push({ name: t.name, shape: t.shape.map(Number), type: Number(t.dtype) });
   }
-  const tensors: GgufTensorIn[] = parsed.tensorInfos.map((t) => ({ name: t.name, shape: t.shape.map(Number), type: Number(t.dtype) }));
-  const meta = parsed.metadata as unknown as Meta;
-  const model = modelFromGguf(meta, tensors, remote ? file : basename(file));
-  return { model, config: Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith("tokenizer.ggml.")).map(([key, v]) => [key, typeof v === "bigint" ? Number(v) : v])), origin: "gguf", source: file };
+  const model = modelFromGguf(meta!, tensors, remote ? file : basename(file));
+  const config = Object.fromEntries(Object.entries(meta!).filter(([key]) => !key.startsWith("tokenizer.ggml.")).map(([key, v]) => [key, typeof v === "bigint" ? Number(v) : v]));
+  return { model, config, origin: "gguf", source: file };
 }

@@ -19,7 +19,8 @@ export interface LoadedPrices {
 }
 
 export async function loadPrices(opts: { online?: boolean; timeoutMs?: number } = {}): Promise<LoadedPrices> {
-  const online = opts.online ?? !process.env.HWLEDGER_OFFLINE;
+  // Live APIs only when asked (--online): the default answer must not wait on a network it may not have.
+  const online = (opts.online ?? false) && !process.env.HWLEDGER_OFFLINE;
   const offers: Offer[] = [];
   const purchases: PurchasePrice[] = [];
   const sources: PriceSourceStatus[] = [];

@@ -2,7 +2,7 @@
 // npm run build: the static site in dist/ (Observable Framework, offline). Also used by the page tests and the
 // bench, which rebuild only when an input is newer than the last build (isDistStale).
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,14 +21,16 @@ function newest(path) {
   return t;
 }
 
-export function isDistStale() {
+/** `ledger`: the ledger the fleet pages' data loaders read ($HWLEDGER_LEDGER); a build from another one is stale. */
+export function isDistStale({ ledger } = {}) {
   if (!existsSync(STAMP)) return true;
   const built = statSync(STAMP).mtimeMs;
-  return INPUTS.some((p) => newest(join(ROOT, p)) > built);
+  if (ledger !== undefined && (readFileSync(STAMP, "utf8").split("\n")[1] ?? "") !== ledger) return true;
+  return INPUTS.some((p) => newest(join(ROOT, p)) > built) || (ledger !== undefined && newest(ledger) > built);
 }
 
 /** Builds dist/; returns seconds taken. Throws with Framework's output when the build fails. */
-export function buildSite({ quiet = false } = {}) {
+export function buildSite({ quiet = false, ledger } = {}) {
   const t0 = performance.now();
   // Framework caches loader output by the loader's own mtime, not by what it reads: drop it so catalog
   // and device edits always reach the pages.
@@ -36,12 +38,15 @@ export function buildSite({ quiet = false } = {}) {
   if (existsSync(cache)) for (const e of readdirSync(cache)) if (e !== "_node") rmSync(join(cache, e), { recursive: true, force: true });
   const r = spawnSync(join(ROOT, "node_modules/.bin/observable"), ["build"], {
     cwd: ROOT,
-    env: { ...process.env, OBSERVABLE_TELEMETRY_DISABLE: "true" },
+    env: { ...process.env, ...(ledger !== undefined ? { HWLEDGER_LEDGER: ledger } : {}), OBSERVABLE_TELEMETRY_DISABLE: "true" },
     encoding: "utf8",
     stdio: quiet ? "pipe" : "inherit",
   });
   if (r.status !== 0) throw new Error(`site build failed (exit ${r.status}):\n${(r.stdout ?? "") + (r.stderr ?? "")}`.trim());
-  writeFileSync(STAMP, new Date().toISOString() + "\n");
+  writeFileSync(STAMP, new Date().toISOString() + "\n" + (ledger ?? "") + "\n");
+  // The stamp carries the build's start time: an input edited while the build ran makes the next check stale.
+  const started = new Date(Date.now() - (performance.now() - t0));
+  utimesSync(STAMP, started, started);
   return (performance.now() - t0) / 1000;
 }
 

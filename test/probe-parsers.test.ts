@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { nvidiaFailure, parseComputeApps, parseQueryGpu, parseSmiCsv } from "../plugins/probe-nvidia/parse.js";
 import { linuxHost, parseLscpuJson, parseMeminfo } from "../plugins/probe-linux/parse.js";
-import { amdSmiGpus, parseRocmSmiJson, parseRocmSmiText, rocmSmiGpus } from "../plugins/probe-amd/parse.js";
+import { amdSmiGpus, parseRocmSmiConcise, parseRocmSmiJson, parseRocmSmiText, rocmSmiGpus } from "../plugins/probe-amd/parse.js";
 import { appleGpus, appleHost, parseMacmon, parseSysctl, parseSystemProfiler } from "../plugins/probe-apple/parse.js";
 
 const sample = (p: string) => readFileSync(new URL(`./fixtures/samples/${p}`, import.meta.url), "utf8");
@@ -148,6 +148,14 @@ describe("rocm-smi", () => {
       system: report.system,
     });
     expect(rocmSmiGpus(parseRocmSmiJson(json))).toEqual(rocmSmiGpus(report));
+  });
+
+  it("reads the concise table: temperature, power, cap and use per GPU, the name from the second row", () => {
+    const gpus = parseRocmSmiConcise(sample("amd/rocm-smi-table-4xMI300X.txt"));
+    expect(gpus).toHaveLength(4);
+    expect(gpus[0]).toEqual({ vendor: "amd", index: 0, name: "AMD Instinct MI300X", temperatureC: 35, powerW: 133, powerLimitW: 750, utilizationPct: 0 });
+    expect(gpus.map((g) => g.temperatureC)).toEqual([35, 37, 34, 38]);
+    expect(gpus.map((g) => g.powerW)).toEqual([133, 131, 131, 137]);
   });
 
   it("amd-smi: reads {value, unit} fields; an empty list is no GPUs", () => {

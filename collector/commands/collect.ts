@@ -30,7 +30,7 @@ export function registerCollect(program: Command): void {
         if (!(s > 0)) throw new InputError(`--interval must be a positive number of seconds, got "${flags.interval}"`);
         intervalMs = s * 1000;
       }
-      const { openHost, knownDevices, rememberRegistrations } = await import("../run/host.js");
+      const { openHost, knownDevicesCached, rememberRegistrations, saveKnownDevices } = await import("../run/host.js");
       const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../run/probe-host.js");
       const { appendEvents, defaultLedgerDir } = await import("../ledger/index.js");
       const ledger = flags.ledger ?? defaultLedgerDir();
@@ -47,7 +47,7 @@ export function registerCollect(program: Command): void {
       process.on("SIGTERM", stop);
 
       let opened: Awaited<ReturnType<typeof openHost>> | undefined;
-      let known: Awaited<ReturnType<typeof knownDevices>> | undefined;
+      let known: Awaited<ReturnType<typeof knownDevicesCached>> | undefined;
       let samples = 0;
       let events = 0;
       let failures = 0;
@@ -58,10 +58,10 @@ export function registerCollect(program: Command): void {
           try {
             opened ??= await openHost(flags.host, { trustHostKey: flags.trustHostKey });
             const p = await probeHost(opened.transport, { host: opened.host, target: opened.target });
-            known ??= await knownDevices(ledger, p.host);
+            known ??= await knownDevicesCached(ledger, p.host);
             const evs = probeEvents(p, known, { telemetry: true });
             await appendEvents(ledger, evs);
-            rememberRegistrations(known, evs);
+            if (rememberRegistrations(known, evs) > 0) await saveKnownDevices(ledger, p.host, known);
             samples++;
             events += evs.length;
           } catch (e) {

@@ -14,6 +14,7 @@ interface FitFlags extends DeploymentFlags {
   maxNumBatchedTokens?: string;
   maxNumSeqs?: string;
   enforceEager?: boolean;
+  sampler?: string;
 }
 
 export function registerFit(program: Command): void {
@@ -25,6 +26,7 @@ export function registerFit(program: Command): void {
     .option("--max-num-batched-tokens <n>", "vLLM --max-num-batched-tokens")
     .option("--max-num-seqs <n>", "vLLM --max-num-seqs")
     .option("--enforce-eager", "vLLM --enforce-eager (no CUDA graphs)")
+    .option("--sampler <flashinfer|native>", "vLLM top-k/top-p sampler warmed up at start-up: flashinfer when installed, else native (default)")
     .action(async (flags: FitFlags) => {
       if ((flags.kvBudgetGib === undefined) === (flags.gpuMemoryGib === undefined)) throw new InputError("give exactly one of --kv-budget-gib and --gpu-memory-gib");
       const { model } = await loadModel(flags);
@@ -34,6 +36,7 @@ export function registerFit(program: Command): void {
         ...(flags.maxNumBatchedTokens ? { maxNumBatchedTokens: strictNumber(flags.maxNumBatchedTokens, "--max-num-batched-tokens") } : {}),
         ...(flags.maxNumSeqs ? { maxNumSeqs: strictNumber(flags.maxNumSeqs, "--max-num-seqs") } : {}),
         ...(flags.enforceEager ? { enforceEager: true } : {}),
+        ...(flags.sampler ? { sampler: sampler(flags.sampler) } : {}),
       };
       const budget = flags.kvBudgetGib !== undefined
         ? { kvBudgetBytes: positive(flags.kvBudgetGib, "--kv-budget-gib") * GIB }
@@ -56,4 +59,9 @@ function utilization(v: string): number {
   const n = strictNumber(v, "--gpu-memory-utilization");
   if (!(n > 0 && n <= 1)) throw new InputError(`--gpu-memory-utilization must be in (0, 1], got ${v}`);
   return n;
+}
+
+function sampler(v: string): "flashinfer" | "native" {
+  if (v !== "flashinfer" && v !== "native") throw new InputError(`--sampler must be flashinfer or native, got "${v}"`);
+  return v;
 }

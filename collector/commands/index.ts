@@ -5,10 +5,12 @@ import { registerFit } from "./fit.js";
 import { registerPlan } from "./plan.js";
 import { registerProbe } from "./probe.js";
 import { registerCollect } from "./collect.js";
+import { registerRun } from "./run.js";
 import { registerSpeed } from "./speed.js";
 import { registerSplit } from "./split.js";
 import { registerDispatch } from "./dispatch.js";
 import { registerPrices } from "./prices.js";
+import { registerCosts } from "./costs.js";
 import { registerLedger } from "./ledger.js";
 
-export const COMMANDS: Array<(program: Command) => void> = [registerPlan, registerFit, registerDevices, registerProbe, registerCollect, registerSpeed, registerSplit, registerDispatch, registerPrices, registerLedger];
+export const COMMANDS: Array<(program: Command) => void> = [registerPlan, registerFit, registerDevices, registerProbe, registerCollect, registerRun, registerSpeed, registerSplit, registerDispatch, registerPrices, registerCosts, registerLedger];

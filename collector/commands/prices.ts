@@ -15,7 +15,7 @@ export function registerPrices(program: Command): void {
   program
     .command("prices")
     .description("cloud GPU offers (Vast.ai, RunPod, Lambda, SkyPilot catalogs) and owned-hardware prices")
-    .option("--online", "ask the providers' live APIs (default: shipped snapshots when HWLEDGER_OFFLINE is set)")
+    .option("--online", "ask the providers' live APIs (falls back to the shipped snapshots)")
     .option("--device <id>", "only offers for this catalog device id")
     .option("--record", "append each quote to the ledger as a price_quoted event")
     .option("--ledger <dir>", "ledger directory (default: $HWLEDGER_LEDGER or ~/.local/share/hwledger/ledger)")

@@ -39,7 +39,7 @@ export function registerProbe(program: Command): void {
     .option("--ledger <dir>", "ledger directory (default: $HWLEDGER_LEDGER or ~/.local/share/hwledger/ledger)")
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: ProbeFlags) => {
-      const { openHost, knownDevices } = await import("../run/host.js");
+      const { openHost, knownDevices, rememberRegistrations, saveKnownDevices } = await import("../run/host.js");
       const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../run/probe-host.js");
       const { appendEvents, defaultLedgerDir } = await import("../ledger/index.js");
       const ledger = flags.ledger ?? defaultLedgerDir();
@@ -59,8 +59,12 @@ export function registerProbe(program: Command): void {
         throw new RuntimeFailure(`probe of ${target} failed: ${reason}`);
       }
       await close?.();
-      const events = probeEvents(p, await knownDevices(ledger, p.host), { telemetry: false });
+      // probe reads the ledger itself (authoritative) and refreshes collect's cache of registered devices.
+      const known = await knownDevices(ledger, p.host);
+      const events = probeEvents(p, known, { telemetry: false });
       await appendEvents(ledger, events);
+      rememberRegistrations(known, events);
+      await saveKnownDevices(ledger, p.host, known);
       const recorded = events.map((e) => e.type);
       if (flags.json) return printJson(probeJson(p, recorded));
       const h = p.hostReading;

@@ -11,6 +11,8 @@ interface SpeedFlags extends DeploymentFlags {
   device: string;
   prompt: string;
   gen: string;
+  ledger?: string;
+  calibrate?: boolean;
 }
 
 export function registerSpeed(program: Command): void {
@@ -19,6 +21,8 @@ export function registerSpeed(program: Command): void {
     .requiredOption("--device <id>", "catalog device id (see `hwledger devices`)")
     .option("--prompt <n>", "prompt tokens", "512")
     .option("--gen <n>", "generated tokens", "128")
+    .option("--ledger <dir>", "ledger whose measured runs calibrate the efficiencies")
+    .option("--no-calibrate", "use the default efficiencies even when the ledger has measured runs")
     .action(async (flags: SpeedFlags) => {
       const { model } = await loadModel(flags);
       const prompt = strictNumber(flags.prompt, "--prompt");
@@ -27,7 +31,18 @@ export function registerSpeed(program: Command): void {
       const dep = deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)));
       const device = findDevice(flags.device);
       if (!device.bandwidthBytesPerSecond) throw new InputError(`device ${device.id} has no citable bandwidth figure; cannot predict speed`);
-      const r = speed(model, dep, placementDevice(device), { prompt, gen, seqs: dep.seqs });
+      const caps = placementDevice(device);
+      let eff;
+      if (flags.calibrate !== false) {
+        const { existsSync } = await import("node:fs");
+        const { defaultLedgerDir } = await import("../ledger/index.js");
+        const dir = flags.ledger ?? defaultLedgerDir();
+        if (existsSync(dir)) {
+          const { calibrationFromLedger } = await import("../../loaders/runs.js");
+          eff = (await calibrationFromLedger(dir)).get(`${dep.engine}|${caps.deviceClass}`);
+        }
+      }
+      const r = speed(model, dep, caps, { prompt, gen, seqs: dep.seqs }, eff);
       if (flags.json) return printJson(r);
       const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(1));
       process.stdout.write(`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated" : "default efficiencies"})\n`);

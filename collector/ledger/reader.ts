@@ -45,6 +45,26 @@ function segmentInError(msg: string, ledgerDir: string, segs: SegmentFile[]): Se
   return segs.find((s) => msg.includes(join(ledgerDir, s.rel)));
 }
 
+/** The segments DuckDB cannot read: their footer only, or every value of every column. */
+async function unreadable(c: DuckDBConnection, ledgerDir: string, segs: SegmentFile[], depth: "footer" | "full"): Promise<SegmentFile[]> {
+  const bad: SegmentFile[] = [];
+  for (const s of segs) {
+    const f = lit(join(ledgerDir, s.rel));
+    const sql =
+      depth === "footer"
+        ? `SELECT count(*) FROM parquet_schema(${f})`
+        : `SELECT sum(length(id) + length(host) + length(type) + coalesce(length(device_id), 0) + length(payload::VARCHAR) + epoch_us(ts) % 2) FROM read_parquet(${f})`;
+    await c.run(sql).catch(() => bad.push(s));
+  }
+  return bad;
+}
+
+/** DuckDB's error messages: "<Kind> Error: reason". */
+const DUCK_ERROR = /^[A-Za-z ]+ Error: /;
+
+/** Errors that are the query's fault, never the data's. */
+const QUERY_ERROR = /^(Parser|Binder|Catalog|Syntax|Not implemented|Dependency|Permission) Error/;
+
 /** Scans, quarantines what is not a valid segment, and returns the valid segments. */
 export async function validSegments(c: DuckDBConnection, ledgerDir: string): Promise<SegmentFile[]> {
   const scan = await scanLedger(ledgerDir);
@@ -93,11 +113,13 @@ export async function validSegments(c: DuckDBConnection, ledgerDir: string): Pro
       pending = [];
     } catch (e) {
       const msg = (e as Error).message;
-      const bad = segmentInError(msg, ledgerDir, pending.map((p) => p.seg));
-      if (!bad) throw e;
-      await quarantine(ledgerDir, bad.rel, msg);
-      pending = pending.filter((p) => p.seg !== bad);
-      segs = segs.filter((s) => s !== bad);
+      const named = segmentInError(msg, ledgerDir, pending.map((p) => p.seg));
+      // DuckDB does not always name the file (e.g. "Variable-length int over 10 bytes"): check one by one.
+      const bad = named ? [named] : await unreadable(c, ledgerDir, pending.map((p) => p.seg), "footer");
+      if (bad.length === 0) throw e;
+      for (const b of bad) await quarantine(ledgerDir, b.rel, msg);
+      pending = pending.filter((p) => !bad.includes(p.seg));
+      segs = segs.filter((s) => !bad.includes(s));
     }
   }
   return segs;
@@ -131,9 +153,12 @@ export async function withLedger<T>(ledgerDir: string, fn: (c: DuckDBConnection)
       try {
         return await fn(c);
       } catch (e) {
-        const bad = segmentInError((e as Error).message ?? "", ledgerDir, segs);
-        if (!bad || attempt >= 10) throw e;
-        await quarantine(ledgerDir, bad.rel, (e as Error).message);
+        const msg = String((e as Error)?.message ?? e);
+        if (attempt >= 10 || QUERY_ERROR.test(msg)) throw e;
+        const named = segmentInError(msg, ledgerDir, segs);
+        const bad = named ? [named] : await unreadable(c, ledgerDir, segs, "full");
+        if (bad.length === 0) throw e;
+        for (const b of bad) await quarantine(ledgerDir, b.rel, msg);
       }
     }
   });
@@ -174,18 +199,13 @@ export function duckReason(e: unknown): string {
 export async function queryLedger(ledgerDir: string, sql: string): Promise<Record<string, unknown>[]> {
   ledgerDir = resolve(ledgerDir);
   if (!sql.trim()) throw new InputError("empty SQL");
-  return withLedger(ledgerDir, async (c) => {
-    let reader;
-    try {
-      reader = await c.runAndReadAll(sql);
-    } catch (e) {
-      // A corrupt segment is retried by withLedger; anything else is the query's fault.
-      const msg = (e as Error).message ?? "";
-      if (msg.includes(ledgerDir)) throw e;
-      throw new InputError(duckReason(e));
-    }
-    return rowsOf(reader);
-  });
+  try {
+    // withLedger quarantines a damaged segment behind an error and retries; what remains is the query's fault.
+    return await withLedger(ledgerDir, async (c) => rowsOf(await c.runAndReadAll(sql)));
+  } catch (e) {
+    if (DUCK_ERROR.test(String((e as Error)?.message))) throw new InputError(duckReason(e));
+    throw e;
+  }
 }
 
 /** Reads events back as validated Event objects (zod); a segment holding an invalid row is quarantined. */
@@ -194,14 +214,9 @@ export async function readEvents(ledgerDir: string, where = "true"): Promise<Eve
   for (;;) {
     const bad = new Map<string, string>();
     const events = await withLedger(ledgerDir, async (c) => {
-      const r = await c
-        .runAndReadAll(
-          `SELECT id, ts, host, device_id, type, payload::VARCHAR AS payload, filename FROM events_files WHERE ${where} ORDER BY id`,
-        )
-        .catch((e) => {
-          if (String(e?.message).includes(ledgerDir)) throw e; // corrupt segment: withLedger retries
-          throw new InputError(duckReason(e));
-        });
+      const r = await c.runAndReadAll(
+        `SELECT id, ts, host, device_id, type, payload::VARCHAR AS payload, filename FROM events_files WHERE ${where} ORDER BY id`,
+      );
       const out: Event[] = [];
       for (const row of r.getRowObjectsJS()) {
         try {

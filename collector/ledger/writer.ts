@@ -59,7 +59,8 @@ async function writeSegment(ledgerDir: string, part: string, rows: Event[]): Pro
     }
     app.closeSync();
     await c.run(
-      `COPY (SELECT id, ts::TIMESTAMPTZ AS ts, host, device_id, type, payload::JSON AS payload FROM stg ORDER BY id)
+      // Rows were appended sorted by id; DuckDB keeps insertion order (preserve_insertion_order) so no ORDER BY.
+      `COPY (SELECT id, ts::TIMESTAMPTZ AS ts, host, device_id, type, payload::JSON AS payload FROM stg)
        TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
     );
   });

@@ -1,5 +1,10 @@
 // Opening a host for probe/collect/run: the transport (local or ssh://), its ledger name, and the devices the
 // ledger already knows for it.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
 import { readEvents } from "../ledger/index.js";
 import { transportFor } from "../transport/index.js";
 import { hostLabel } from "./probe-host.js";
@@ -19,6 +24,43 @@ export async function openHost(spec: string | undefined, opts: { trustHostKey?: 
   return { host: hostLabel(spec), target, transport };
 }
 
+/**
+ * Where collect remembers the devices it registered, so a cron call need not read the whole ledger (which grows
+ * by a segment per call): $XDG_STATE_HOME/hwledger or ~/.local/state/hwledger, one file per ledger and host.
+ */
+export function knownCacheFile(ledgerDir: string, host: string): string {
+  const base = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+  const key = createHash("sha256").update(resolve(ledgerDir)).digest("hex").slice(0, 16);
+  return join(base, "hwledger", `known-${key}-${host}.json`);
+}
+
+/** Known devices from the cache file, else from the ledger (then cached). A new or emptied ledger starts over. */
+export async function knownDevicesCached(ledgerDir: string, host: string): Promise<Map<string, KnownDevice>> {
+  const file = knownCacheFile(ledgerDir, host);
+  if (existsSync(ledgerDir)) {
+    const cached = await readFile(file, "utf8").then(
+      (t) => JSON.parse(t) as KnownDevice[],
+      () => undefined,
+    );
+    if (Array.isArray(cached)) return new Map(cached.map((d) => [d.device_id, d]));
+  }
+  const known = await knownDevices(ledgerDir, host);
+  await saveKnownDevices(ledgerDir, host, known);
+  return known;
+}
+
+export async function saveKnownDevices(ledgerDir: string, host: string, known: Map<string, KnownDevice>): Promise<void> {
+  const file = knownCacheFile(ledgerDir, host);
+  try {
+    await mkdir(join(file, ".."), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify([...known.values()]));
+    await rename(tmp, file);
+  } catch {
+    // A cache that cannot be written only costs the next call a ledger read.
+  }
+}
+
 /** Latest device_registered per device of this host (what the ledger knows; empty for a new ledger). */
 export async function knownDevices(ledgerDir: string, host: string): Promise<Map<string, KnownDevice>> {
   const known = new Map<string, KnownDevice>();
@@ -32,11 +74,14 @@ export async function knownDevices(ledgerDir: string, host: string): Promise<Map
   return known;
 }
 
-/** Registrations just written become known (collect --interval keeps the map between samples). */
-export function rememberRegistrations(known: Map<string, KnownDevice>, events: ReadonlyArray<{ type: string; device_id?: string; payload: unknown }>): void {
+/** Registrations just written become known (collect --interval keeps the map between samples). Returns how many. */
+export function rememberRegistrations(known: Map<string, KnownDevice>, events: ReadonlyArray<{ type: string; device_id?: string; payload: unknown }>): number {
+  let n = 0;
   for (const e of events) {
     if (e.type !== "device_registered" || !e.device_id) continue;
     const p = e.payload as { name: string; memoryBytes: number; spec?: { driver?: string } };
     known.set(e.device_id, { device_id: e.device_id, name: p.name, memoryBytes: p.memoryBytes, driver: p.spec?.driver });
+    n++;
   }
+  return n;
 }

@@ -12,9 +12,14 @@ process.on("SIGINT", () => (stopping = true));
 process.on("SIGTERM", () => (stopping = true));
 
 // The last line llama.cpp wrote about a refusal: node-llama-cpp's own error ("Failed to create context") says less.
+// A line saying "error" (llama_model_load: error loading model: …) names the cause better than a later "failed".
 let lastRefusal = "";
+let lastError = "";
 const log = (line) => {
-  if (/^(llama_init_from_model|llama_model_load|gguf_init_from_file|llama_model_load_from_file_impl)\b.*|error|failed/i.test(line) && !line.startsWith("Failed simulating")) lastRefusal = line.trim();
+  if (!line.startsWith("Failed simulating")) {
+    if (/error/i.test(line)) lastError = line.trim();
+    else if (/^(llama_init_from_model|llama_model_load|gguf_init_from_file)\b|failed/i.test(line)) lastRefusal = line.trim();
+  }
   process.stderr.write(line.endsWith("\n") ? line : line + "\n");
 };
 
@@ -77,9 +82,13 @@ try {
   await context.dispose();
   await model.dispose();
   await llama.dispose();
+  await new Promise((r) => setTimeout(r, 50)); // let queued llama.cpp log callbacks through before exiting
   process.exit(stopping ? 130 : 0);
 } catch (e) {
   const msg = String(e?.message ?? e).split("\n")[0];
-  log(`hwledger_embedded: error: ${msg}${lastRefusal && !lastRefusal.includes(msg) ? ` (${lastRefusal})` : ""}`);
+  // llama.cpp's log lines reach JS through an async callback and can arrive after the rejection: wait for them.
+  for (let i = 0; i < 50 && !lastError; i++) await new Promise((r) => setTimeout(r, 20));
+  const cause = lastError || lastRefusal;
+  log(`hwledger_embedded: error: ${msg}${cause && !cause.includes(msg) ? ` (${cause})` : ""}`);
   process.exit(1);
 }

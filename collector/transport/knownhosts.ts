@@ -35,7 +35,7 @@ function patternMatches(pattern: string, name: string): boolean {
   for (const p of pattern.split(",")) {
     const neg = p.startsWith("!");
     const glob = neg ? p.slice(1) : p;
-    const re = new RegExp("^" + glob.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+    const re = new RegExp("^" + glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
     if (re.test(name)) {
       if (neg) return false;
       matched = true;

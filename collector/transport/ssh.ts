@@ -58,6 +58,43 @@ function defaultIdentity(): string | undefined {
   return ["id_ed25519", "id_ecdsa", "id_rsa"].map((n) => join(homedir(), ".ssh", n)).find((p) => existsSync(p));
 }
 
+/**
+ * Sends an SSH "signal" channel request. ssh2's Channel.signal() silently does nothing once stdin was ended
+ * (it checks `writable`, ssh2 lib/Channel.js), but the request is valid while the channel is open, so send it
+ * through the channel's protocol object in that case.
+ */
+function sendSignal(stream: ClientChannel, sig: string): void {
+  const ch = stream as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, s: string): void } } };
+  if (stream.writable) return void stream.signal(sig);
+  if (ch.outgoing && ["open", "eof"].includes(ch.outgoing.state)) ch._client?._protocol?.signal(ch.outgoing.id, sig);
+}
+
+// Every remote command starts as `sh -c 'echo "hwledger-pid $$" >&2; exec "$@"' argv…`: the first stderr line
+// is its pid (also its process group: sshd starts non-pty sessions with setsid). Stopping a command then
+// works everywhere with `kill -SIG -- -PGID` on a second channel; the SSH signal request alone does not when
+// the login is root ("session signalling requires privilege separation", OpenSSH session.c session_signal_req).
+const PID_PREFIX = "hwledger-pid ";
+function wrapped(argv: readonly string[]): string {
+  return shellCommand(["sh", "-c", `echo "${PID_PREFIX}$$" >&2; exec "$@"`, "hwledger", ...argv]);
+}
+
+/** Splits the pid line off a command's stderr, passing the rest through. */
+function pidFilter(onPid: (pid: number) => void, onData: (b: Buffer) => void): (b: Buffer) => void {
+  let head: Buffer | null = Buffer.alloc(0);
+  return (b: Buffer) => {
+    if (head === null) return onData(b);
+    head = Buffer.concat([head, b]);
+    const nl = head.indexOf(10);
+    if (nl < 0) return;
+    const line = head.subarray(0, nl).toString("utf8");
+    const rest = head.subarray(nl + 1);
+    head = null;
+    if (line.startsWith(PID_PREFIX)) onPid(Number(line.slice(PID_PREFIX.length)));
+    else onData(Buffer.from(line + "\n"));
+    if (rest.length) onData(rest);
+  };
+}
+
 interface Conn {
   client: Client;
   ready: Promise<void>;
@@ -219,19 +256,19 @@ export class SshTransport implements Transport {
 
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? 60_000;
-    const cmd = shellCommand(argv);
     return this.withChannel(async (c) => {
-      const stream = await this.openExec(c, cmd);
+      const stream = await this.openExec(c, wrapped(argv));
       return new Promise<ExecResult>((resolve, reject) => {
         const out: Buffer[] = [];
         const err: Buffer[] = [];
+        let pid = 0;
         const timer = setTimeout(() => {
-          stream.signal("KILL");
+          this.stop(stream, pid, "KILL");
           stream.close();
           reject(new RuntimeFailure(`command timed out after ${timeoutMs / 1000} s on ${this.where()}: ${argv[0]}`));
         }, timeoutMs);
         stream.on("data", (b: Buffer) => out.push(b));
-        stream.stderr.on("data", (b: Buffer) => err.push(b));
+        stream.stderr.on("data", pidFilter((p) => (pid = p), (b) => err.push(b)));
         stream.on("close", (code: number | null, signal?: string) => {
           clearTimeout(timer);
           resolve({
@@ -245,25 +282,52 @@ export class SshTransport implements Transport {
     });
   }
 
+  /** Stops a remote command: SSH signal request, plus kill(1) of its process group on a fresh channel. */
+  private stop(stream: ClientChannel, pid: number, sig: "TERM" | "INT" | "KILL"): void {
+    sendSignal(stream, sig);
+    if (pid > 1 && !this.closed)
+      void this.withChannel(async (c) => {
+        const k = await this.openExec(c, shellCommand(["kill", `-${sig}`, "--", `-${pid}`]));
+        await new Promise((r) => {
+          k.on("close", r);
+          k.resume();
+          k.stderr.resume();
+          k.end();
+        });
+      }).catch(() => undefined);
+  }
+
   async spawn(argv: readonly string[], opts: SpawnOptions = {}): Promise<Running> {
     const c = await this.acquire();
     let stream: ClientChannel;
     try {
-      stream = await this.openExec(c, shellCommand(argv));
+      stream = await this.openExec(c, wrapped(argv));
     } catch (e) {
       this.release(c);
       throw e;
     }
+    let pid = 0;
+    let pending: "TERM" | "INT" | "KILL" | undefined; // kill() before the pid line arrived
+    const onPid = (p: number) => {
+      pid = p;
+      if (pending) this.stop(stream, pid, pending);
+    };
     stream.on("data", opts.onStdout ?? (() => undefined));
-    stream.stderr.on("data", opts.onStderr ?? (() => undefined));
+    stream.stderr.on("data", pidFilter(onPid, opts.onStderr ?? (() => undefined)));
     stream.end();
     const done = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
       stream.on("close", (code: number | null, signal?: string) => {
         this.release(c);
-        resolve({ code: code ?? null, signal: signal ?? null });
+        resolve({ code: code ?? null, signal: signal ? signal.replace(/^SIG/, "") : null });
       }),
     );
-    return { done, kill: (sig = "TERM") => stream.signal(sig) };
+    return {
+      done,
+      kill: (sig = "TERM") => {
+        if (pid) this.stop(stream, pid, sig);
+        else pending = sig;
+      },
+    };
   }
 
   private sftp(c: Conn): Promise<SFTPWrapper> {

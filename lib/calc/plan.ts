@@ -99,7 +99,9 @@ export function plan(model: ModelSpec, dep: Deployment, opts: PlanOptions = { la
   const params = paramCounts(model);
   const w = weightBytes(model, dep.weights);
   const adj = engine.weightAdjustment?.(model, dep);
-  const weightsBytes = w.total + (adj?.bytes ?? 0);
+  // llama.cpp keeps a vision tower in a separate mmproj GGUF, loaded only with --mmproj.
+  const visionLoaded = engine.loadsVision !== false;
+  const weightsBytes = w.total - (visionLoaded ? 0 : w.vision) + (adj?.bytes ?? 0);
   const cache = engine.cache(model, dep);
   const act = engine.activations(model, dep);
   const ovh = engine.overhead(model, dep);
@@ -108,31 +110,29 @@ export function plan(model: ModelSpec, dep: Deployment, opts: PlanOptions = { la
   const activationBytes = Math.round(act.bytes * ranks);
   const overheadBytes = Math.round(ovh.bytes * ranks);
   const totalBytes = weightsBytes + kvCacheBytes + activationBytes + overheadBytes;
+  const memory = { weightsBytes, kvCacheBytes, activationBytes, overheadBytes, totalBytes };
+  const counts = { total: params.total, active: Math.round(params.active), embedding: params.embedding };
+  // The fast path (sliders, solvers, sweeps) needs totals only: no per-layer rows, no prose.
+  if (!opts.layers) return { params: counts, memory, kv: { bytesPerToken: Math.round(cache.bytesPerToken) }, layers: [], devices: [], basis: [], warnings: [] };
   const warnings = [...model.notes, ...(engine.warnings?.(model, dep) ?? [])];
   const basis = [`weights: ${w.scheme.basis}`, ...(adj ? [`weights: ${adj.basis}`] : []), ...cache.basis, `activations: ${act.basis}`, `overhead: ${ovh.basis}`];
-  if (model.vision) basis.push(`weights include the vision tower and projector (${model.vision.params} params, 16-bit): ${model.vision.basis}`);
-  let layers: LayerRow[] = [];
-  let devices: DeviceRow[] = [];
-  if (opts.layers) {
-    layers = model.layers.map((l, i) => ({ index: l.index, kind: l.kind, kvBytes: Math.round(cache.perLayer[i]), weightBytes: Math.round(w.perLayer[i]) }));
-    devices = splitAcrossDevices(model, dep, w, cache.perLayer, act.bytes, ovh.bytes);
+  if (model.vision) {
+    basis.push(
+      visionLoaded
+        ? `weights include the vision tower and projector (${model.vision.params} params, 16-bit): ${model.vision.basis}`
+        : `weights exclude the vision tower (${model.vision.params} params): ${engine.label} loads it from a separate mmproj file`,
+    );
   }
-  return {
-    params: { total: params.total, active: Math.round(params.active), embedding: params.embedding },
-    memory: { weightsBytes, kvCacheBytes, activationBytes, overheadBytes, totalBytes },
-    kv: { bytesPerToken: Math.round(cache.bytesPerToken) },
-    layers,
-    devices,
-    basis,
-    warnings,
-  };
+  const layers: LayerRow[] = model.layers.map((l, i) => ({ index: l.index, kind: l.kind, kvBytes: Math.round(cache.perLayer[i]), weightBytes: Math.round(w.perLayer[i]) }));
+  const devices: DeviceRow[] = splitAcrossDevices(model, dep, w, visionLoaded ? w.vision : 0, cache.perLayer, act.bytes, ovh.bytes);
+  return { params: counts, memory, kv: { bytesPerToken: Math.round(cache.bytesPerToken) }, layers, devices, basis, warnings };
 }
 
 /**
  * Per-rank rows: pipeline stages take contiguous, even layer ranges (vLLM get_pp_indices); tensor parallel
  * divides each stage's layers by tp. Globals go to the first (embedding) and last (output) stage.
  */
-function splitAcrossDevices(model: ModelSpec, dep: Deployment, w: WeightBytes, kvPerLayer: number[], act: number, ovh: number): DeviceRow[] {
+function splitAcrossDevices(model: ModelSpec, dep: Deployment, w: WeightBytes, vision: number, kvPerLayer: number[], act: number, ovh: number): DeviceRow[] {
   const n = model.layers.length;
   const rows: DeviceRow[] = [];
   for (let s = 0; s < dep.pp; s++) {
@@ -144,7 +144,7 @@ function splitAcrossDevices(model: ModelSpec, dep: Deployment, w: WeightBytes, k
       wb += w.perLayer[i];
       kb += kvPerLayer[i];
     }
-    if (s === 0) wb += w.globals / (dep.pp > 1 ? 2 : 1) + w.vision;
+    if (s === 0) wb += w.globals / (dep.pp > 1 ? 2 : 1) + vision;
     if (s === dep.pp - 1 && dep.pp > 1) wb += w.globals / 2;
     for (let t = 0; t < dep.tp; t++) {
       const weightsBytes = Math.round(wb / dep.tp);

@@ -250,6 +250,26 @@ for (const bits of [3, 4, 5, 6, 8]) {
   registerWeightScheme(mlxScheme(bits), [`mlx-q${bits}`, `mlx_${bits}bit`, `mlx${bits}`]);
 }
 
+/**
+ * MLX microscaling modes (mlx_lm.utils.quantize_model mode "mxfp4" / "mxfp8": group 32): E2M1 or E4M3 values and
+ * one E8M0 scale byte per 32, no bias; same module coverage as the affine modes.
+ */
+function mlxMxScheme(bits: 4 | 8): WeightScheme {
+  const group = 32;
+  return {
+    name: `mlx-mxfp${bits}`,
+    label: `MLX MXFP${bits} (group ${group})`,
+    basis: `MLX mxfp${bits}: ${bits}/8 + 1/${group} bytes per weight (E8M0 scale per ${group}); embeddings and lm_head quantized too (mlx_lm.utils.quantize_model mode "mxfp${bits}")`,
+    tensorBytes: (t) => {
+      if (t.role === "norm" || t.role === "vision" || !packable(t, group)) return tensorElements(t) * HALF;
+      const n = tensorElements(t);
+      return (n * bits) / 8 + n / group;
+    },
+  };
+}
+registerWeightScheme(mlxMxScheme(4));
+registerWeightScheme(mlxMxScheme(8));
+
 export function weightScheme(name: string): WeightScheme {
   const key = name.toLowerCase();
   const s = SCHEMES.get(ALIASES.get(key) ?? key);

@@ -61,8 +61,11 @@ function byteProfile(model: ModelSpec, weights: string): ByteProfile {
   let embeddingRowBytes = 0;
   for (const t of model.globals) {
     const b = scheme.tensorBytes(t, { model, layerIndex: -1 });
-    if (t.role === "embedding") embeddingRowBytes = b / (t.shape[1] ?? 1);
-    else denseBytes += b;
+    if (t.role === "embedding") {
+      embeddingRowBytes = b / (t.shape[1] ?? 1);
+      // Tied embeddings: the output head multiplies by the whole table every step.
+      if (model.tiedEmbeddings) denseBytes += b;
+    } else denseBytes += b;
   }
   const moe: ByteProfile["moe"] = [];
   for (const l of model.layers) {

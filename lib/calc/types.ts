@@ -134,6 +134,8 @@ export interface EngineOptions {
   enforceEager?: boolean;
   /** vLLM top-k/top-p sampler the profile run warms up: FlashInfer when installed, else the PyTorch path. */
   sampler?: "flashinfer" | "native";
+  /** vLLM MXFP4 MoE kernel, which sets the expert padding: Marlin on GPUs without FP4 (A100), else Triton. */
+  mxfp4Backend?: "marlin" | "triton";
   /** llama.cpp -b / -ub. */
   batch?: number;
   ubatch?: number;

@@ -73,7 +73,7 @@ export function parseVllmLog(text: string): VllmLogFacts {
       const dt = pyValue(line, "dtype");
       if (dt) facts.dtype ??= dt.replace(/^torch\./, "");
       const q = pyValue(line, "quantization");
-      if (q) facts.quantization ??= q;
+      if (q && q !== "None") facts.quantization ??= q;
       const ee = pyValue(line, "enforce_eager");
       if (ee) facts.enforceEager ??= ee === "True";
     }

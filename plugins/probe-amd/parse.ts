@@ -115,3 +115,31 @@ export function amdSmiGpus(staticText: string, metricText?: string): GpuReading[
     });
   });
 }
+
+/**
+ * `rocm-smi` with no flags (the "Concise Info" table): per GPU a data row (device, [model : rev], Temp, Power,
+ * Partitions, SCLK, MCLK, Fan, Perf, PwrCap, VRAM%, GPU%) and, on newer releases, a second row with the name.
+ * Memory is only a percentage there, so no bytes come out of it; the --json path gives bytes.
+ */
+export function parseRocmSmiConcise(text: string): GpuReading[] {
+  const lines = text.split(/\r?\n/);
+  const out: GpuReading[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\d+)\s+(\[[^\]]*\]\s+)?(\S+)°C\s+(\S+)W\s+.*?\s(\S+)W\s+(\S+)%\s+(\S+)%\s*$/.exec(lines[i]);
+    if (!m) continue;
+    const next = lines[i + 1] ?? "";
+    const name = /^\s{4,}(\S.*?)\s*$/.test(next) && !/^\s*=/.test(next) ? next.trim() : "AMD GPU";
+    out.push(
+      compact({
+        vendor: "amd" as const,
+        index: Number(m[1]),
+        name,
+        temperatureC: num(m[3]),
+        powerW: num(m[4]),
+        powerLimitW: num(m[5]),
+        utilizationPct: num(m[7]),
+      }),
+    );
+  }
+  return out;
+}

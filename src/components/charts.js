@@ -1,5 +1,6 @@
 // Small chart functions, each `Chart(data, {width, …})` -> an element. Titles, units (GiB) and tooltips on all.
 import * as Plot from "@observablehq/plot";
+import {interpolateBlues} from "d3-scale-chromatic";
 import {gaugeLevel} from "./whatif.js";
 
 const GIB = 1024 ** 3;
@@ -44,42 +45,83 @@ export function StackedBar(whatIf, {width} = {}) {
 
 const GAUGE_COLORS = {green: "#3ca951", yellow: "#efb118", red: "#e1372b"};
 
-/** Gauge of used / device memory: green ≤ 80%, yellow ≤ 95%, red above. */
+/**
+ * Gauge of used / device memory per device: green ≤ 80%, yellow ≤ 95%, red above. Plain HTML bars (no scales to
+ * compute), so it redraws within the slider's frame; the 80% and 95% marks are drawn on each bar.
+ */
 export function Gauge(fits, {width} = {}) {
-  const rows = fits.map((f) => ({device: f.device.name, pct: f.usedFraction * 100, level: gaugeLevel(f.usedFraction), need: f.needBytes, mem: f.device.memoryBytes}));
-  const max = Math.max(100, ...rows.map((r) => Math.min(r.pct, 400)));
-  return Plot.plot({
-    title: "Device memory used (%)",
-    width,
-    height: 50 + 36 * rows.length,
-    marginLeft: 170,
-    x: {domain: [0, max], label: "% of device memory →"},
-    y: {label: null},
-    marks: [
-      Plot.barX(rows, {x: max, y: "device", fill: "var(--theme-foreground-faintest, #eee)"}),
-      Plot.barX(rows, {x: (d) => Math.min(d.pct, max), y: "device", fill: (d) => GAUGE_COLORS[d.level], title: (d) => `${d.pct.toFixed(1)}% (${fmt(d.need)} of ${fmt(d.mem)})`, tip: true}),
-      Plot.ruleX([80, 95], {stroke: "currentColor", strokeDasharray: "3,3"}),
-      Plot.text(rows, {x: (d) => Math.min(d.pct, max), y: "device", text: (d) => `${d.pct.toFixed(1)}%`, dx: 4, textAnchor: "start"}),
-    ],
-  });
+  const root = document.createElement("figure");
+  root.className = "hw-gauge";
+  if (width) root.style.maxWidth = `${width}px`;
+  const h = document.createElement("h2");
+  h.textContent = "Device memory used (%)";
+  root.append(h);
+  for (const f of fits) {
+    const pct = f.usedFraction * 100;
+    const level = gaugeLevel(f.usedFraction);
+    const row = document.createElement("div");
+    row.className = "hw-gauge-row";
+    row.dataset.level = level;
+    row.title = `${f.device.name}: ${pct.toFixed(1)}% (${fmt(f.needBytes)} of ${fmt(f.device.memoryBytes)} per GPU)`;
+    const label = document.createElement("span");
+    label.className = "hw-gauge-label";
+    label.textContent = f.device.name;
+    const track = document.createElement("span");
+    track.className = "hw-gauge-track";
+    const bar = document.createElement("span");
+    bar.className = "hw-gauge-bar";
+    bar.style.width = `${Math.min(100, pct)}%`;
+    bar.style.background = GAUGE_COLORS[level];
+    track.append(bar);
+    for (const mark of [80, 95]) {
+      const m = document.createElement("span");
+      m.className = "hw-gauge-mark";
+      m.style.left = `${mark}%`;
+      track.append(m);
+    }
+    const value = document.createElement("span");
+    value.className = "hw-gauge-value";
+    value.textContent = `${pct.toFixed(1)}%`;
+    row.append(label, track, value);
+    root.append(row);
+  }
+  return root;
 }
 
-/** Per-layer heatmap: layer × component (weights by tensor role, cache by kind), bytes per cell (all GPUs). */
+/**
+ * Per-layer heatmap: layer × component (weights by tensor role, cache by kind), bytes per cell (all GPUs).
+ * A CSS grid rather than a Plot: hundreds of cells redraw within the slider's frame. Native tooltips per cell.
+ */
 export function LayerHeatmap(cells, {width} = {}) {
-  const layers = new Set(cells.map((c) => c.layer)).size;
-  return Plot.plot({
-    title: "Per-layer memory by component (GiB, all GPUs)",
-    width,
-    height: Math.min(1400, 60 + layers * 12),
-    marginLeft: 110,
-    marginBottom: 80,
-    x: {label: null, tickRotate: -30},
-    y: {label: "layer · kind", tickFormat: (d) => d},
-    color: {type: "sqrt", scheme: "blues", label: "GiB", legend: true},
-    marks: [
-      Plot.cell(cells, {x: "component", y: (d) => `${d.layer} · ${d.kind}`, fill: (d) => gib(d.bytes), title: (d) => `layer ${d.layer} (${d.kind})\n${d.component}: ${fmt(d.bytes)}`, tip: true, inset: 0.5}),
-    ],
-  });
+  const components = [...new Set(cells.map((c) => c.component))].sort((a, b) => (a.startsWith("cache") - b.startsWith("cache")) || a.localeCompare(b));
+  const layers = [...new Map(cells.map((c) => [c.layer, c.kind])).entries()];
+  const max = Math.max(1, ...cells.map((c) => c.bytes));
+  const color = (b) => (b > 0 ? interpolateBlues(0.08 + 0.92 * Math.sqrt(b / max)) : "transparent");
+  const at = new Map(cells.map((c) => [`${c.layer}|${c.component}`, c]));
+  const root = document.createElement("figure");
+  root.className = "hw-heatmap";
+  if (width) root.style.maxWidth = `${width}px`;
+  const h = document.createElement("h2");
+  h.textContent = "Per-layer memory by component (GiB, all GPUs)";
+  const grid = document.createElement("div");
+  grid.className = "hw-heatmap-grid";
+  grid.style.gridTemplateColumns = `9em repeat(${components.length}, minmax(2.2em, 1fr))`;
+  const parts = ['<div class="hw-hm-corner">layer · kind</div>'];
+  for (const c of components) parts.push(`<div class="hw-hm-col" title="${c}">${c.replace(/^weights: /, "w: ")}</div>`);
+  for (const [layer, kind] of layers) {
+    parts.push(`<div class="hw-hm-row">${layer} · ${kind}</div>`);
+    for (const comp of components) {
+      const c = at.get(`${layer}|${comp}`);
+      const b = c ? c.bytes : 0;
+      parts.push(`<div class="hw-hm-cell" style="background:${color(b)}" title="layer ${layer} (${kind})\n${comp}: ${fmt(b)}"></div>`);
+    }
+  }
+  grid.innerHTML = parts.join("");
+  const legend = document.createElement("div");
+  legend.className = "hw-hm-legend";
+  legend.innerHTML = `<span>0</span><span class="hw-hm-ramp" style="background:linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map((t) => interpolateBlues(0.08 + 0.92 * t)).join(",")})"></span><span>${gib(max).toFixed(3)} GiB (sqrt scale)</span>`;
+  root.append(h, legend, grid);
+  return root;
 }
 
 /** KV cache and total per GPU against context (log x), with each device's memory drawn as a limit. */

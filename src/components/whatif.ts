@@ -157,7 +157,11 @@ export interface WhatIf {
   fits: DeviceFit[];
 }
 
-export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[]): WhatIf {
+/**
+ * Figures for one state. `maxContexts` (device id -> max context) may be passed in: it does not depend on the
+ * context slider, so the page computes it once per model/engine/device change rather than on every move.
+ */
+export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], maxContexts?: Map<string, number>): WhatIf {
   const dep = deploymentFor(model, s);
   const p = plan(model, dep);
   const ranks = dep.tp * dep.pp;
@@ -174,7 +178,7 @@ export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceL
     needBytes: perRank.totalBytes,
     usedFraction: perRank.totalBytes / device.memoryBytes,
     free: device.memoryBytes - perRank.totalBytes,
-    maxContext: maxContext(model, dep, device.memoryBytes),
+    maxContext: maxContexts?.get(device.id) ?? maxContext(model, dep, device.memoryBytes),
     maxSeqs: maxSeqs(model, dep, device.memoryBytes),
   }));
   return { model, dep, plan: p, perRank, fits };

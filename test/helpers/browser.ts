@@ -1,12 +1,13 @@
 // Real headless Chromium (Debian's /usr/bin/chromium via playwright-core) against the built site, served by the
 // same server as `npm start`. Records every console error, failed request and request off 127.0.0.1.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildSite, DIST, isDistStale, ROOT } from "../../scripts/build-site.js";
 import { serve } from "../../scripts/serve.js";
+import { ensureTestLedger } from "./fleet-ledger.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 // Without the background-networking flags Chromium keeps calling home (offline-facts.md).
@@ -20,11 +21,16 @@ export async function ensureSite(): Promise<void> {
       mkdirSync(lock);
       break;
     } catch {
+      // A lock left by a killed run (older than any build takes) is taken over.
+      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      if (since !== undefined && Date.now() - since > 300_000) rmSync(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 250));
     }
   }
   try {
-    if (isDistStale()) buildSite({ quiet: true });
+    // The site tests build with the fixed test ledger (fleet pages), whichever test file builds first.
+    const ledger = await ensureTestLedger();
+    if (isDistStale({ ledger })) buildSite({ quiet: true, ledger });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -163,7 +163,7 @@ export function spmVocab(extra = ["▁a", "▁b", "▁c", "▁the", "▁hello", 
 }
 
 export interface TinyModel {
-  arch: "llama" | "gemma2" | "mamba";
+  arch: "llama" | "gemma2" | "mamba" | "deepseek2";
   nLayer: number;
   nEmbd: number;
   nHead?: number;
@@ -172,6 +172,11 @@ export interface TinyModel {
   nFf?: number;
   /** gemma2: attention.sliding_window. */
   window?: number;
+  /** deepseek2 (MLA): latent rank, rope dims, per-head q/k "nope" and v dims. */
+  kvLoraRank?: number;
+  ropeDim?: number;
+  nopeDim?: number;
+  vHeadDim?: number;
   /** mamba */
   dConv?: number;
   dInner?: number;
@@ -224,6 +229,45 @@ export function tinyModel(m: TinyModel): { metadata: Record<string, GgufValue>; 
         { name: b + "ssm_a", shape: [dState, dInner], type: "F32" },
         { name: b + "ssm_d", shape: [dInner], type: "F32" },
         { name: b + "ssm_out.weight", shape: [dInner, E], type: wt },
+      );
+    }
+    return { metadata: md, tensors: T };
+  }
+  if (a === "deepseek2") {
+    // src/models/deepseek2.cpp: MLA GGUFs store head_count_kv 1, key_length = kv_lora_rank + n_rot (the cached
+    // latent), value_length = kv_lora_rank, and the per-head sizes as key_length_mla / value_length_mla.
+    const H = m.nHead ?? 4, r = m.kvLoraRank ?? 64, rope = m.ropeDim ?? 32, nope = m.nopeDim ?? 32, vd = m.vHeadDim ?? 32, nFf = m.nFf ?? 2 * E;
+    Object.assign(md, {
+      [`${a}.feed_forward_length`]: u32(nFf),
+      [`${a}.attention.head_count`]: u32(H),
+      [`${a}.attention.head_count_kv`]: u32(1),
+      [`${a}.attention.key_length`]: u32(r + rope),
+      [`${a}.attention.value_length`]: u32(r),
+      [`${a}.attention.key_length_mla`]: u32(nope + rope),
+      [`${a}.attention.value_length_mla`]: u32(vd),
+      [`${a}.attention.kv_lora_rank`]: u32(r),
+      [`${a}.attention.q_lora_rank`]: u32(0),
+      [`${a}.rope.dimension_count`]: u32(rope),
+      [`${a}.leading_dense_block_count`]: u32(m.nLayer),
+      [`${a}.expert_feed_forward_length`]: u32(nFf),
+      [`${a}.expert_shared_count`]: u32(0),
+      [`${a}.expert_count`]: u32(0),
+      [`${a}.expert_used_count`]: u32(0),
+    });
+    for (let i = 0; i < m.nLayer; i++) {
+      const b = `blk.${i}.`;
+      T.push(
+        { name: b + "attn_norm.weight", shape: [E], type: "F32" },
+        { name: b + "attn_kv_a_norm.weight", shape: [r], type: "F32" },
+        { name: b + "attn_q.weight", shape: [E, H * (nope + rope)], type: wt },
+        { name: b + "attn_kv_a_mqa.weight", shape: [E, r + rope], type: wt },
+        { name: b + "attn_k_b.weight", shape: [nope, r, H], type: "F32" },
+        { name: b + "attn_v_b.weight", shape: [r, vd, H], type: wt },
+        { name: b + "attn_output.weight", shape: [H * vd, E], type: wt },
+        { name: b + "ffn_norm.weight", shape: [E], type: "F32" },
+        { name: b + "ffn_gate.weight", shape: [E, nFf], type: wt },
+        { name: b + "ffn_up.weight", shape: [E, nFf], type: wt },
+        { name: b + "ffn_down.weight", shape: [nFf, E], type: wt },
       );
     }
     return { metadata: md, tensors: T };

@@ -115,13 +115,16 @@ export async function startSshd(): Promise<Sshd> {
       "StrictModes no",
       "PermitRootLogin prohibit-password",
       "Subsystem sftp internal-sftp",
-      "LogLevel ERROR",
+      (process.env.SSHD_LOGLEVEL ? `LogLevel ${process.env.SSHD_LOGLEVEL}` : "LogLevel ERROR"),
       "",
     ].join("\n"),
   );
   let err = "";
   const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
-  child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => {
+    err += b.toString();
+    if (process.env.SSHD_LOGLEVEL) process.stderr.write(b);
+  });
   try {
     await waitForBanner(port, child, () => err);
   } catch (e) {

@@ -15,7 +15,9 @@ export function buildFalcon(config: HfConfig, id: string): ModelSpec {
   const nHeads = r.int("num_attention_heads", "n_head");
   const vocab = r.int("vocab_size");
   r.done();
-  const newArch = r.optBool("new_decoder_architecture", false);
+  // Old remote-code checkpoints: "RefinedWeb" (40B) is the new decoder architecture (ln_attn/ln_mlp, n_head_kv),
+  // "RefinedWebModel" (7B) the MQA one (tiiuae/falcon-40b and falcon-7b modelling_RW.py).
+  const newArch = r.optBool("new_decoder_architecture", config.model_type === "RefinedWeb");
   const multiQuery = r.optBool("multi_query", true);
   const parallel = r.optBool("parallel_attn", true);
   const bias = r.optBool("bias", false);
@@ -25,6 +27,8 @@ export function buildFalcon(config: HfConfig, id: string): ModelSpec {
   const ffn = r.optInt("ffn_hidden_size") ?? 4 * hidden;
   // FalconDecoderLayer: ln_attn + ln_mlp when the new architecture runs them in parallel (num_ln_in_parallel_attn 2).
   const twoNorms = newArch && r.optInt("num_ln_in_parallel_attn", 2) === 2;
+  // Checkpoints also store lm_head.weight (so model pages count 7.22B for falcon-7b), but transformers
+  // (FalconForCausalLM._tied_weights_keys) and vLLM (models/falcon.py) tie it to word_embeddings when loading.
   const tied = r.optBool("tie_word_embeddings", true);
   const layers: LayerSpec[] = [];
   for (let i = 0; i < nLayers; i++) {

@@ -3,9 +3,10 @@
 import type { ArchitectureFamily } from "./registry.js";
 import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, normTensor, slidingAttention } from "./common.js";
 import type { HfConfig } from "./common.js";
+import { layerTypes } from "./patterns.js";
 import type { LayerSpec, ModelSpec } from "../types.js";
 
-export function buildLlamaLike(config: HfConfig, id: string, family: string, opts: { qkNorm?: boolean; qkvBias?: boolean } = {}): ModelSpec {
+export function buildLlamaLike(config: HfConfig, id: string, family: string, opts: { qkNorm?: boolean; qkvBias?: boolean; qwenWindow?: boolean } = {}): ModelSpec {
   const r = new ConfigReader(config, id);
   const hidden = r.int("hidden_size", "n_embd", "d_model");
   const nLayers = r.int("num_hidden_layers", "n_layer", "num_layers");
@@ -17,12 +18,15 @@ export function buildLlamaLike(config: HfConfig, id: string, family: string, opt
   const headDim = r.optInt("head_dim") ?? hidden / nHeads;
   const tied = r.optBool("tie_word_embeddings", false);
   const qkvBias = opts.qkvBias ?? r.optBool("attention_bias", false);
-  // Qwen2 configs carry sliding_window but disable it with use_sliding_window: false.
-  const window = r.optBool("use_sliding_window", true) ? r.optInt("sliding_window") : undefined;
-  const maxWindowLayers = r.optInt("max_window_layers", nLayers);
+  // Mistral: a sliding_window number makes every layer slide (MistralAttention). Qwen2/Qwen3: SWA only with
+  // use_sliding_window (default false) and only on layers i >= max_window_layers (Qwen2Config/Qwen3Config layer_types).
+  const qwen = opts.qwenWindow === true;
+  const window = r.optBool("use_sliding_window", !qwen) ? r.optInt("sliding_window") : undefined;
+  const firstSliding = qwen ? r.optInt("max_window_layers", 28) : 0; // Qwen2Config/Qwen3Config default 28
+  const types = layerTypes(config, id, nLayers, (i) => (window !== undefined && window > 0 && i >= firstSliding ? "sliding_attention" : "full_attention"));
   const layers: LayerSpec[] = [];
   for (let i = 0; i < nLayers; i++) {
-    const sliding = window !== undefined && window > 0 && i < maxWindowLayers;
+    const sliding = types[i] === "sliding_attention" && window !== undefined && window > 0;
     const tensors = [
       normTensor(`blk.${i}.attn_norm`, hidden),
       ...attentionTensors(i, { hidden, nHeads, nKvHeads, headDimK: headDim, qkvBias, qkNorm: opts.qkNorm }),
@@ -56,12 +60,12 @@ export const qwen2Family: ArchitectureFamily = {
   name: "qwen2",
   modelTypes: ["qwen2"],
   // Qwen2 always has q/k/v biases (transformers models/qwen2/modeling_qwen2.py: bias=True), not in config.
-  build: (config, id) => buildLlamaLike(config, id, "qwen2", { qkvBias: true }),
+  build: (config, id) => buildLlamaLike(config, id, "qwen2", { qkvBias: true, qwenWindow: true }),
 };
 
 export const qwen3Family: ArchitectureFamily = {
   name: "qwen3",
   modelTypes: ["qwen3"],
   // Qwen3 adds per-head RMSNorm on q and k (transformers models/qwen3/modeling_qwen3.py Qwen3Attention).
-  build: (config, id) => buildLlamaLike(config, id, "qwen3", { qkNorm: true }),
+  build: (config, id) => buildLlamaLike(config, id, "qwen3", { qkNorm: true, qwenWindow: true }),
 };

@@ -48,7 +48,7 @@ export function gatedDeltaNetCache(d: GdnDims): CacheSpec {
   };
 }
 
-export function buildQwen3Next(config: HfConfig, id: string): ModelSpec {
+export function buildQwen3Next(config: HfConfig, id: string, as: { modelType: string; family: string } = { modelType: "qwen3_next", family: "qwen3-next" }): ModelSpec {
   const r = new ConfigReader(config, id);
   const hidden = r.int("hidden_size");
   const nLayers = r.int("num_hidden_layers");
@@ -103,8 +103,8 @@ export function buildQwen3Next(config: HfConfig, id: string): ModelSpec {
   }
   return finishModel({
     id,
-    modelType: "qwen3_next",
-    family: "qwen3-next",
+    modelType: as.modelType,
+    family: as.family,
     hiddenSize: hidden,
     vocabSize: vocab,
     nHeads,
@@ -116,4 +116,47 @@ export function buildQwen3Next(config: HfConfig, id: string): ModelSpec {
   });
 }
 
-export const qwen3NextFamily: ArchitectureFamily = { name: "qwen3-next", modelTypes: ["qwen3_next"], build: buildQwen3Next };
+export const qwen3NextFamily: ArchitectureFamily = { name: "qwen3-next", modelTypes: ["qwen3_next"], build: (c, id) => buildQwen3Next(c, id) };
+
+/**
+ * Qwen3.5 vision tower + merger (Qwen3VL-style ViT), parameters from vision_config: transformers
+ * models/qwen3_vl/modeling_qwen3_vl.py Qwen3VLVisionModel (patch_embed Conv3d with bias, learned pos_embed,
+ * blocks of LayerNorm + qkv/proj + fc1/fc2 with biases, patch merger LayerNorm + 2 linears, deepstack mergers).
+ */
+export function qwen3VlVisionParams(v: HfConfig, id: string): number {
+  const r = new ConfigReader(v, `${id} vision_config`);
+  const h = r.int("hidden_size");
+  const depth = r.int("depth");
+  const inter = r.int("intermediate_size");
+  const patch = r.int("patch_size");
+  const out = r.int("out_hidden_size");
+  r.done();
+  const temporal = r.optInt("temporal_patch_size", 2);
+  const inCh = r.optInt("in_channels", 3);
+  const merge = r.optInt("spatial_merge_size", 2);
+  const pos = r.optInt("num_position_embeddings", 0);
+  const deepstack = (r.optArray("deepstack_visual_indexes") ?? []).length;
+  const block = 2 * 2 * h + (h * 3 * h + 3 * h) + (h * h + h) + (h * inter + inter) + (inter * h + h);
+  const mergedDim = h * merge * merge;
+  const merger = (postShuffleNorm: boolean) => 2 * (postShuffleNorm ? mergedDim : h) + (mergedDim * mergedDim + mergedDim) + (mergedDim * out + out);
+  return inCh * temporal * patch * patch * h + h + pos * h + depth * block + merger(false) + deepstack * merger(true);
+}
+
+/** Qwen3.5 MoE (model_type "qwen3_5_moe"): a Qwen3-Next text model in text_config plus a vision tower. */
+export function buildQwen35Moe(config: HfConfig, id: string): ModelSpec {
+  const text = config.text_config;
+  if (typeof text !== "object" || text === null || Array.isArray(text)) throw new InputError(`${id}: config.json has no "text_config" object`);
+  const t = text as HfConfig;
+  // tie_word_embeddings sits at the top level of Qwen3.5 configs.
+  const m = buildQwen3Next({ ...t, tie_word_embeddings: t.tie_word_embeddings ?? config.tie_word_embeddings }, id, { modelType: String(config.model_type), family: "qwen3-next" });
+  if (t.attn_output_gate === false) throw new InputError(`${id}: attn_output_gate false is not a Qwen3.5 layout`);
+  const mtp = typeof t.mtp_num_hidden_layers === "number" ? t.mtp_num_hidden_layers : 0;
+  if (mtp > 0) m.notes.push(`mtp_num_hidden_layers=${mtp}: the multi-token-prediction layer is not counted (only loaded for speculative decoding)`);
+  const v = config.vision_config;
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    m.vision = { params: qwen3VlVisionParams(v as HfConfig, id), basis: "Qwen3-VL vision tower and merger from vision_config (transformers Qwen3VLVisionModel)" };
+  }
+  return m;
+}
+
+export const qwen35MoeFamily: ArchitectureFamily = { name: "qwen3.5-moe", modelTypes: ["qwen3_5_moe"], build: buildQwen35Moe };

@@ -2,9 +2,12 @@
 // Rules from the llama.cpp source shipped in node-llama-cpp 3.22.1 (its llama/gitRelease.bundle, tag v0.5.0);
 // each rule names the file and function it follows.
 import { ggmlType } from "../ggml.js";
+import type { GgmlType } from "../ggml.js";
 import { InputError } from "../types.js";
 import type { CacheSpec, Deployment, KvDtype, ModelSpec } from "../types.js";
 import type { CacheResult, EngineProfile, Estimate } from "./profile.js";
+import type { FitBudget, FitResult } from "../solve.js";
+import { weightBytes } from "../plan.js";
 
 const pad = (x: number, n: number) => Math.ceil(x / n) * n;
 
@@ -19,12 +22,15 @@ const SWA_TYPES = new Set([
   "llama4", "llama4_text", "exaone4", "olmo2", "olmo3", "mimo2", "smallthinker", "afmoe", "granite_swa", "step35", "lfm2",
 ]);
 
-/** Element type per KV dtype as llama.cpp accepts it (-ctk/-ctv: common/arg.cpp kv_cache_types). */
-function kvType(d: KvDtype, which: "K" | "V") {
-  const t = d === "bf16" ? ggmlType("BF16") : d === "f16" ? ggmlType("F16") : d === "f32" ? ggmlType("F32") : ggmlType(d);
-  if (!t || d.startsWith("fp8") || d === "q8" || d === "q4") {
-    throw new InputError(`llama.cpp has no ${which} cache type "${d}" (use f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0 or q5_1)`);
-  }
+/** Element types llama.cpp accepts for -ctk/-ctv (common/arg.cpp kv_cache_types). */
+const KV_TYPES: Partial<Record<KvDtype, GgmlType>> = {};
+for (const [d, n] of [["f32", "F32"], ["f16", "F16"], ["bf16", "BF16"], ["q8_0", "Q8_0"], ["q5_0", "Q5_0"], ["q5_1", "Q5_1"], ["q4_0", "Q4_0"], ["q4_1", "Q4_1"], ["iq4_nl", "IQ4_NL"]] as const) {
+  KV_TYPES[d] = ggmlType(n)!;
+}
+
+function kvType(d: KvDtype, which: "K" | "V"): GgmlType {
+  const t = KV_TYPES[d];
+  if (!t) throw new InputError(`llama.cpp has no ${which} cache type "${d}" (use f32, f16, bf16, q8_0, q4_0, q4_1, iq4_nl, q5_0 or q5_1)`);
   return t;
 }
 
@@ -47,6 +53,9 @@ interface ModelInfo {
   nVocab: number;
   nFfMax: number;
   hasMla: boolean;
+  hasRecurrent: boolean;
+  /** Basis lines: fixed per model, so plan() builds no strings in its hot path. */
+  basis: string[];
 }
 const INFO = new WeakMap<ModelSpec, ModelInfo>();
 
@@ -103,7 +112,15 @@ function modelInfo(model: ModelSpec): ModelInfo {
     maxVElems = Math.max(maxVElems, info.vElems);
     return info;
   });
-  const r = { layers, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, hasMla };
+  const hasRecurrent = layers.some((l) => l.cache === 3);
+  const basis = [
+    "llama.cpp KV: n_ctx padded to 256, n_ctx_seq = n_ctx / n_seq per stream unless unified (llama-context.cpp); K/V rows per ggml_row_size of each layer's n_embd_k/v_gqa (llama-kv-cache.cpp)",
+  ];
+  if (swaWindow) basis.push(`llama.cpp SWA cache: GGML_PAD(min(n_ctx_seq, n_swa ${swaWindow} × (unified ? n_seq : 1) + n_ubatch), 256) cells per stream (llama-kv-cache-iswa.cpp)`);
+  if (hasRecurrent) basis.push("llama.cpp recurrent state: max(1, n_seq) cells of (n_embd_r + n_embd_s) f32 per recurrent layer (llama-memory-recurrent.cpp, llama-hparams.cpp)");
+  if (hasMla) basis.push("llama.cpp MLA: caches kv_lora_rank + n_rot per token as K, no V tensor (llama-kv-cache.cpp has_v = !is_mla)");
+  if (ignoredSwa) basis.push(`llama.cpp: ${model.modelType} has no iSWA cache in llama.cpp; sliding layers are cached in full`);
+  const r = { layers, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, hasMla, hasRecurrent, basis };
   INFO.set(model, r);
   return r;
 }
@@ -135,14 +152,9 @@ export function llamaCppContext(model: ModelSpec, dep: Deployment): LlamaCppCont
   const o = dep.options ?? {};
   const unified = o.kvUnified ?? false;
   const nSeq = dep.seqs;
-  let nCtx = pad(unified ? dep.context : dep.context * nSeq, 256);
-  let nCtxSeq = nCtx;
-  if (!unified) {
-    nCtxSeq = pad(Math.floor(nCtx / nSeq), 256);
-    nCtx = nCtxSeq * nSeq;
-  }
+  const { nCtxSeq, nStream, nUbatch } = ctxNumbers(dep);
+  const nCtx = nCtxSeq * nStream;
   const nBatch = Math.min(nCtx, o.batch ?? 2048);
-  const nUbatch = Math.min(nBatch, o.ubatch ?? 512);
   const info = modelInfo(model);
   // llama-kv-cache-iswa.cpp llama_kv_cache_iswa::llama_kv_cache_iswa:
   // size_swa = GGML_PAD(min(size_base, n_swa × (unified ? n_seq_max : 1) + n_ubatch), 256); --swa-full: size_base.
@@ -150,7 +162,7 @@ export function llamaCppContext(model: ModelSpec, dep: Deployment): LlamaCppCont
   if (info.swaWindow > 0) swaCells = o.swaFull ? nCtxSeq : pad(Math.min(nCtxSeq, info.swaWindow * (unified ? nSeq : 1) + nUbatch), 256);
   // flash_attn defaults to "auto", which resolves to on where the backend supports it (CPU, CUDA, Metal, Vulkan).
   const flashAttention = o.flashAttention ?? true;
-  return { nCtx, nCtxSeq, nSeq, nStream: unified ? 1 : nSeq, nBatch, nUbatch, swaCells, flashAttention, unified };
+  return { nCtx, nCtxSeq, nSeq, nStream, nBatch, nUbatch, swaCells, flashAttention, unified };
 }
 
 export interface LlamaCppCacheDetail {
@@ -203,47 +215,118 @@ export function llamaCppCaches(model: ModelSpec, dep: Deployment, perLayer?: num
   return { ctx, base, swa, recurrent };
 }
 
+/**
+ * The padding rule itself, without allocating (plan()'s hot path): cells per stream, streams, micro-batch.
+ * Returns a shared scratch object: read it before the next call.
+ */
+function ctxNumbers(dep: Deployment): { nCtxSeq: number; nStream: number; nUbatch: number } {
+  const o = dep.options;
+  const unified = o?.kvUnified ?? false;
+  let nCtx = pad(unified ? dep.context : dep.context * dep.seqs, 256);
+  let nCtxSeq = nCtx;
+  if (!unified) {
+    nCtxSeq = pad(Math.floor(nCtx / dep.seqs), 256);
+    nCtx = nCtxSeq * dep.seqs;
+  }
+  SCRATCH.nCtxSeq = nCtxSeq;
+  SCRATCH.nStream = unified ? 1 : dep.seqs;
+  // n_batch = min(n_ctx, n_batch); n_ubatch = min(n_batch, n_ubatch).
+  SCRATCH.nUbatch = Math.min(nCtx, o?.batch ?? 2048, o?.ubatch ?? 512);
+  return SCRATCH;
+}
+const SCRATCH = { nCtxSeq: 0, nStream: 0, nUbatch: 0 };
+
 export const llamacppProfile: EngineProfile = {
   id: "llama.cpp",
   label: "llama.cpp",
+  // Multimodal GGUFs keep the vision tower in a separate mmproj file (tools/mtmd), loaded only with --mmproj.
+  loadsVision: false,
   cache(model, dep): CacheResult {
     const perLayer = new Array<number>(model.layers.length);
     const d = llamaCppCaches(model, dep, perLayer);
     const total = d.base.kBytes + d.base.vBytes + d.swa.kBytes + d.swa.vBytes + d.recurrent.bytes;
     const info = modelInfo(model);
+    const tk = kvType(dep.kvDtypeK, "K");
+    const tv = kvType(dep.kvDtypeV, "V");
     let bytesPerToken = 0;
     for (const l of info.layers) {
       if (l.cache !== 1) continue;
-      const tk = kvType(dep.kvDtypeK, "K");
-      const tv = kvType(dep.kvDtypeV, "V");
-      bytesPerToken += (tk.typeSize * l.kElems) / tk.blockSize + (tv.typeSize * (d.ctx.flashAttention || l.vElems === 0 ? l.vElems : info.maxVElems)) / tv.blockSize;
+      const v = d.ctx.flashAttention || l.vElems === 0 ? l.vElems : info.maxVElems;
+      bytesPerToken += (tk.typeSize * l.kElems) / tk.blockSize + (tv.typeSize * v) / tv.blockSize;
     }
-    const c = d.ctx;
-    const basis = [
-      `llama.cpp KV: n_ctx ${c.nCtx} (${c.unified ? "unified, 1 stream" : `${c.nStream} streams × ${c.nCtxSeq} cells`}; llama-context.cpp pads to 256), K/V rows per ggml_row_size (llama-kv-cache.cpp)`,
-    ];
-    if (d.swa.layers) basis.push(`llama.cpp SWA cache: ${d.swa.cells} cells per stream for ${d.swa.layers} layers (llama-kv-cache-iswa.cpp: GGML_PAD(min(n_ctx_seq, n_swa·${c.unified ? "n_seq" : "1"} + n_ubatch ${c.nUbatch}), 256))`);
-    if (d.recurrent.layers) basis.push(`llama.cpp recurrent state: ${d.recurrent.cells} cells × ${d.recurrent.layers} layers, f32 (llama-memory-recurrent.cpp)`);
-    if (info.hasMla) basis.push("llama.cpp MLA: caches kv_lora_rank + n_rot per token as K, no V tensor (llama-kv-cache.cpp has_v = !is_mla)");
-    return { perLayer, total, bytesPerToken, basis };
+    return { perLayer, total, bytesPerToken, basis: info.basis };
   },
   activations(model, dep): Estimate {
     // Estimate of the compute buffer (sched_reserve reserves the graph for n_ubatch tokens with every token an
     // output): logits n_vocab × n_ubatch f32 dominate, plus the widest FFN activation; without flash
     // attention the KQ scores n_kv × n_ubatch × n_head f32 are added.
-    const c = llamaCppContext(model, dep);
+    const c = ctxNumbers(dep);
     const info = modelInfo(model);
+    const fa = dep.options?.flashAttention ?? true;
     let bytes = 4 * c.nUbatch * (info.nVocab + info.nFfMax);
-    if (!c.flashAttention) bytes += 4 * c.nUbatch * c.nCtxSeq * c.nStream * model.nHeads;
-    return { bytes, basis: `estimate: llama.cpp compute buffer for n_ubatch ${c.nUbatch} tokens (logits n_vocab × n_ubatch f32 + widest FFN activation${c.flashAttention ? "" : " + KQ scores, flash attention off"})` };
+    if (!fa) bytes += 4 * c.nUbatch * c.nCtxSeq * c.nStream * model.nHeads;
+    return { bytes, basis: fa ? ACT_BASIS_FA : ACT_BASIS_NO_FA };
   },
   overhead(model, dep): Estimate {
     // llama_context::output_reserve(n_seq_max): logits n_vocab × n_seq_max f32 ("output buffer size").
-    const bytes = 4 * model.vocabSize * dep.seqs;
-    return { bytes, basis: "llama.cpp output buffer n_vocab × n_seq f32 (llama-context.cpp output_reserve); backend context (CUDA ~0.3–0.5 GiB per GPU) not included" };
+    return { bytes: 4 * model.vocabSize * dep.seqs, basis: OVERHEAD_BASIS };
+  },
+  fit(model, dep, budget): FitResult {
+    return llamaCppFit(model, dep, budget);
   },
   warnings(model) {
     const info = modelInfo(model);
-    return info.ignoredSwa ? [`llama.cpp runs ${model.modelType} without sliding-window caching: its sliding layers get a full-size KV cache`] : [];
+    return info.ignoredSwa ? [`llama.cpp runs ${model.modelType} without sliding-window caching: its sliding layers get a full-size KV cache`] : NO_WARNINGS;
   },
 };
+
+const ACT_BASIS_FA = "estimate: llama.cpp compute buffer for n_ubatch tokens (logits n_vocab × n_ubatch f32 + widest FFN activation; sched_reserve)";
+const ACT_BASIS_NO_FA = "estimate: llama.cpp compute buffer for n_ubatch tokens (logits n_vocab × n_ubatch f32 + widest FFN activation + KQ scores n_kv × n_ubatch × n_head f32, flash attention off)";
+const OVERHEAD_BASIS = "llama.cpp output buffer n_vocab × n_seq f32 (llama-context.cpp output_reserve); backend context (CUDA ~0.3–0.5 GiB per GPU) not included";
+const NO_WARNINGS: string[] = [];
+
+function cacheTotal(model: ModelSpec, dep: Deployment): number {
+  const d = llamaCppCaches(model, dep);
+  return d.base.kBytes + d.base.vBytes + d.swa.kBytes + d.swa.vBytes + d.recurrent.bytes;
+}
+
+/** Largest multiple of 256 (llama.cpp's cell granularity) in [256, limit] for which `fits` holds; 0 if none. */
+function largestCells(limit: number, fits: (cells: number) => boolean): number {
+  let lo = 0;
+  let hi = Math.floor(limit / 256);
+  if (hi < 1 || !fits(256)) return 0;
+  lo = 1;
+  if (fits(hi * 256)) return hi * 256;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (fits(mid * 256)) lo = mid;
+    else hi = mid;
+  }
+  return lo * 256;
+}
+
+/**
+ * `hwledger fit` for llama.cpp. llama.cpp allocates exactly what -c asks for (no utilization cap, no
+ * profiling run), so: budget = GPU memory − weights − compute − output buffers (or the KV budget given);
+ * kvCapacityTokens = the largest n_ctx whose caches fit when --seqs sequences share one unified cache (-kvu);
+ * maxContext = the largest per-sequence context (n_ctx_seq, a multiple of 256) that fits with --seqs streams,
+ * capped at the model's trained context. SWA and recurrent caches are counted at their real (constant) size.
+ */
+export function llamaCppFit(model: ModelSpec, dep: Deployment, budget: FitBudget): FitResult {
+  const basis: string[] = [];
+  let available = budget.kvBudgetBytes ?? 0;
+  if (budget.kvBudgetBytes === undefined) {
+    const util = budget.gpuMemoryUtilization ?? 1;
+    const fixed = (llamacppProfile.activations(model, dep).bytes + llamacppProfile.overhead(model, dep).bytes) * dep.tp * dep.pp;
+    available = budget.gpuMemoryBytes! * util - (weightBytes(model, dep.weights).total + fixed) / (dep.tp * dep.pp);
+    basis.push(`llama.cpp: KV budget = ${util} × GPU memory − weights − compute buffer estimate − output buffer, per rank`);
+  }
+  available = Math.max(0, available);
+  const ranks = dep.tp * dep.pp;
+  const fitsKv = (d: Deployment) => cacheTotal(model, d) / ranks <= available;
+  const shared = { ...dep, options: { ...dep.options, kvUnified: true } };
+  const kvCapacityTokens = largestCells(1 << 30, (cells) => fitsKv({ ...shared, context: cells }));
+  const maxContext = largestCells(Math.max(256, model.maxContext), (cells) => fitsKv({ ...dep, context: cells }));
+  basis.push("llama.cpp: cells in multiples of 256 (llama-context.cpp n_ctx padding); SWA and recurrent caches at their allocated size");
+  return { kvCapacityTokens, maxConcurrency: kvCapacityTokens / dep.context, maxContext: Math.min(maxContext, model.maxContext), availableKvBytes: Math.floor(available), basis };
+}

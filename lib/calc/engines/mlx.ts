@@ -4,8 +4,8 @@
 import { InputError } from "../types.js";
 import type { CacheSpec, Deployment, KvDtype, ModelSpec } from "../types.js";
 import type { CacheResult, EngineProfile } from "./profile.js";
-import { kvElemsPerToken } from "./common.js";
-import { activationWidths } from "./shapes.js";
+import { CK, activationWidths, cacheTable } from "./shapes.js";
+import type { CacheTable } from "./shapes.js";
 
 /** KVCache / RotatingKVCache / QuantizedKVCache grow their buffers in steps of 256 tokens (cache.py `step = 256`). */
 export const MLX_KV_STEP = 256;
@@ -70,33 +70,43 @@ function validate(model: ModelSpec, dep: Deployment): void {
       if (c.kind === "sliding" && ROTATING_SLIDING.has(model.modelType)) {
         throw new InputError(`MLX cannot quantize the rotating (sliding-window) cache of ${model.modelType}: RotatingKVCache.to_quantized raises "RotatingKVCache Quantization NYI"`);
       }
-      if (c.kind === "full" || c.kind === "sliding" || c.kind === "chunked") {
+      if (c.kind === "full" || c.kind === "sliding") {
         if (c.headDimK % group || c.headDimV % group) throw new InputError(`MLX --kv-group-size ${group} must divide the head dim (${c.headDimK}/${c.headDimV})`);
       }
     }
   }
 }
 
-/** Tokens one layer allocates for one sequence (before the per-token element count). */
-function tokensAllocated(model: ModelSpec, c: CacheSpec, dep: Deployment): number {
-  const ctx = dep.context;
+/** Per-call facts shared by every layer: the context rounded to the step, and what --max-kv-size makes of it. */
+interface Alloc {
+  ctxCap: number;
+  /** Full/MLA layers: capped by --max-kv-size when make_prompt_cache builds RotatingKVCache(max_kv_size, keep=4). */
+  full: number;
+  rotating: boolean;
+}
+
+function alloc(model: ModelSpec, dep: Deployment): Alloc {
+  const ctxCap = mlxKvCapacity(dep.context);
   const maxKv = dep.options?.maxKvSize;
-  switch (c.kind) {
-    case "full":
-    case "mla":
-      // --max-kv-size: make_prompt_cache gives every layer RotatingKVCache(max_kv_size, keep=4), but only for models
-      // without their own make_cache.
-      if (maxKv !== undefined && !hasMakeCache(model)) return Math.min(mlxKvCapacity(ctx), maxKv);
-      return mlxKvCapacity(ctx);
-    case "sliding":
+  // --max-kv-size only reaches models without their own make_cache (make_prompt_cache).
+  const full = maxKv !== undefined && !hasMakeCache(model) ? Math.min(ctxCap, maxKv) : ctxCap;
+  return { ctxCap, full, rotating: ROTATING_SLIDING.has(model.modelType) };
+}
+
+/** Tokens layer i allocates for one sequence (before the per-token element count). */
+function tokensAllocated(t: CacheTable, i: number, a: Alloc): number {
+  switch (t.kind[i]) {
+    case CK.full:
+    case CK.mla:
+      return a.full;
+    case CK.sliding:
       // RotatingKVCache grows by min(step, max_size - prev) and trims back to max_size (_update_in_place).
-      if (ROTATING_SLIDING.has(model.modelType)) return Math.min(mlxKvCapacity(ctx), c.window + (c.sinkTokens ?? 0));
-      return maxKv !== undefined && !hasMakeCache(model) ? Math.min(mlxKvCapacity(ctx), maxKv) : mlxKvCapacity(ctx);
-    case "chunked":
+      return a.rotating ? Math.min(a.ctxCap, t.span[i]) : a.full;
+    case CK.chunked:
       // ChunkedKVCache (llama4.py): trims the front to chunk_size, growing in 256-token steps past it.
-      return Math.min(mlxKvCapacity(ctx), c.chunk + MLX_KV_STEP);
-    case "cross":
-      return c.encoderTokens;
+      return Math.min(a.ctxCap, t.span[i] + MLX_KV_STEP);
+    case CK.cross:
+      return t.span[i];
     default:
       return 0;
   }
@@ -117,55 +127,107 @@ function hasMakeCache(model: ModelSpec): boolean {
   return MAKE_CACHE.has(model.modelType);
 }
 
+const basisMemo = [new Map<KvDtype, string[]>(), new Map<KvDtype, string[]>()];
+function cacheBasis(dtype: KvDtype, group: number, mla: "latent" | "expanded"): string[] {
+  const memo = group === MLX_KV_GROUP ? basisMemo[mla === "latent" ? 0 : 1] : undefined;
+  let b = memo?.get(dtype);
+  if (!b) {
+    const kvNote = dtype === "q8" || dtype === "q4"
+      ? `QuantizedKVCache ${dtype === "q8" ? 8 : 4}-bit, group ${group}: packed values + model-dtype scale and bias per group`
+      : `keys/values in ${dtype}`;
+    b = [
+      `MLX KV: KVCache buffers grow in ${MLX_KV_STEP}-token steps (mlx_lm/models/cache.py KVCache.update_and_fetch), ${kvNote}; ` +
+        `sliding layers use RotatingKVCache(max_size=window) only where the model's make_cache asks for it; MLA ${mla === "latent" ? "caches the latent (deepseek_v3.py)" : "caches expanded heads (deepseek_v2.py)"}; SSM state per sequence (ArraysCache)`,
+    ];
+    memo?.set(dtype, b);
+  }
+  return b;
+}
+
 function cache(model: ModelSpec, dep: Deployment): CacheResult {
   validate(model, dep);
-  const perElem = mlxKvBytesPerElem(dep.kvDtypeK, dep.options?.kvGroupSize);
+  const group = dep.options?.kvGroupSize ?? MLX_KV_GROUP;
+  const perElem = mlxKvBytesPerElem(dep.kvDtypeK, group);
   const mla = mlaMode(model);
-  const perLayer: number[] = new Array(model.layers.length);
+  const t = cacheTable(model, mla);
+  const a = alloc(model, dep);
+  const n = t.kind.length;
+  const perLayer: number[] = new Array(n);
   let total = 0;
   let bytesPerToken = 0;
-  for (let i = 0; i < model.layers.length; i++) {
-    const c = model.layers[i].cache;
-    let bytes: number;
-    if (c.kind === "recurrent") {
+  for (let i = 0; i < n; i++) {
+    const k = t.kind[i];
+    let bytes = 0;
+    if (k === CK.recurrent) {
       // ArraysCache: conv state in the model dtype, SSM / gated-delta state in float32 (ssm.py, gated_delta.py mx.float32).
-      bytes = (c.convElems * DTYPE_BYTES + c.stateElems * 4) * dep.seqs;
-    } else if (c.kind === "none") {
-      bytes = 0;
-    } else {
-      const e = kvElemsPerToken(c, mla);
-      const perTok = (e.k + e.v) * perElem;
-      if (c.kind === "full" || c.kind === "mla") bytesPerToken += perTok;
-      bytes = perTok * tokensAllocated(model, c, dep) * dep.seqs;
+      bytes = (t.convElems[i] * DTYPE_BYTES + t.stateElems[i] * 4) * dep.seqs;
+    } else if (k !== CK.none) {
+      // Only KVCache has to_quantized (maybe_quantize_kv_cache); ChunkedKVCache stays in the model dtype.
+      const perTok = t.elems[i] * (k === CK.chunked ? DTYPE_BYTES : perElem);
+      if (k === CK.full || k === CK.mla) bytesPerToken += perTok;
+      bytes = perTok * tokensAllocated(t, i, a) * dep.seqs;
     }
     perLayer[i] = bytes;
     total += bytes;
   }
-  const kvNote = dep.kvDtypeK === "q8" || dep.kvDtypeK === "q4"
-    ? `QuantizedKVCache ${dep.kvDtypeK === "q8" ? 8 : 4}-bit, group ${dep.options?.kvGroupSize ?? MLX_KV_GROUP}: packed values + model-dtype scale and bias per group`
-    : `keys/values in ${dep.kvDtypeK}`;
-  return {
-    perLayer,
-    total,
-    bytesPerToken,
-    basis: [
-      `MLX KV: KVCache buffers grow in ${MLX_KV_STEP}-token steps (mlx_lm/models/cache.py KVCache.update_and_fetch), ${kvNote}; ` +
-        `sliding layers use RotatingKVCache(max_size=window) only where the model's make_cache asks for it; MLA ${mla === "latent" ? "caches the latent (deepseek_v3.py)" : "caches expanded heads (deepseek_v2.py)"}; SSM state per sequence (ArraysCache)`,
-    ],
-  };
+  return { perLayer, total, bytesPerToken, basis: cacheBasis(dep.kvDtypeK, group, mla) };
 }
 
 function kvBytesOfLargestLayer(model: ModelSpec, dep: Deployment, perElem: number): number {
-  let m = 0;
-  const mla = mlaMode(model);
-  for (const l of model.layers) {
-    const c = l.cache;
-    if (c.kind === "recurrent" || c.kind === "none") continue;
-    const e = kvElemsPerToken(c, mla);
-    m = Math.max(m, (e.k + e.v) * perElem * tokensAllocated(model, c, dep));
+  const t = cacheTable(model, mlaMode(model));
+  const a = alloc(model, dep);
+  let m = t.maxFullIndex >= 0 ? t.maxFullElems * perElem * tokensAllocated(t, t.maxFullIndex, a) : 0;
+  for (let j = 0; j < t.bounded.length; j++) {
+    const i = t.bounded[j];
+    m = Math.max(m, t.elems[i] * perElem * tokensAllocated(t, i, a));
   }
   return m;
 }
+
+const mlaMemo = new WeakMap<ModelSpec, Extract<CacheSpec, { kind: "mla" }> | null>();
+function firstMla(model: ModelSpec): Extract<CacheSpec, { kind: "mla" }> | null {
+  let c = mlaMemo.get(model);
+  if (c === undefined) {
+    const l = model.layers.find((x) => x.cache.kind === "mla");
+    c = l ? (l.cache as Extract<CacheSpec, { kind: "mla" }>) : null;
+    mlaMemo.set(model, c);
+  }
+  return c;
+}
+
+/**
+ * deepseek_v3.py DeepseekV3Attention at prefill (L > 1): pe_scores = q_pe @ k_pe^T is materialized for every head
+ * ([H, L, S] in the model dtype) and masked with mx.where (a second array), then passed as the SDPA mask; the
+ * latent is expanded to per-head keys (embed_q) and values (unembed_out) for all S cached tokens.
+ */
+function mlaPrefillBytes(model: ModelSpec, chunk: number, context: number): number {
+  const c = firstMla(model);
+  if (!c || mlaMode(model) !== "latent" || chunk < 2) return 0;
+  return (2 * c.nHeads * chunk * context + c.nHeads * context * (c.qkNopeHeadDim + c.vHeadDim)) * DTYPE_BYTES;
+}
+
+/**
+ * RotatingKVCache._update_concat (prefill, S > 1 tokens): keeps max_size - 1 old tokens plus the S new ones
+ * ("every token gets at least max_size context"), trimming back to max_size only on the next single-token update.
+ * So during a prefill of S-token chunks every rotating layer holds up to window - 1 + S tokens at once.
+ */
+function rotatingPrefillExcess(model: ModelSpec, dep: Deployment, chunk: number, perElem: number): number {
+  if (!ROTATING_SLIDING.has(model.modelType)) return 0;
+  const t = cacheTable(model, mlaMode(model));
+  const ctxCap = mlxKvCapacity(dep.context);
+  let b = 0;
+  for (let j = 0; j < t.bounded.length; j++) {
+    const i = t.bounded[j];
+    if (t.kind[i] !== CK.sliding) continue;
+    const steady = Math.min(ctxCap, t.span[i]);
+    const during = Math.min(dep.context, t.span[i] - 1 + chunk);
+    if (during > steady) b += t.elems[i] * perElem * (during - steady);
+  }
+  return b * dep.seqs;
+}
+
+const NO_WARNINGS: string[] = [];
+const ACT_BASIS = `estimate: one prefill chunk of min(context, prefill_step_size = ${MLX_PREFILL_STEP} by default) tokens (generate_step) through the widest block in the model dtype, fused SDPA (no score matrix), one layer's KV buffer copied while KVCache grows (mx.concatenate), rotating (sliding) layers holding window - 1 + chunk tokens during prefill, for MLA the rope scores and the latent expanded per head at prefill (deepseek_v3.py), last-token logits`;
 
 export const mlxProfile: EngineProfile = {
   id: "mlx",
@@ -178,11 +240,14 @@ export const mlxProfile: EngineProfile = {
     const prefill = chunk * w.peakElemsPerToken * DTYPE_BYTES;
     // KVCache.update_and_fetch grows with mx.concatenate: old and new buffer of one layer live together.
     const grow = kvBytesOfLargestLayer(model, dep, mlxKvBytesPerElem(dep.kvDtypeK, dep.options?.kvGroupSize)) * dep.seqs;
+    const rotating = rotatingPrefillExcess(model, dep, chunk, mlxKvBytesPerElem(dep.kvDtypeK, dep.options?.kvGroupSize));
+    // MLA prefill materializes rope scores and expands the latent (deepseek_v3.py), at the last chunk S = context.
+    const mla = mlaPrefillBytes(model, chunk, dep.context);
     // Logits of the last token only (generate_step peels the last prompt token off, mlx-lm#406) and its log-softmax.
     const logits = dep.seqs * w.vocab * 4 * 2;
     return {
-      bytes: prefill + grow + logits,
-      basis: `estimate: one ${chunk}-token prefill chunk (generate_step prefill_step_size) through the widest block in the model dtype, fused SDPA (no score matrix), one layer's KV buffer copied while KVCache grows (mx.concatenate), last-token logits`,
+      bytes: prefill + grow + rotating + mla + logits,
+      basis: ACT_BASIS,
     };
   },
   overhead: () => ({
@@ -190,8 +255,10 @@ export const mlxProfile: EngineProfile = {
     basis: "0: mx.get_peak_memory counts active buffers only; freed buffers kept in MLX's Metal buffer cache (mx.set_cache_limit, cleared by mx.clear_cache every 256 tokens) and macOS's wired-memory limit are not counted",
   }),
   warnings(model, dep) {
+    const slidingIgnored = !ROTATING_SLIDING.has(model.modelType) && cacheTable(model, mlaMode(model)).kind.includes(CK.sliding);
+    if (!slidingIgnored && dep.options?.maxKvSize === undefined) return NO_WARNINGS;
     const out: string[] = [];
-    if (model.layers.some((l) => l.cache.kind === "sliding") && !ROTATING_SLIDING.has(model.modelType)) {
+    if (slidingIgnored) {
       out.push(`MLX: mlx_lm's ${model.modelType} model keeps a full KVCache on its sliding-window layers (no RotatingKVCache), so they grow with the context`);
     }
     if (dep.options?.maxKvSize !== undefined && hasMakeCache(model)) {

@@ -24,6 +24,8 @@ export interface EngineProfile {
   activations(model: ModelSpec, dep: Deployment): Estimate;
   /** Fixed runtime overhead (per rank): CUDA context, graphs, allocator slack. */
   overhead(model: ModelSpec, dep: Deployment): Estimate;
+  /** Whether the engine loads a multimodal checkpoint's vision tower with the model (default true). */
+  loadsVision?: boolean;
   /** Extra weight bytes the engine adds (e.g. vocabulary padding); 0 if none. */
   weightAdjustment?(model: ModelSpec, dep: Deployment): Estimate;
   warnings?(model: ModelSpec, dep: Deployment): string[];

@@ -2,17 +2,18 @@
 // read at 004999d9); figures are what torch.cuda.max_memory_allocated() counts (tensors the caching allocator
 // handed out; the CUDA context and allocator slack are outside it).
 import { InputError } from "../types.js";
-import type { CacheSpec, Deployment, ModelSpec } from "../types.js";
+import type { Deployment, ModelSpec } from "../types.js";
 import type { CacheResult, EngineProfile } from "./profile.js";
-import { kvElemsPerToken } from "./common.js";
-import { activationWidths } from "./shapes.js";
+import { CK, activationWidths, cacheTable } from "./shapes.js";
+import type { CacheTable } from "./shapes.js";
 
 /** QuantizedLayer defaults (QuantoQuantizedLayer / HQQQuantizedLayer __init__): q_group_size 64, residual_length 128. */
 export const HF_QKV_GROUP = 64;
 export const HF_QKV_RESIDUAL = 128;
 
-function dtypeBytes(model: ModelSpec): number {
-  return model.nativeDtype.toLowerCase().includes("32") ? 4 : 2;
+/** Compute dtype: fp32 when loaded in fp32, else 16-bit (quantized weights compute in fp16/bf16 too). */
+function dtypeBytes(dep: Deployment): number {
+  return /^(fp32|f32|float32)$/i.test(dep.weights) ? 4 : 2;
 }
 
 /**
@@ -41,85 +42,108 @@ function quantized(dep: Deployment): boolean {
 }
 
 /**
- * Tokens of storage one layer holds for one sequence of `context` tokens.
+ * Tokens of storage layer i holds for one sequence of `context` tokens.
  * DynamicLayer: torch.cat of every token, no rounding. DynamicSlidingWindowLayer.update keeps a view of the last
  * sliding_window - 1 tokens of the concatenation, which pins the storage of that concatenation (window - 1 old
  * + the new token = window tokens while decoding). StaticLayer preallocates max_cache_len; StaticSlidingWindowLayer
  * min(sliding_window, max_cache_len). Chunked attention (Llama 4) is given a sliding layer of attention_chunk_size.
  */
-function tokensHeld(c: CacheSpec, dep: Deployment): number {
-  const ctx = dep.context;
-  switch (c.kind) {
-    case "full":
-    case "mla":
+function tokensHeld(t: CacheTable, i: number, ctx: number): number {
+  switch (t.kind[i]) {
+    case CK.full:
+    case CK.mla:
       return ctx;
-    case "sliding":
-      return Math.min(ctx, c.window + (c.sinkTokens ?? 0));
-    case "chunked":
-      return Math.min(ctx, c.chunk);
-    case "cross":
-      return c.encoderTokens;
+    case CK.sliding:
+    case CK.chunked:
+      return Math.min(ctx, t.span[i]);
+    case CK.cross:
+      return t.span[i];
     default:
       return 0;
   }
 }
 
+const basisMemo = [new Map<string, string[]>(), new Map<string, string[]>()];
+function cacheBasis(dep: Deployment, q: boolean): string[] {
+  const isStatic = dep.options?.cacheImplementation === "static";
+  const memo = basisMemo[isStatic ? 1 : 0];
+  let b = memo.get(dep.kvDtypeK);
+  if (!b) {
+    const kind = isStatic ? "StaticCache (preallocated to max_cache_len)" : "DynamicCache (torch.cat per token)";
+    b = [
+      `transformers KV: ${kind}, ${q ? `QuantizedCache ${dep.kvDtypeK} group ${HF_QKV_GROUP} with a ${HF_QKV_RESIDUAL}-token 16-bit residual` : `keys/values in ${dep.kvDtypeK}`}; ` +
+        "sliding layers hold sliding_window tokens of storage (DynamicSlidingWindowLayer keeps a view of the last window - 1), MLA expanded per head, " +
+        "SSM state per sequence (src/transformers/cache_utils.py)",
+    ];
+    memo.set(dep.kvDtypeK, b);
+  }
+  return b;
+}
+
 function cache(model: ModelSpec, dep: Deployment): CacheResult {
   if (dep.kvDtypeK !== dep.kvDtypeV) throw new InputError("transformers uses one cache dtype for keys and values; give one --kv-dtype");
   const q = quantized(dep);
-  if (q && model.layers.some((l) => l.cache.kind !== "full" && l.cache.kind !== "none")) {
-    throw new InputError("transformers' QuantizedCache has only full-attention layers (QuantizedLayer); this model has sliding, MLA or recurrent layers");
+  const t = cacheTable(model, "expanded");
+  const n = t.kind.length;
+  if (q) {
+    for (let i = 0; i < n; i++) {
+      if (t.kind[i] !== CK.full && t.kind[i] !== CK.none) {
+        throw new InputError("transformers' QuantizedCache has only full-attention layers (QuantizedLayer); this model has sliding, MLA or recurrent layers");
+      }
+    }
+    if (dep.options?.cacheImplementation === "static") throw new InputError("transformers: a static cache cannot be quantized; drop --kv-dtype q4/q8 or the static cache");
   }
-  if (q && dep.options?.cacheImplementation === "static") throw new InputError("transformers: a static cache cannot be quantized; drop --kv-dtype q4/q8 or the static cache");
-  const half = dtypeBytes(model);
+  const half = dtypeBytes(dep);
   const perElem = elemBytes(dep);
-  const perLayer: number[] = new Array(model.layers.length);
+  const perLayer: number[] = new Array(n);
   let total = 0;
   let bytesPerToken = 0;
-  for (let i = 0; i < model.layers.length; i++) {
-    const c = model.layers[i].cache;
+  for (let i = 0; i < n; i++) {
+    const k = t.kind[i];
     let bytes = 0;
-    if (c.kind === "recurrent") {
+    if (k === CK.recurrent) {
       // MambaCache / Mamba2 / HybridMambaAttentionDynamicCache: conv_states and ssm_states per sequence in the model dtype.
-      bytes = (c.convElems + c.stateElems) * half * dep.seqs;
-    } else if (c.kind !== "none") {
-      // MLA: DeepseekV2/V3Attention expands kv_b_proj and caches per-head K (nope + rope) and V.
-      const e = kvElemsPerToken(c, "expanded");
-      const elems = e.k + e.v;
-      const tokens = tokensHeld(c, dep);
+      bytes = (t.convElems[i] + t.stateElems[i]) * half * dep.seqs;
+    } else if (k !== CK.none) {
+      // MLA: DeepseekV2/V3Attention expands kv_b_proj and caches per-head K (nope + rope) and V (the table is "expanded").
+      const elems = t.elems[i];
+      const tokens = tokensHeld(t, i, dep.context);
       if (q) {
         // QuantizedLayer: tokens past the residual are quantized; up to residual_length stay in the model dtype.
         const residual = Math.min(tokens, HF_QKV_RESIDUAL);
         bytes = ((tokens - residual) * perElem + residual * half) * elems * dep.seqs;
-        if (c.kind === "full") bytesPerToken += elems * perElem;
       } else {
         bytes = elems * perElem * tokens * dep.seqs;
-        if (c.kind === "full" || c.kind === "mla") bytesPerToken += elems * perElem;
       }
+      if (k === CK.full || k === CK.mla) bytesPerToken += elems * perElem;
     }
     perLayer[i] = bytes;
     total += bytes;
   }
-  const kind = dep.options?.cacheImplementation === "static" ? "StaticCache (preallocated to max_cache_len)" : "DynamicCache (torch.cat per token)";
-  return {
-    perLayer,
-    total,
-    bytesPerToken,
-    basis: [
-      `transformers KV: ${kind}, ${q ? `QuantizedCache ${dep.kvDtypeK} group ${HF_QKV_GROUP} with a ${HF_QKV_RESIDUAL}-token 16-bit residual` : `model dtype (${half} B)`}; ` +
-        "sliding layers hold sliding_window tokens of storage (DynamicSlidingWindowLayer keeps a view of the last window - 1), MLA expanded per head, " +
-        "SSM state per sequence (src/transformers/cache_utils.py)",
-    ],
-  };
+  return { perLayer, total, bytesPerToken, basis: cacheBasis(dep, q) };
+}
+
+/**
+ * DynamicSlidingWindowLayer.update at prefill: torch.cat builds all `context` tokens and self.keys becomes a view of
+ * its last window - 1, so each sliding layer keeps the whole prompt's storage until its first decode step: right
+ * after a full-length prompt every sliding layer holds `context` tokens, not the window.
+ */
+function slidingPrefillPinned(model: ModelSpec, dep: Deployment, perElem: number): number {
+  const t = cacheTable(model, "expanded");
+  let b = 0;
+  for (let j = 0; j < t.bounded.length; j++) {
+    const i = t.bounded[j];
+    if (t.kind[i] === CK.sliding || t.kind[i] === CK.chunked) b += t.elems[i] * perElem * Math.max(0, dep.context - t.span[i]);
+  }
+  return b * dep.seqs;
 }
 
 function largestLayerKv(model: ModelSpec, dep: Deployment, half: number): number {
-  let m = 0;
-  for (const l of model.layers) {
-    const c = l.cache;
-    if (c.kind === "recurrent" || c.kind === "none") continue;
-    const e = kvElemsPerToken(c, "expanded");
-    m = Math.max(m, (e.k + e.v) * half * tokensHeld(c, dep));
+  const t = cacheTable(model, "expanded");
+  let m = t.maxFullElems * half * dep.context;
+  for (let j = 0; j < t.bounded.length; j++) {
+    const i = t.bounded[j];
+    m = Math.max(m, t.elems[i] * half * tokensHeld(t, i, dep.context));
   }
   return m;
 }
@@ -130,17 +154,18 @@ export const transformersProfile: EngineProfile = {
   cache,
   activations(model, dep) {
     const w = activationWidths(model);
-    const half = dtypeBytes(model);
+    const half = dtypeBytes(dep);
     // generate() runs the whole prompt in one forward (no chunking); one block's outputs are live at a time.
     const prefill = dep.seqs * dep.context * w.peakElemsPerToken * half;
     // DynamicLayer.update: torch.cat allocates the grown K/V while the old ones are still referenced (one layer);
     // a QuantizedLayer returns a dequantized 16-bit copy of the whole layer on every step.
     const grow = dep.options?.cacheImplementation === "static" && !quantized(dep) ? 0 : largestLayerKv(model, dep, half) * dep.seqs;
+    const pinned = dep.options?.cacheImplementation === "static" ? 0 : slidingPrefillPinned(model, dep, elemBytes(dep));
     // generate() sets logits_to_keep=1: last-token logits, upcast to float32 (GenerationMixin._sample .float()).
     const logits = dep.seqs * w.vocab * 4 * 2;
     return {
-      bytes: prefill + grow + logits,
-      basis: `estimate: the whole ${dep.context}-token prompt through the widest block in one forward (SDPA/flash, no score matrix), one layer's K/V copied by torch.cat, last-token logits in float32 (generate logits_to_keep=1)`,
+      bytes: prefill + grow + pinned + logits,
+      basis: "estimate: the whole prompt (context tokens) through the widest block in one forward (SDPA/flash, no score matrix), one layer's K/V copied by torch.cat, sliding layers' prompt storage pinned by the window view until the first decode step, last-token logits in float32 (generate logits_to_keep=1)",
     };
   },
   overhead: () => ({

@@ -149,7 +149,8 @@ function buildLayout(model: ModelSpec, dep: Deployment): Layout {
     const page = mamba[0].stateBytes;
     if (keys.size > 1) notes.push("vLLM: Mamba layers with different state sizes are planned with the largest state");
     const maxPage = Math.max(...mamba.map((m) => m.stateBytes));
-    return { ...empty, mode: "uniform", mambaOnly: true, groups: [{ kind: "mamba", window: 0, blockSize: dep.context, page: Math.max(page, maxPage), layers: mamba.map((m) => m.layer) }] };
+    // The block is max_model_len tokens long; vllmKvFromBudget applies it (the layout is shared across contexts).
+    return { ...empty, mode: "uniform", mambaOnly: true, groups: [{ kind: "mamba", window: 0, blockSize: bs, page: Math.max(page, maxPage), layers: mamba.map((m) => m.layer) }] };
   }
 
   if (keys.size === 1) {
@@ -208,16 +209,22 @@ function buildLayout(model: ModelSpec, dep: Deployment): Layout {
 
 const layoutCache = new WeakMap<ModelSpec, Map<string, Layout>>();
 
+const lastLayout = new WeakMap<ModelSpec, { tp: number; pp: number; k: string; v: string; bs?: number; layout: Layout }>();
+
 function layoutOf(model: ModelSpec, dep: Deployment): Layout {
+  // Fast path: sliders re-plan the same model with a new context; the layout does not depend on it.
+  const last = lastLayout.get(model);
+  const bs = dep.options?.blockSize;
+  if (last && last.tp === dep.tp && last.pp === dep.pp && last.k === dep.kvDtypeK && last.v === dep.kvDtypeV && last.bs === bs) return last.layout;
   let m = layoutCache.get(model);
   if (!m) layoutCache.set(model, (m = new Map()));
-  const key = `${dep.tp}|${dep.pp}|${dep.kvDtypeK}|${dep.kvDtypeV}|${dep.options?.blockSize ?? ""}|${dep.context}`;
+  const key = `${dep.tp}|${dep.pp}|${dep.kvDtypeK}|${dep.kvDtypeV}|${bs ?? ""}`;
   let l = m.get(key);
   if (!l) {
-    // Context matters only for Mamba-only block sizes; keep the key small otherwise.
     l = buildLayout(model, dep);
     m.set(key, l);
   }
+  lastLayout.set(model, { tp: dep.tp, pp: dep.pp, k: dep.kvDtypeK, v: dep.kvDtypeV, bs, layout: l });
   return l;
 }
 
@@ -240,7 +247,15 @@ function requestBlocks(g: Group, len: number, mnbt: number): number {
   }
 }
 
-/** Bytes per block across the layers one worker holds, i.e. the divisor of get_num_blocks. */
+const perBlockMemo = new WeakMap<Layout, number[]>();
+
+/** Bytes per block across the layers one worker holds, i.e. the divisor of get_num_blocks (memoized per stage). */
+function bytesPerBlockOf(l: Layout, s: number): number {
+  let memo = perBlockMemo.get(l);
+  if (!memo) perBlockMemo.set(l, (memo = []));
+  return (memo[s] ??= bytesPerBlock(l, l.stages[s]));
+}
+
 function bytesPerBlock(l: Layout, stage: number[]): number {
   const on = new Set(stage);
   if (l.mode === "uniform-type") {
@@ -283,7 +298,7 @@ export function vllmKvFromBudget(model: ModelSpec, dep: Deployment, availablePer
   let numBlocks = Number.POSITIVE_INFINITY;
   l.stages.forEach((stage, s) => {
     if (!stage.length) return;
-    const per = bytesPerBlock(l, stage);
+    const per = bytesPerBlockOf(l, s);
     numBlocks = Math.min(numBlocks, Math.max(0, Math.floor(Math.floor(availablePerStage[s] ?? availablePerStage[0]) / per)));
   });
   if (!Number.isFinite(numBlocks)) numBlocks = 0;
@@ -315,6 +330,26 @@ function replicated(t: TensorSpec): boolean {
 
 const weightCache = new WeakMap<ModelSpec, Map<string, number[]>>();
 
+const roundUp = (x: number, n: number) => Math.ceil(x / n) * n;
+
+/**
+ * MXFP4 experts are allocated padded (vllm/model_executor/layers/quantization/mxfp4.py Mxfp4MoEMethod.create_weights):
+ * the Marlin backend rounds the per-rank expert intermediate size up to 128 and hidden up to 256; the Triton
+ * backend rounds the intermediate size up to 64. Returns the byte factor per layer (1 for other schemes).
+ */
+function mxfp4ExpertPadding(model: ModelSpec, dep: Deployment, scheme: string): (layer: number) => number {
+  if (scheme.toLowerCase() !== "mxfp4") return () => 1;
+  const marlin = dep.options?.mxfp4Backend === "marlin";
+  const widths = layerWidths(model);
+  return (i) => {
+    const inter = widths[i].expert / 2 / dep.tp; // gate + up widths were summed
+    if (!inter) return 1;
+    const padI = roundUp(inter, marlin ? 128 : 64) / inter;
+    const padH = marlin ? roundUp(model.hiddenSize, 256) / model.hiddenSize : 1;
+    return padI * padH;
+  };
+}
+
 /**
  * Weight bytes each pipeline stage's TP rank loads: column/row-parallel layers split by tp, replicated ones
  * whole, K/V projections hold max(1, kv_heads / tp) heads (QKVParallelLinear replicates KV heads when tp >
@@ -324,7 +359,7 @@ const weightCache = new WeakMap<ModelSpec, Map<string, number[]>>();
 export function vllmWeightsPerRank(model: ModelSpec, dep: Deployment): number[] {
   let m = weightCache.get(model);
   if (!m) weightCache.set(model, (m = new Map()));
-  const key = `${dep.weights}|${dep.tp}|${dep.pp}`;
+  const key = `${dep.weights}|${dep.tp}|${dep.pp}|${dep.options?.mxfp4Backend ?? ""}`;
   const hit = m.get(key);
   if (hit) return hit;
   const scheme = weightScheme(dep.weights);
@@ -335,6 +370,7 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: Deployment): number[] 
   const embed = model.globals.find((t) => t.role === "embedding");
   const head = model.globals.find((t) => t.role === "lm_head") ?? embed;
   const vocabBytes = (t: TensorSpec | undefined) => (t ? (scheme.tensorBytes(t, { model, layerIndex: -1 }) * vPad) / model.vocabSize / tp : 0);
+  const expertPad = mxfp4ExpertPadding(model, dep, scheme.name);
   for (let s = 0; s < stages.length; s++) {
     let b = 0;
     for (const i of stages[s]) {
@@ -342,7 +378,8 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: Deployment): number[] 
       const c = l.cache;
       const kvHeads = "nKvHeads" in c ? c.nKvHeads : 0;
       for (const t of l.tensors) {
-        const bytes = scheme.tensorBytes(t, { model, layerIndex: l.index });
+        let bytes = scheme.tensorBytes(t, { model, layerIndex: l.index });
+        if (t.role === "expert") bytes *= expertPad(l.index);
         if (replicated(t)) b += bytes;
         else if (kvHeads && /attn_[kv](\.|$)/.test(t.name)) b += (bytes * Math.max(1, Math.floor(kvHeads / tp))) / kvHeads;
         else b += bytes / tp;
@@ -364,9 +401,10 @@ const SAMPLER_BYTES = {
   // compute_logits output (model dtype) + the fp32 copy (v1/sample/sampler.py Sampler.forward) + softmax probs
   // handed to flashinfer top_k_top_p_sampling_from_probs (v1/sample/ops/topk_topp_sampler.py forward_cuda).
   flashinfer: 2 + 4 + 4,
-  // PyTorch path apply_top_k_top_p: fp32 logits + sorted values (fp32) + sort indices (int64) + softmax of the
-  // sorted logits (fp32) + a bool mask, all alive together (the dummy run sets top_k = V − 1 and top_p = 0.9).
-  native: 2 + 4 + 4 + 8 + 4 + 1,
+  // PyTorch path apply_top_k_top_p (the dummy run sets top_k = V − 1, top_p = 0.9): model-dtype logits, the fp32
+  // copy, then torch.sort on CUDA (aten Sort.cu segmented radix sort): an int64 iota of the indices, the sorted
+  // values (fp32) and indices (int64) and the radix sort's alternate key/value buffers (fp32 + int64).
+  native: 2 + 4 + 8 + (4 + 8) + (4 + 8),
 } as const;
 
 const ffnCache = new WeakMap<ModelSpec, { dense: number; expert: number; topk: number; shared: number; attnQ: number; attnKv: number; attnOut: number }[]>();
@@ -422,7 +460,11 @@ export function vllmProfilePeak(model: ModelSpec, dep: Deployment, stageLayers?:
   }
   const forward = T * (3 * model.hiddenSize + widest) * a;
   const vPad = Math.ceil(model.vocabSize / VLLM_VOCAB_PADDING) * VLLM_VOCAB_PADDING;
-  const sampler = o.sampler ?? "flashinfer";
+  // Default: the PyTorch path (vLLM without FlashInfer installed); it matches the H100 `vllm serve` figures of
+  // llm-d-benchmark and LMCache (38–39 B per dummy-request × vocab entry) and is the larger, safer estimate.
+  const sampler = o.sampler ?? "native";
+  // Under TP the lm_head shards are all-gathered (layers/logits_processor.py _gather_logits); the shard is freed
+  // before the sampler, so only the full-vocabulary logits count.
   const sample = lastStage ? T * model.hiddenSize * a + R * vPad * SAMPLER_BYTES[sampler] : 0;
   const bytes = Math.max(forward, sample);
   return {
@@ -432,16 +474,23 @@ export function vllmProfilePeak(model: ModelSpec, dep: Deployment, stageLayers?:
 }
 
 /**
- * Non-torch memory that appears between the worker's first memory snapshot and the end of the profile run
- * (vllm/utils memory_profiling non_torch_increase): lazily loaded CUDA modules and cuBLAS handles, plus NCCL
- * communicator buffers when the worker has peers (pynccl and the torch device group: NCCL_BUFFSIZE 4 MiB per
- * protocol × channels × peers). Estimate.
+ * Non-torch memory that appears between the worker's first snapshot and the end of the profile run (utils
+ * memory_profiling: non_torch_increase): CUDA modules loaded lazily by the first kernels (many more with
+ * torch.compile than in eager mode) and, with peers, NCCL communicators (pynccl + the torch device group) — in
+ * 0.10 gpu_worker.py init_device takes the snapshot before init_worker_distributed_environment, so they count;
+ * later versions snapshot after it ("Initialize the distributed environment BEFORE taking memory snapshot").
+ * Estimate: the sizes are the residuals of the Qwen2-7B logs (A100 80GB, TP1 and TP2 at utilization 0.25 and
+ * 0.5: 0.55 and 0.67 GiB beyond weights, minus the sampler warm-up) and of the T4 eager log; vLLM measures this,
+ * it has no formula.
  */
 export function vllmNonTorch(dep: Deployment): Estimate {
   const world = dep.tp * dep.pp;
-  const base = 0.05 * GIB;
-  const nccl = world > 1 ? 0.22 * GIB : 0;
-  return { bytes: base + nccl, basis: `estimate: non-torch increase ${((base + nccl) / GIB).toFixed(2)} GiB (CUDA modules, cuBLAS${world > 1 ? ", NCCL buffers" : ""})` };
+  const base = (dep.options?.enforceEager ? 0.05 : 0.17) * GIB;
+  const nccl = world > 1 ? 0.12 * GIB : 0;
+  return {
+    bytes: base + nccl,
+    basis: `estimate: non-torch increase ${((base + nccl) / GIB).toFixed(2)} GiB (CUDA modules${dep.options?.enforceEager ? ", eager" : ", compiled"}${world > 1 ? ", NCCL communicators" : ""})`,
+  };
 }
 
 export interface StartupAccounting {
@@ -459,12 +508,20 @@ export interface StartupAccounting {
  * (init_device), available KV = requested − (weights + torch peak increase of profile_run + non-torch increase).
  * The CUDA context predates the first snapshot and so sits inside the (1 − utilization) margin.
  */
-export function vllmStartup(model: ModelSpec, dep: Deployment, gpuMemoryBytes: number, utilization: number, weightsOverride?: number): StartupAccounting {
+export function vllmStartup(model: ModelSpec, dep0: Deployment, gpuMemoryBytes: number, utilization: number, weightsOverride?: number): StartupAccounting {
+  const dep = effectiveOptions(dep0, gpuMemoryBytes);
   const l = layoutOf(model, dep);
   const weights = weightsOverride !== undefined ? l.stages.map(() => weightsOverride) : vllmWeightsPerRank(model, dep);
   const nt = vllmNonTorch(dep);
   const stages = ppStageLayers(model.layers.length, dep.pp);
-  const peaks = stages.map((s, i) => vllmProfilePeak(model, dep, s, i === stages.length - 1));
+  const memo = memoOf(model);
+  const o = dep.options;
+  const peaks = stages.map((s, i) => {
+    const key = `${dep.tp}|${dep.pp}|${o?.maxNumBatchedTokens ?? ""}|${o?.maxNumSeqs ?? ""}|${o?.sampler ?? ""}|stage${i}`;
+    let e = memo.peak.get(key);
+    if (!e) memo.peak.set(key, (e = vllmProfilePeak(model, dep, s, i === stages.length - 1)));
+    return e;
+  });
   const requested = gpuMemoryBytes * utilization;
   const available = stages.map((_, i) => Math.floor(requested - weights[i] - peaks[i].bytes - nt.bytes));
   return {
@@ -488,6 +545,8 @@ function effectiveOptions(dep: Deployment, gpuMemoryBytes?: number): Deployment 
 }
 
 function fitVllm(model: ModelSpec, dep0: Deployment, budget: FitBudget): FitResult {
+  // vllm/config ModelConfig.verify_with_parallel_config: attention heads must split evenly over TP ranks.
+  if (model.nHeads % dep0.tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads divisible by --tp ${dep0.tp}`);
   const dep = effectiveOptions(dep0, budget.gpuMemoryBytes);
   const l = layoutOf(model, dep);
   let avail: number[];
@@ -509,63 +568,110 @@ function fitVllm(model: ModelSpec, dep0: Deployment, budget: FitBudget): FitResu
 
 // ---------------------------------------------------------------- plan() hooks
 
+/** Per-model memo for the plan() hot path (sliders re-plan the catalog every frame). */
+interface PlanMemo {
+  peak: Map<string, Estimate>;
+  /** Last activation estimate and the (identical) options object it was computed for. */
+  lastPeak?: { tp: number; pp: number; o: Deployment["options"]; e: Estimate };
+  adjust: Map<string, Estimate>;
+  kvHeads: number;
+}
+const planMemo = new WeakMap<ModelSpec, PlanMemo>();
+function memoOf(model: ModelSpec): PlanMemo {
+  let m = planMemo.get(model);
+  if (!m) {
+    const kv = model.layers.find((l) => "nKvHeads" in l.cache)?.cache;
+    m = { peak: new Map(), adjust: new Map(), kvHeads: kv && "nKvHeads" in kv ? kv.nKvHeads : 0 };
+    planMemo.set(model, m);
+  }
+  return m;
+}
+
+/** Bytes of all layers of a group per block (Σ pages), precomputed once per layout. */
+const groupPages = new WeakMap<Layout, { pageSum: number[]; perTokenFull: number; basis: string[] }>();
+function pagesOf(l: Layout) {
+  let g = groupPages.get(l);
+  if (!g) {
+    const basis = [`vLLM: ${l.groups.length} KV cache group(s) of ${l.minBlockSize}-token blocks (kv_cache_interface.py page_size_bytes, max_memory_usage_bytes)`];
+    const pageSum = l.groups.map((gr) => (l.mode === "uniform-type" ? gr.layers.reduce((a, i) => a + l.pageOf.get(i)!, 0) : gr.page * gr.layers.length));
+    let perTokenFull = 0;
+    l.groups.forEach((gr, k) => {
+      if (gr.kind === "full" || gr.kind === "mla") perTokenFull += pageSum[k] / gr.blockSize;
+    });
+    g = { pageSum, perTokenFull, basis };
+    groupPages.set(l, g);
+  }
+  return g;
+}
+
+const DEFAULT_MNBT = vllmSchedulerDefaults().maxNumBatchedTokens;
+const NON_TORCH: Estimate[] = [];
+
 export const vllmProfile: EngineProfile = {
   id: "vllm",
   label: "vLLM",
   cache(model, dep): CacheResult {
-    const d = effectiveOptions(dep);
-    const l = layoutOf(model, d);
-    const mnbt = d.options!.maxNumBatchedTokens!;
-    const stageOf = new Map<number, number>();
-    l.stages.forEach((s, i) => s.forEach((j) => stageOf.set(j, i)));
-    // What the requests of this deployment occupy: blocks per request per layer × page, on each TP rank.
+    const l = layoutOf(model, dep);
+    const mnbt = dep.options?.maxNumBatchedTokens ?? DEFAULT_MNBT;
+    const { pageSum, perTokenFull, basis } = pagesOf(l);
+    // What the requests of this deployment occupy: blocks per request × the group's pages, on each TP rank.
     let total = 0;
-    let bytesPerToken = 0;
-    const per = new Map<number, number>();
-    for (const g of l.groups) {
-      const blocks = requestBlocks(g, dep.context, mnbt) * dep.seqs;
-      for (const i of g.layers) {
-        const page = l.mode === "uniform-type" ? l.pageOf.get(i)! : g.page;
-        const b = blocks * page * dep.tp;
-        per.set(i, b);
-        total += b;
-        if (g.kind === "full" || g.kind === "mla") bytesPerToken += (page / g.blockSize) * dep.tp;
-      }
-    }
+    for (let k = 0; k < l.groups.length; k++) total += requestBlocks(l.groups[k], dep.context, mnbt) * pageSum[k];
+    total *= dep.seqs * dep.tp;
     const n = model.layers.length;
     return {
       get perLayer() {
-        return Array.from({ length: n }, (_, i) => per.get(i) ?? 0);
+        const out = new Array<number>(n).fill(0);
+        for (const g of l.groups) {
+          const blocks = requestBlocks(g, dep.context, mnbt) * dep.seqs * dep.tp;
+          for (const i of g.layers) out[i] = blocks * (l.mode === "uniform-type" ? l.pageOf.get(i)! : g.page);
+        }
+        return out;
       },
       total,
-      bytesPerToken,
-      basis: [`vLLM: ${l.groups.length} KV cache group(s) of ${l.minBlockSize}-token blocks (kv_cache_interface.py page_size_bytes, max_memory_usage_bytes)`],
+      bytesPerToken: perTokenFull * dep.tp,
+      basis,
     };
   },
   activations(model, dep) {
-    const d = effectiveOptions(dep);
-    const stages = ppStageLayers(model.layers.length, dep.pp);
-    return vllmProfilePeak(model, d, stages[stages.length - 1], true);
+    const m = memoOf(model);
+    const o = dep.options;
+    if (m.lastPeak && m.lastPeak.tp === dep.tp && m.lastPeak.pp === dep.pp && m.lastPeak.o === o) return m.lastPeak.e;
+    const key = `${dep.tp}|${dep.pp}|${o?.maxNumBatchedTokens ?? ""}|${o?.maxNumSeqs ?? ""}|${o?.sampler ?? ""}`;
+    let e = m.peak.get(key);
+    if (!e) {
+      const stages = ppStageLayers(model.layers.length, dep.pp);
+      e = vllmProfilePeak(model, effectiveOptions(dep), stages[stages.length - 1], true);
+      m.peak.set(key, e);
+    }
+    m.lastPeak = { tp: dep.tp, pp: dep.pp, o, e };
+    return e;
   },
   overhead(_model, dep) {
-    return vllmNonTorch(dep);
+    const k = (dep.tp * dep.pp > 1 ? 1 : 0) + (dep.options?.enforceEager ? 2 : 0);
+    return (NON_TORCH[k] ??= vllmNonTorch(dep));
   },
   weightAdjustment(model, dep) {
-    // VocabParallelEmbedding / ParallelLMHead pad the vocabulary to a multiple of 64 rows.
-    const vPad = Math.ceil(model.vocabSize / VLLM_VOCAB_PADDING) * VLLM_VOCAB_PADDING;
-    if (vPad === model.vocabSize) return { bytes: 0, basis: "vLLM: vocabulary already a multiple of 64" };
-    const scheme = weightScheme(dep.weights);
-    let extra = 0;
-    for (const t of model.globals) {
-      if (t.role === "embedding" || t.role === "lm_head") extra += (scheme.tensorBytes(t, { model, layerIndex: -1 }) * (vPad - model.vocabSize)) / model.vocabSize;
+    const m = memoOf(model);
+    let e = m.adjust.get(dep.weights);
+    if (!e) {
+      // VocabParallelEmbedding / ParallelLMHead pad the vocabulary to a multiple of 64 rows.
+      const vPad = Math.ceil(model.vocabSize / VLLM_VOCAB_PADDING) * VLLM_VOCAB_PADDING;
+      const scheme = weightScheme(dep.weights);
+      let extra = 0;
+      for (const t of model.globals) {
+        if (t.role === "embedding" || t.role === "lm_head") extra += (scheme.tensorBytes(t, { model, layerIndex: -1 }) * (vPad - model.vocabSize)) / model.vocabSize;
+      }
+      e = vPad === model.vocabSize
+        ? { bytes: 0, basis: "vLLM: vocabulary already a multiple of 64" }
+        : { bytes: Math.round(extra), basis: `vLLM pads the vocabulary ${model.vocabSize} → ${vPad} rows (pad_vocab_size)` };
+      m.adjust.set(dep.weights, e);
     }
-    return { bytes: Math.round(extra), basis: `vLLM pads the vocabulary ${model.vocabSize} → ${vPad} rows (pad_vocab_size)` };
+    return e;
   },
   warnings(model, dep) {
-    const w: string[] = [];
-    const kv = model.layers.find((l) => "nKvHeads" in l.cache);
-    if (kv && "nKvHeads" in kv.cache && dep.tp > kv.cache.nKvHeads) w.push(`vLLM replicates KV heads: tp ${dep.tp} > ${kv.cache.nKvHeads} KV heads, each rank caches one head`);
-    return w;
+    const h = memoOf(model).kvHeads;
+    return h && dep.tp > h ? [`vLLM replicates KV heads: tp ${dep.tp} > ${h} KV heads, each rank caches one head`] : [];
   },
   fit: fitVllm,
 };

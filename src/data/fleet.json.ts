@@ -1,0 +1,58 @@
+// Data loader: the fleet as the ledger ($HWLEDGER_LEDGER, else the collector's default) records it — devices,
+// health (last telemetry, last probe, probe failures), telemetry over time, and every recorded run's prediction
+// next to its actuals. Predicted tokens/s use lib/calc's speed() (default efficiencies, as `hwledger speed
+// --no-calibrate`). With no ledger it says so ({exists: false}) instead of failing the build.
+import { existsSync } from "node:fs";
+import { makeDeployment, speed } from "../../lib/calc/index.js";
+import { placementDevice } from "../../lib/fleet/caps.js";
+import { catalogDevices } from "../../lib/fleet/devices.js";
+import { defaultLedgerDir, queryLedger } from "../../collector/ledger/index.js";
+import { fleetDevices } from "../../loaders/fleet.js";
+import { resolveModel } from "../../loaders/models.js";
+import { recordedRuns } from "../../loaders/runs.js";
+
+const ledger = defaultLedgerDir();
+const out: Record<string, unknown> = { ledger, exists: existsSync(ledger), devices: [], telemetry: [], probes: [], failures: [], runs: [], error: null };
+if (out.exists) {
+  try {
+    out.devices = await fleetDevices(ledger);
+    out.telemetry = await queryLedger(
+      ledger,
+      `select strftime(ts::timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') as ts, host, device_id as device,
+         try_cast(payload->>'memoryUsedBytes' as double) as used, try_cast(payload->>'memoryTotalBytes' as double) as total,
+         try_cast(payload->>'utilizationPct' as double) as util, try_cast(payload->>'powerW' as double) as power,
+         try_cast(payload->>'temperatureC' as double) as temp
+       from events where type = 'telemetry_sample' order by ts`,
+    );
+    out.probes = await queryLedger(
+      ledger,
+      `select host, strftime(max(ts)::timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') as last_probe, count(*) as probes from events where type = 'device_probed' group by host order by host`,
+    );
+    out.failures = await queryLedger(
+      ledger,
+      `select strftime(ts::timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') as ts, host, payload->>'probe' as probe, payload->>'reason' as reason, payload->>'target' as target
+       from events where type = 'probe_failed' order by ts desc`,
+    );
+    const catalog = new Map(catalogDevices().map((d) => [d.id, d]));
+    const runs = [];
+    for (const r of await recordedRuns(ledger)) {
+      let predictedSpeed: { prefill: number | null; decode: number | null; note: string } = { prefill: null, decode: null, note: "" };
+      const cat = r.catalogId ? catalog.get(r.catalogId) : undefined;
+      try {
+        if (!cat?.bandwidthBytesPerSecond) throw new Error("device not in the catalog or no bandwidth figure");
+        const model = (await resolveModel(r.modelRef ?? r.model, { offline: true })).model;
+        const d = r.deployment as Record<string, any>;
+        const dep = makeDeployment(model, { engine: r.engine, weights: d.weights, kvDtype: d.kvDtypeK && d.kvDtypeV ? `${d.kvDtypeK},${d.kvDtypeV}` : undefined, context: d.context ?? 4096, seqs: d.seqs ?? 1, tp: d.tp ?? 1, pp: d.pp ?? 1 });
+        const s = speed(model, dep, placementDevice(cat), { prompt: r.request?.prompt ?? 512, gen: r.request?.gen ?? 128, seqs: dep.seqs });
+        predictedSpeed = { prefill: s.prefillTokensPerSecond, decode: s.decodeTokensPerSecond, note: "lib/calc speed(), default efficiencies" };
+      } catch (e) {
+        predictedSpeed.note = `no speed prediction: ${(e as Error).message.split("\n")[0]}`;
+      }
+      runs.push({ ...r, predictedSpeed });
+    }
+    out.runs = runs;
+  } catch (e) {
+    out.error = (e as Error).message.split("\n")[0];
+  }
+}
+process.stdout.write(JSON.stringify(out));

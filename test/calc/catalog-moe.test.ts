@@ -1,0 +1,151 @@
+// The MoE / MLA / SSM / hybrid part of the shipped catalog (loaders/catalog/manifest-moe.json): every entry loads
+// offline, answers to its id, slug and aliases, and builds the per-layer specs its architecture implies.
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { catalogConfig, catalogEntrySchema, findCatalogEntry } from "../../loaders/catalog.js";
+import { resolveModel } from "../../loaders/models.js";
+import { paramCounts } from "../../lib/calc/index.js";
+import type { CacheSpec, ModelSpec } from "../../lib/calc/index.js";
+import { runCliJson } from "../helpers/cli.js";
+
+const DIR = new URL("../../loaders/catalog/", import.meta.url);
+const entries = catalogEntrySchema.array().parse(JSON.parse(readFileSync(new URL("manifest-moe.json", DIR), "utf8")));
+
+async function load(id: string): Promise<ModelSpec> {
+  return (await resolveModel(id, { offline: true })).model;
+}
+
+describe("manifest-moe.json", () => {
+  it("lists the required architectures", () => {
+    const types = new Set(entries.map((e) => String(catalogConfig(e).model_type)));
+    for (const t of ["mixtral", "qwen3_moe", "deepseek_v3", "kimi_k2", "gpt_oss", "mamba", "qwen3_next", "qwen3_5_moe", "nemotron_h"]) expect(types).toContain(t);
+  });
+
+  it.each(entries.map((e) => [e.id, e] as const))("%s: verbatim file, cited source, resolves offline by id, slug and aliases", async (_id, e) => {
+    expect(existsSync(new URL("configs/" + e.file, DIR))).toBe(true);
+    expect(e.source).toMatch(/^github\.com\/[\w.-]+\/[\w.-]+\/blob\/[0-9a-f]{40}\//);
+    expect(readFileSync(new URL("SOURCES.md", DIR), "utf8")).toContain(e.file);
+    const r = await resolveModel(e.id, { offline: true });
+    expect(r.origin).toBe("catalog");
+    expect(r.model.id).toBe(e.id);
+    expect(r.model.modelType).toBe(String(catalogConfig(e).model_type));
+    expect(r.model.notes.join(" ")).not.toContain("generic");
+    expect(paramCounts(r.model).total).toBeGreaterThan(1e9);
+    for (const ref of [e.slug, ...e.aliases, e.id.toUpperCase()]) expect(findCatalogEntry(ref)?.id, ref).toBe(e.id);
+  });
+});
+
+describe("per-layer specs", () => {
+  it("DeepSeek-V3: MLA latent cache, 3 dense then 58 MoE layers, q_lora, score bias, shared expert", async () => {
+    const m = await load("deepseek-ai/DeepSeek-V3");
+    expect(m.layers).toHaveLength(61);
+    const mla: CacheSpec = { kind: "mla", nHeads: 128, kvLoraRank: 512, ropeDim: 64, qkNopeHeadDim: 128, vHeadDim: 128 };
+    expect(m.layers.every((l) => JSON.stringify(l.cache) === JSON.stringify(mla))).toBe(true);
+    expect(m.layers.slice(0, 3).every((l) => !l.moe)).toBe(true);
+    expect(m.layers.slice(3).every((l) => l.moe?.experts === 256 && l.moe.activeExperts === 8 && l.moe.sharedExperts === 1)).toBe(true);
+    const t = Object.fromEntries(m.layers[3].tensors.map((x) => [x.name, x]));
+    expect(t["blk.3.attn_q_a"].shape).toEqual([7168, 1536]);
+    expect(t["blk.3.attn_q_b"].shape).toEqual([1536, 128 * 192]);
+    expect(t["blk.3.attn_kv_a_mqa"].shape).toEqual([7168, 576]);
+    expect(t["blk.3.ffn_gate_exps"]).toMatchObject({ shape: [7168, 2048, 256], role: "expert" });
+    expect(t["blk.3.ffn_up_shexp"]).toMatchObject({ shape: [7168, 2048], role: "shared_expert" });
+    expect(t["blk.3.ffn_gate_inp"].role).toBe("router");
+    expect(t["blk.3.exp_probs_b"].shape).toEqual([256]);
+    expect(m.layers[0].tensors.find((x) => x.name === "blk.0.ffn_gate")?.shape).toEqual([7168, 18432]);
+  });
+
+  it("gpt-oss-120b: sliding window 128 on even layers, full on odd, per-head sinks, biases, MXFP4", async () => {
+    const m = await load("openai/gpt-oss-120b");
+    expect(m.nativeQuant).toBe("mxfp4");
+    expect(m.layers[0].cache).toEqual({ kind: "sliding", nKvHeads: 8, headDimK: 64, headDimV: 64, window: 128 });
+    expect(m.layers[1].cache).toEqual({ kind: "full", nKvHeads: 8, headDimK: 64, headDimV: 64 });
+    expect(m.layers.filter((l) => l.kind === "sliding")).toHaveLength(18);
+    const t = Object.fromEntries(m.layers[5].tensors.map((x) => [x.name, x]));
+    expect(t["blk.5.attn_sinks"]).toMatchObject({ shape: [64], role: "norm" });
+    expect(t["blk.5.attn_q.bias"].shape).toEqual([4096]);
+    expect(t["blk.5.ffn_down_exps"].shape).toEqual([2880, 2880, 128]);
+    expect(t["blk.5.ffn_gate_inp.bias"].shape).toEqual([128]);
+    expect(m.layers[5].moe).toEqual({ experts: 128, activeExperts: 4, sharedExperts: 0 });
+  });
+
+  it("Mamba 2.8B: recurrent state (d_conv-1)·d_inner and d_inner·d_state per layer (vLLM mamba1_state_shape)", async () => {
+    const m = await load("state-spaces/mamba-2.8b-hf");
+    expect(m.layers).toHaveLength(64);
+    expect(m.layers[0].cache).toEqual({ kind: "recurrent", variant: "mamba", convElems: 3 * 5120, stateElems: 5120 * 16 });
+    expect(m.tiedEmbeddings).toBe(true);
+    expect(m.layers[0].tensors.find((t) => t.name === "blk.0.ssm_x")?.shape).toEqual([5120, 160 + 32]);
+  });
+
+  it("Qwen3-Next: gated delta net state, full attention every 4th layer, gated q_proj", async () => {
+    const m = await load("Qwen/Qwen3-Next-80B-A3B-Instruct");
+    const full = m.layers.filter((l) => l.cache.kind === "full").map((l) => l.index);
+    expect(full).toEqual([3, 7, 11, 15, 19, 23, 27, 31, 35, 39, 43, 47]);
+    // conv (4-1) x (2·16·128 + 32·128); recurrent 32 x 128 x 128 (vLLM gated_delta_net_state_shape).
+    expect(m.layers[0].cache).toEqual({ kind: "recurrent", variant: "gated-delta-net", convElems: 3 * 8192, stateElems: 32 * 128 * 128 });
+    expect(m.layers[3].cache).toEqual({ kind: "full", nKvHeads: 2, headDimK: 256, headDimV: 256 });
+    expect(m.layers[3].tensors.find((t) => t.name === "blk.3.attn_q")?.shape).toEqual([2048, 2 * 16 * 256]);
+    expect(m.layers[0].moe).toEqual({ experts: 512, activeExperts: 10, sharedExperts: 1 });
+  });
+
+  it("Qwen3.5-35B-A3B: recurrent and KV element counts reproduce llama.cpp's log for that model", async () => {
+    // Verbatim from github.com/MrSnowNB/nemoclaw-setup llama_server.log@1205ab50 (Qwen3.5-35B-A3B Q8_0, 4x RTX A6000;
+    // shared sample engines/llamacpp-server-qwen3.5-35b-a3b-q8-cuda-4xa6000.log)
+    // (n_ctx 32768, n_seq_max 4, f16 KV, f32 recurrent state):
+    //   llama_kv_cache: size =  640.00 MiB ( 32768 cells,  10 layers,  4/1 seqs), K (f16):  320.00 MiB, V (f16):  320.00 MiB
+    //   llama_memory_recurrent: size =  251.25 MiB (     4 cells,  40 layers,  4 seqs), R (f32):   11.25 MiB, S (f32):  240.00 MiB
+    const m = await load("Qwen/Qwen3.5-35B-A3B");
+    const MiB = 1024 * 1024;
+    const rec = m.layers.map((l) => l.cache).filter((c) => c.kind === "recurrent");
+    const att = m.layers.map((l) => l.cache).filter((c) => c.kind === "full");
+    expect(att).toHaveLength(10);
+    let r = 0;
+    let s = 0;
+    for (const c of rec) if (c.kind === "recurrent") (r += c.convElems * 4 * 4), (s += c.stateElems * 4 * 4);
+    expect(r / MiB).toBe(11.25);
+    expect(s / MiB).toBe(240);
+    let k = 0;
+    for (const c of att) if (c.kind === "full") k += c.nKvHeads * c.headDimK * 2 * 32768;
+    expect(k / MiB).toBe(320);
+    expect(m.vision?.params).toBeGreaterThan(0);
+  });
+
+  it("Nemotron 3 Nano: Mamba2 state (vLLM mamba2_state_shape), non-gated experts, pattern order", async () => {
+    const m = await load("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16");
+    expect(m.layers.slice(0, 6).map((l) => l.kind)).toEqual(["mamba2", "moe", "mamba2", "moe", "mamba2", "attention"]);
+    // conv (4-1) x (64·64 + 2·8·128); ssm 64 heads x 64 x 128.
+    expect(m.layers[0].cache).toEqual({ kind: "recurrent", variant: "mamba2", convElems: 3 * 6144, stateElems: 64 * 64 * 128 });
+    expect(m.layers[5].cache).toEqual({ kind: "full", nKvHeads: 2, headDimK: 128, headDimV: 128 });
+    expect(m.layers[1].cache).toEqual({ kind: "none" });
+    const names = m.layers[1].tensors.map((t) => t.name);
+    expect(names).toContain("blk.1.ffn_up_exps");
+    expect(names).not.toContain("blk.1.ffn_gate_exps");
+    expect(m.layers[1].tensors.find((t) => t.name === "blk.1.ffn_up_shexp")?.shape).toEqual([2688, 3712]);
+  });
+
+  it("Mixtral 8x7B: full GQA attention (sliding_window null), 8 experts top-2 in every layer", async () => {
+    const m = await load("mistralai/Mixtral-8x7B-v0.1");
+    expect(m.layers.every((l) => l.cache.kind === "full" && l.moe?.experts === 8 && l.moe.activeExperts === 2)).toBe(true);
+  });
+});
+
+describe("CLI", () => {
+  it("plan --model <alias> resolves offline and reports the catalog model's parameters", async () => {
+    const p = runCliJson<{ params: { total: number; active: number }; layers: unknown[] }>([
+      "plan", "--model", "mistralai/Mixtral-8x7B-Instruct-v0.1", "--engine", "vllm", "--context", "4096",
+    ]);
+    const m = await load("mistralai/Mixtral-8x7B-v0.1");
+    expect(p.params.total).toBe(paramCounts(m).total);
+    expect(p.params.active).toBe(paramCounts(m).active);
+    expect(p.layers).toHaveLength(32);
+  });
+
+  it("plan --model <MLA alias> works on every engine", () => {
+    for (const engine of ["vllm", "llama.cpp", "mlx", "transformers"]) {
+      const p = runCliJson<{ params: { total: number }; layers: { kind: string }[] }>([
+        "plan", "--model", "deepseek-ai/DeepSeek-R1-0528", "--engine", engine, "--context", "8192", "--weights", "bf16",
+      ]);
+      expect(Math.round(p.params.total / 1e9)).toBe(671);
+      expect(p.layers.every((l) => l.kind === "mla")).toBe(true);
+    }
+  });
+});

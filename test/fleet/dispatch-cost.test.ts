@@ -1,0 +1,57 @@
+// Dispatch ranking and the cost model on hand-checkable cases.
+import { describe, expect, it } from "vitest";
+import { makeDeployment, perRankBytes } from "../../lib/calc/index.js";
+import { costPerMillionTokens, jobCost, ownedHourlyCost } from "../../lib/fleet/cost.js";
+import { dispatch } from "../../lib/fleet/dispatch.js";
+import type { DispatchCandidate, PlacementDevice } from "../../lib/fleet/dispatch.js";
+import { GIB, paperModel } from "./model-fixtures.js";
+
+describe("cost model", () => {
+  it("owned: depreciation over the busy hours plus power", () => {
+    // 20,000 over 4 years at 50% utilization = 20000 / (4 × 8766 × 0.5) = 1.14077/h; 700 W at 0.20/kWh = 0.14/h.
+    const c = ownedHourlyCost({ purchasePrice: 20000, lifespanYears: 4, powerWatts: 700, electricityPerKwh: 0.2, utilization: 0.5 });
+    expect(c.perHour).toBeCloseTo(20000 / (4 * 8766 * 0.5) + 0.14, 6);
+    expect(c.basis).toMatch(/50% utilization/);
+  });
+  it("per job and per million tokens", () => {
+    expect(jobCost(3.6, 100)).toBeCloseTo(0.1, 10);
+    // 2/h at 1000 tok/s: 3.6M tokens per hour -> 0.5556 per million.
+    expect(costPerMillionTokens(2, 1000)).toBeCloseTo(2 / 3.6, 10);
+    expect(() => ownedHourlyCost({ purchasePrice: 1, lifespanYears: 0, powerWatts: 1, electricityPerKwh: 1, utilization: 0.5 })).toThrow();
+  });
+});
+
+describe("dispatch", () => {
+  // 10 layers × 1 GiB = 10 GiB of bf16 weights, no KV: a decode step reads 10 GiB.
+  const model = paperModel(10, 1);
+  const base = makeDeployment(model, { engine: "llama.cpp", context: 1024 });
+  const dev = (id: string, gib: number, gbps: number): PlacementDevice => ({ id, name: id, memoryBytes: gib * GIB, bandwidthBytesPerSecond: gbps * 1e9, deviceClass: "cuda" });
+  const cands: DispatchCandidate[] = [
+    { id: "small", source: "catalog", device: dev("small", 8, 1000), count: 1, perHour: 0.1 },
+    { id: "fast-dear", source: "offer", device: dev("fast", 80, 3000), count: 1, perHour: 10 },
+    { id: "slow-cheap", source: "fleet", device: dev("slow", 24, 100), count: 1, perHour: 0.5 },
+    { id: "mid", source: "offer", device: dev("mid", 24, 1000), count: 1, perHour: 1 },
+  ];
+  const job = { context: 1024, seqs: 1, tokens: 1000 };
+
+  it("ranks by cost, rejects what does not fit with the shortfall in GiB", () => {
+    const r = dispatch(model, base, job, cands);
+    const need = perRankBytes(model, { ...base, context: 1024 });
+    const small = r.rejected.find((x) => x.id === "small")!;
+    expect(small.reason).toContain(`does not fit by ${((need - 8 * GIB) / GIB).toFixed(2)} GiB`);
+    // seconds = 1000 tokens × 10 GiB / (bandwidth × 0.8): slow 134 s, mid 13.4 s, fast 4.47 s.
+    const secs = (gbps: number) => (1000 * 10 * GIB) / (gbps * 1e9 * 0.8);
+    const byId = Object.fromEntries(r.candidates.map((c) => [c.id, c]));
+    expect(byId["slow-cheap"].seconds).toBeCloseTo(secs(100), 6);
+    expect(byId["mid"].cost).toBeCloseTo((1 * secs(1000)) / 3600, 9);
+    // mid: 0.0037, fast: 0.0124, slow: 0.0186 -> cheapest first.
+    expect(r.candidates.map((c) => c.id)).toEqual(["mid", "fast-dear", "slow-cheap"]);
+  });
+
+  it("max latency and budget turn into reasons", () => {
+    const r = dispatch(model, base, { ...job, maxLatencySeconds: 60, budget: 0.01 }, cands);
+    expect(r.candidates.map((c) => c.id)).toEqual(["mid"]);
+    expect(r.rejected.find((x) => x.id === "slow-cheap")!.reason).toMatch(/^too slow: 134\.2 s estimated > max latency 60 s/);
+    expect(r.rejected.find((x) => x.id === "fast-dear")!.reason).toMatch(/^over budget: 0\.0124 estimated > budget 0\.01/);
+  });
+});

@@ -1,0 +1,82 @@
+// The what-if page's logic (src/components/whatif.ts), in Node: URL state, solvers and the heatmap/growth data
+// must agree with lib/calc's plan(), which the CLI prints.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { makeDeployment, modelFromHfConfig, perRankBytes, plan } from "../lib/calc/index.js";
+import { catalogConfig, catalogEntries } from "../loaders/catalog.js";
+import { DEFAULTS, decodeState, encodeState, exportCommands, gaugeLevel, kvGrowth, layerCells, computeWhatIf, maxSeqs, modelFromText, logContexts } from "../src/components/whatif.js";
+
+const GIB = 1024 ** 3;
+const entry = catalogEntries().find((e) => e.slug === "llama-3.1-8b-instruct") ?? catalogEntries()[0];
+const model = modelFromHfConfig(catalogConfig(entry), entry.id);
+
+describe("what-if state in the URL", () => {
+  it("round-trips every field, including a pasted UTF-8 config", () => {
+    const s = { ...DEFAULTS, model: "", config: '{"model_type": "llama", "_name_or_path": "ünï/模型"}', engine: "llama.cpp", weights: "fp16", kv: "q8_0", context: 12345, seqs: 3, tp: 2, devices: ["rtx-4090", "h100-sxm-80gb"] };
+    expect(decodeState(encodeState(s), "x")).toEqual(s);
+    const c = { ...DEFAULTS, model: entry.slug };
+    expect(decodeState(encodeState(c), "x")).toEqual(c);
+  });
+
+  it("falls back to defaults for missing or malformed fields", () => {
+    const s = decodeState("?ctx=abc&seqs=-2&tp=1.5&cfg=%%%", "dflt");
+    expect(s).toEqual({ ...DEFAULTS, model: "dflt" });
+  });
+});
+
+describe("what-if figures", () => {
+  it("gauge: green up to 80%, yellow up to 95%, red above", () => {
+    expect([0.5, 0.8, 0.8001, 0.95, 0.9501, 2].map(gaugeLevel)).toEqual(["green", "green", "yellow", "yellow", "red", "red"]);
+  });
+
+  it("maxSeqs is the largest sequence count whose per-GPU total fits", () => {
+    const dep = makeDeployment(model, { engine: "vllm", context: 8192 });
+    for (const gib of [24, 80]) {
+      const n = maxSeqs(model, dep, gib * GIB);
+      expect(n).toBeGreaterThan(0);
+      expect(perRankBytes(model, { ...dep, seqs: n })).toBeLessThanOrEqual(gib * GIB);
+      expect(perRankBytes(model, { ...dep, seqs: n + 1 })).toBeGreaterThan(gib * GIB);
+    }
+    expect(maxSeqs(model, dep, 1 * GIB)).toBe(0);
+  });
+
+  it("heatmap cells add up to plan()'s per-layer weights and cache", () => {
+    const w = computeWhatIf(model, { ...DEFAULTS, model: entry.slug, context: 4096, seqs: 2 }, []);
+    const cells = layerCells(w);
+    const p = plan(model, w.dep);
+    for (const row of p.layers) {
+      const sum = cells.filter((c) => c.layer === row.index).reduce((a, c) => a + c.bytes, 0);
+      expect(sum).toBeCloseTo(row.weightBytes + row.kvBytes, -1);
+    }
+    expect(new Set(cells.map((c) => c.component))).toContain("cache: full");
+  });
+
+  it("KV growth ends at the model's max context with plan()'s figure", () => {
+    const dep = makeDeployment(model, { engine: "vllm", context: 1, tp: 2 });
+    const rows = kvGrowth(model, dep, model.maxContext);
+    const last = rows.filter((r) => r.series === "KV cache").at(-1)!;
+    expect(last.context).toBe(model.maxContext);
+    expect(last.bytes).toBe(plan(model, { ...dep, context: model.maxContext }).memory.kvCacheBytes / 2);
+    expect(logContexts(1000, 10)).toEqual([...new Set(logContexts(1000, 10))].sort((a, b) => a - b));
+  });
+
+  it("export commands carry the plan's context, sequences, parallelism and KV types", () => {
+    const dep = makeDeployment(model, { engine: "llama.cpp", kvDtype: "q8_0", context: 32768, seqs: 2, tp: 1 });
+    const cmds = Object.fromEntries(exportCommands(model, dep).map((c) => [c.engine, c.command]));
+    expect(cmds["llama.cpp"]).toContain("-c 65536 -np 2 -ngl 999 -ctk q8_0 -ctv q8_0 -fa on");
+    expect(cmds.Ollama).toContain("OLLAMA_NUM_PARALLEL=2");
+    expect(cmds.Ollama).toContain("num_ctx 32768");
+    const v = exportCommands(model, makeDeployment(model, { engine: "vllm", kvDtype: "fp8", context: 8192, seqs: 16, tp: 4 }));
+    expect(v[0].command).toBe(`vllm serve ${model.id} --max-model-len 8192 --max-num-seqs 16 --tensor-parallel-size 4 --kv-cache-dtype fp8`);
+    // MLX's quantized cache has no llama.cpp equivalent: no llama.cpp/Ollama line rather than a wrong one.
+    expect(exportCommands(model, makeDeployment(model, { engine: "mlx", kvDtype: "q4", context: 4096 })).map((c) => c.engine)).toEqual(["vLLM", "MLX"]);
+  });
+
+  it("a pasted config is planned like the same file; bad text is one clear line", () => {
+    const text = readFileSync(`loaders/catalog/configs/${entry.file}`, "utf8");
+    expect(modelFromText(text).model.layers.length).toBe(model.layers.length);
+    expect(() => modelFromText("{")).toThrow(/^pasted config\.json is not valid JSON/);
+    expect(() => modelFromText("[1]")).toThrow("pasted config.json must be a JSON object");
+    expect(() => modelFromText('{"hidden_size": 1}')).toThrow(/no "model_type"/);
+  });
+});
