@@ -4,6 +4,8 @@ import { catalogEntries } from "./loaders/catalog.js";
 
 export default {
   root: "src/pages",
+  // scripts/build-site.js builds into a temporary folder and swaps it in, so a server never sees half a site.
+  output: process.env.HWLEDGER_SITE_OUT ?? "dist",
   title: "hwledger",
   // Our own stylesheet: Framework's default + light/dark themes + the Inputs styles, all from node_modules.
   style: "style.css",

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// npm run build: the static site in dist/ (Observable Framework, offline). Also used by the page tests and the
-// bench, which rebuild only when an input is newer than the last build (isDistStale).
+// npm run build: the static site in dist/ (Observable Framework, offline). Also used by `npm start`, the page tests
+// and the bench, which rebuild only when an input is newer than the last build (isDistStale). Builds are serialized
+// by a lock folder and land atomically (built aside, then renamed), so a running server never serves half a site.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const DIST = join(ROOT, "dist");
 const STAMP = join(DIST, ".build-stamp");
+const LOCK = join(ROOT, "dist.lock");
 // Everything a page can depend on (data loaders read the catalog, devices, lib/calc and evidence fixtures).
 const INPUTS = ["src", "lib", "loaders", "data", "observablehq.config.ts", "test/fixtures/evidence", "package.json"];
 
@@ -21,33 +23,60 @@ function newest(path) {
   return t;
 }
 
-/** `ledger`: the ledger the fleet pages' data loaders read ($HWLEDGER_LEDGER); a build from another one is stale. */
-export function isDistStale({ ledger } = {}) {
+export function isDistStale() {
   if (!existsSync(STAMP)) return true;
   const built = statSync(STAMP).mtimeMs;
-  if (ledger !== undefined && (readFileSync(STAMP, "utf8").split("\n")[1] ?? "") !== ledger) return true;
-  return INPUTS.some((p) => newest(join(ROOT, p)) > built) || (ledger !== undefined && newest(ledger) > built);
+  return INPUTS.some((p) => newest(join(ROOT, p)) > built);
 }
 
-/** Builds dist/; returns seconds taken. Throws with Framework's output when the build fails. */
-export function buildSite({ quiet = false, ledger } = {}) {
-  const t0 = performance.now();
-  // Framework caches loader output by the loader's own mtime, not by what it reads: drop it so catalog
-  // and device edits always reach the pages.
-  const cache = join(ROOT, "src/pages/.observablehq/cache");
-  if (existsSync(cache)) for (const e of readdirSync(cache)) if (e !== "_node") rmSync(join(cache, e), { recursive: true, force: true });
-  const r = spawnSync(join(ROOT, "node_modules/.bin/observable"), ["build"], {
-    cwd: ROOT,
-    env: { ...process.env, ...(ledger !== undefined ? { HWLEDGER_LEDGER: ledger } : {}), OBSERVABLE_TELEMETRY_DISABLE: "true" },
-    encoding: "utf8",
-    stdio: quiet ? "pipe" : "inherit",
+function withLock(fn) {
+  const sleep = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      // A lock left by a killed build (older than any build takes) is taken over.
+      const since = statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs;
+      if (since !== undefined && Date.now() - since > 300_000) rmSync(LOCK, { recursive: true, force: true });
+      Atomics.wait(sleep, 0, 0, 250);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+/** Builds dist/; returns seconds taken (0 when `ifStale` and nothing changed). Throws with Framework's output on failure. */
+export function buildSite({ quiet = false, ifStale = false } = {}) {
+  return withLock(() => {
+    if (ifStale && !isDistStale()) return 0;
+    const t0 = performance.now();
+    // Framework caches loader output by the loader's own mtime, not by what it reads: drop it (keeping the bundled
+    // node_modules) so catalog and device edits always reach the pages.
+    const cache = join(ROOT, "src/pages/.observablehq/cache");
+    if (existsSync(cache)) for (const e of readdirSync(cache)) if (e !== "_node") rmSync(join(cache, e), { recursive: true, force: true });
+    const out = `dist.tmp-${process.pid}`;
+    rmSync(join(ROOT, out), { recursive: true, force: true });
+    const r = spawnSync(join(ROOT, "node_modules/.bin/observable"), ["build"], {
+      cwd: ROOT,
+      env: { ...process.env, OBSERVABLE_TELEMETRY_DISABLE: "true", HWLEDGER_SITE_OUT: out },
+      encoding: "utf8",
+      stdio: quiet ? "pipe" : "inherit",
+    });
+    if (r.status !== 0) {
+      rmSync(join(ROOT, out), { recursive: true, force: true });
+      throw new Error(`site build failed (exit ${r.status}):\n${(r.stdout ?? "") + (r.stderr ?? "")}`.trim());
+    }
+    writeFileSync(join(ROOT, out, ".build-stamp"), new Date().toISOString() + "\n");
+    const old = `${DIST}.old-${process.pid}`;
+    if (existsSync(DIST)) renameSync(DIST, old);
+    renameSync(join(ROOT, out), DIST);
+    rmSync(old, { recursive: true, force: true });
+    return (performance.now() - t0) / 1000;
   });
-  if (r.status !== 0) throw new Error(`site build failed (exit ${r.status}):\n${(r.stdout ?? "") + (r.stderr ?? "")}`.trim());
-  writeFileSync(STAMP, new Date().toISOString() + "\n" + (ledger ?? "") + "\n");
-  // The stamp carries the build's start time: an input edited while the build ran makes the next check stale.
-  const started = new Date(Date.now() - (performance.now() - t0));
-  utimesSync(STAMP, started, started);
-  return (performance.now() - t0) / 1000;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

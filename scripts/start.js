@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // npm start: build the site (when its inputs changed) and serve dist/ on 127.0.0.1 with clean URLs.
-import { buildSite, DIST, isDistStale } from "./build-site.js";
+import { buildSite, DIST } from "./build-site.js";
 import { serve } from "./serve.js";
 
 const port = Number(process.env.PORT ?? 3000);
 try {
-  if (isDistStale()) buildSite();
+  buildSite({ ifStale: true });
 } catch (e) {
   process.stderr.write(`${e.message}\n`);
   process.exit(1);

@@ -241,6 +241,14 @@ describe("hwledger ledger CLI", () => {
     expect(r3.stderr).toMatch(/^hwledger: stdin line 1: invalid event: payload.powerW/);
   });
 
+  it("uses $HWLEDGER_LEDGER when --ledger is not given", () => {
+    const dir = ledger();
+    const env = { HWLEDGER_LEDGER: dir };
+    runCli(["ledger", "append", "--host", "envhost"], { env, input: '{"type":"telemetry_sample","payload":{"powerW":7}}\n' });
+    expect(runCliJson(["ledger", "query", "SELECT host, payload->>'powerW' AS w FROM events"], { env })).toEqual([{ host: "envhost", w: "7" }]);
+    expect(readdirSync(dir)).toEqual([expect.stringMatching(/^dt=\d{4}-\d{2}-\d{2}$/)]);
+  });
+
   it("compact --json reports what it merged; --help works for every subcommand", () => {
     const dir = ledger();
     for (let i = 0; i < 3; i++) runCli(["ledger", "append", "--ledger", dir, "--host", "h"], { input: '{"type":"telemetry_sample","payload":{"powerW":1}}\n' });

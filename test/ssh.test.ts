@@ -150,6 +150,19 @@ describe("ssh transport on a real sshd", () => {
     }
   });
 
+  it("closes idle connections by itself, and reconnects when used again", async () => {
+    const t = new SshTransport(sshd.url, trusted({ idleMs: 200 }));
+    try {
+      const first = (await t.exec(["sh", "-c", 'echo "$SSH_CONNECTION"'])).stdout.split(" ")[1];
+      expect((await t.exec(["sh", "-c", 'echo "$SSH_CONNECTION"'])).stdout.split(" ")[1]).toBe(first);
+      await new Promise((r) => setTimeout(r, 600));
+      const later = (await t.exec(["sh", "-c", 'echo "$SSH_CONNECTION"'])).stdout.split(" ")[1];
+      expect(later).not.toBe(first);
+    } finally {
+      await t.close();
+    }
+  });
+
   it("a port that accepts but never speaks SSH hits the connect timeout", async () => {
     const bh = await blackhole();
     try {

@@ -12,5 +12,7 @@ import { registerDispatch } from "./dispatch.js";
 import { registerPrices } from "./prices.js";
 import { registerCosts } from "./costs.js";
 import { registerLedger } from "./ledger.js";
+import { registerExport } from "./export.js";
+import { registerReport } from "./report.js";
 
-export const COMMANDS: Array<(program: Command) => void> = [registerPlan, registerFit, registerDevices, registerProbe, registerCollect, registerRun, registerSpeed, registerSplit, registerDispatch, registerPrices, registerCosts, registerLedger];
+export const COMMANDS: Array<(program: Command) => void> = [registerPlan, registerFit, registerDevices, registerProbe, registerCollect, registerRun, registerSpeed, registerSplit, registerDispatch, registerPrices, registerCosts, registerLedger, registerExport, registerReport];

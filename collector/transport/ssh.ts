@@ -47,6 +47,8 @@ export interface SshOptions {
   /** Pool bounds (defaults 2 connections × 4 channels). */
   maxConnections?: number;
   maxChannelsPerConnection?: number;
+  /** An unused connection is closed after this long (default 2 s), so a forgotten close() cannot hang the process. */
+  idleMs?: number;
 }
 
 export function defaultKnownHosts(): string {
@@ -99,6 +101,7 @@ interface Conn {
   client: Client;
   ready: Promise<void>;
   active: number;
+  idle?: NodeJS.Timeout;
   sftp?: Promise<SFTPWrapper>;
   dead: boolean;
 }
@@ -114,7 +117,7 @@ export class SshTransport implements Transport {
   constructor(target: SshTarget | string, opts: SshOptions = {}) {
     this.t = typeof target === "string" ? parseSshUrl(target) : target;
     this.target = `ssh://${this.t.user}@${this.t.host}:${this.t.port}`;
-    this.opts = { connectTimeoutMs: 10_000, maxConnections: 2, maxChannelsPerConnection: 4, ...opts };
+    this.opts = { connectTimeoutMs: 10_000, maxConnections: 2, maxChannelsPerConnection: 4, idleMs: 2000, ...opts };
   }
 
   private where(): string {
@@ -215,6 +218,7 @@ export class SshTransport implements Transport {
       if (this.closed) throw new RuntimeFailure(`ssh ${this.where()}: transport closed`);
       const free = this.conns.find((c) => !c.dead && c.active < this.opts.maxChannelsPerConnection);
       if (free) {
+        clearTimeout(free.idle);
         free.active++;
         try {
           await free.ready;
@@ -236,6 +240,15 @@ export class SshTransport implements Transport {
 
   private release(c: Conn): void {
     c.active--;
+    if (c.active === 0 && !c.dead) {
+      clearTimeout(c.idle);
+      c.idle = setTimeout(() => {
+        if (c.active > 0) return;
+        c.dead = true;
+        this.conns = this.conns.filter((x) => x !== c);
+        c.client.end();
+      }, this.opts.idleMs);
+    }
     this.wake();
   }
 
@@ -408,7 +421,10 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const c of this.conns) c.client.end();
+    for (const c of this.conns) {
+      clearTimeout(c.idle);
+      c.client.end();
+    }
     this.conns = [];
     for (const w of this.waiters.splice(0)) w();
   }

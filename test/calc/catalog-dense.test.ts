@@ -143,6 +143,22 @@ describe("attention layouts from the configs", () => {
     expect(m.layers.every((l) => l.cache.kind === "full")).toBe(true);
   });
 
+  it("Gemma 2 9B: sliding (4096) on even layers, global on odd, head_dim 256 from the config, sandwich norms", () => {
+    const m = build("google/gemma-2-9b-it");
+    expect(m.layers).toHaveLength(42);
+    expect(m.layers.filter((l) => l.cache.kind === "full").map((l) => l.index)).toEqual(Array.from({ length: 21 }, (_, i) => 2 * i + 1));
+    expect(m.layers[0].cache).toEqual({ kind: "sliding", nKvHeads: 8, headDimK: 256, headDimV: 256, window: 4096 });
+    // q_proj 3584 -> 16 x 256 = 4096 (head_dim is not hidden/heads = 224).
+    expect(m.layers[0].tensors.find((t) => t.name === "blk.0.attn_q")?.shape).toEqual([3584, 4096]);
+    expect(m.layers[0].tensors.map((t) => t.name)).toEqual(expect.arrayContaining(["blk.0.post_attention_norm", "blk.0.post_ffw_norm"]));
+  });
+
+  it("Phi-2: 32 full-attention layers caching the whole 80-dim head (partial rotary rotates 32 of 80)", () => {
+    const m = build("microsoft/phi-2");
+    expect(m.layers.every((l) => JSON.stringify(l.cache) === JSON.stringify({ kind: "full", nKvHeads: 32, headDimK: 80, headDimV: 80 }))).toBe(true);
+    expect(m.globals.find((g) => g.name === "output.bias")?.shape).toEqual([51200]);
+  });
+
   it("malformed family fields are one-line input errors naming the field", () => {
     const gemma = catalogConfig(DENSE.find((e) => e.id === "google/gemma-3-4b-it")!);
     expect(() => modelFromHfConfig({ ...gemma, vision_config: "siglip" }, "g")).toThrow(/"vision_config" must be an object/);
@@ -183,6 +199,12 @@ describe("hwledger plan on catalog aliases", () => {
     const sliding = rows.find((l) => l.kind === "sliding")!;
     const global = rows.find((l) => l.kind === "attention")!;
     expect(sliding.kvBytes).toBeLessThan(global.kvBytes / 8);
+  });
+
+  it("plans Phi-2 with vLLM: 32 layers x 32 KV heads x 80 x (K,V) x 2 bytes per token", () => {
+    const p = runCliJson(["plan", "--model", "microsoft/phi-2", "--engine", "vllm", "--context", "4096"]);
+    expect(p.params.total).toBe(2779683840);
+    expect(p.kv.bytesPerToken).toBe(32 * 32 * 80 * 2 * 2);
   });
 
   it("an unknown id offline is exit 2 with one line", () => {

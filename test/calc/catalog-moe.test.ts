@@ -122,6 +122,24 @@ describe("per-layer specs", () => {
     expect(m.layers[1].tensors.find((t) => t.name === "blk.1.ffn_up_shexp")?.shape).toEqual([2688, 3712]);
   });
 
+  it("DeepSeek-V2-Lite: MLA without query compression, 1 dense then 26 MoE layers (64 routed top-6 + 2 shared)", async () => {
+    const m = await load("deepseek-ai/DeepSeek-V2-Lite");
+    expect(m.layers).toHaveLength(27);
+    const mla: CacheSpec = { kind: "mla", nHeads: 16, kvLoraRank: 512, ropeDim: 64, qkNopeHeadDim: 128, vHeadDim: 128 };
+    expect(m.layers.every((l) => JSON.stringify(l.cache) === JSON.stringify(mla))).toBe(true);
+    expect(m.layers[0].moe).toBeUndefined();
+    expect(m.layers.slice(1).every((l) => l.moe?.experts === 64 && l.moe.activeExperts === 6 && l.moe.sharedExperts === 2)).toBe(true);
+    const t = Object.fromEntries(m.layers[1].tensors.map((x) => [x.name, x.shape]));
+    // q_lora_rank null: q is projected straight from the hidden state, 16 heads x (128 nope + 64 rope).
+    expect(t["blk.1.attn_q"]).toEqual([2048, 16 * 192]);
+    expect(t["blk.1.attn_q_a"]).toBeUndefined();
+    expect(t["blk.1.attn_kv_a_mqa"]).toEqual([2048, 576]);
+    expect(t["blk.1.ffn_gate_exps"]).toEqual([2048, 1408, 64]);
+    // Two shared experts are one fused block of 2 x 1408.
+    expect(t["blk.1.ffn_up_shexp"]).toEqual([2048, 2 * 1408]);
+    expect(m.layers[0].tensors.find((x) => x.name === "blk.0.ffn_gate")?.shape).toEqual([2048, 10944]);
+  });
+
   it("Mixtral 8x7B: full GQA attention (sliding_window null), 8 experts top-2 in every layer", async () => {
     const m = await load("mistralai/Mixtral-8x7B-v0.1");
     expect(m.layers.every((l) => l.cache.kind === "full" && l.moe?.experts === 8 && l.moe.activeExperts === 2)).toBe(true);
@@ -137,6 +155,15 @@ describe("CLI", () => {
     expect(p.params.total).toBe(paramCounts(m).total);
     expect(p.params.active).toBe(paramCounts(m).active);
     expect(p.layers).toHaveLength(32);
+  });
+
+  it("plan --model DeepSeek-V2-Lite-Chat (alias) with vLLM caches kv_lora_rank + rope dims per layer", () => {
+    const p = runCliJson<{ params: { total: number }; kv: { bytesPerToken: number } }>([
+      "plan", "--model", "deepseek-ai/DeepSeek-V2-Lite-Chat", "--engine", "vllm", "--context", "4096",
+    ]);
+    expect(p.params.total).toBe(15706484224);
+    // 27 layers x (512 + 64) x 2 bytes (bf16).
+    expect(p.kv.bytesPerToken).toBe(27 * 576 * 2);
   });
 
   it("plan --model <MLA alias> works on every engine", () => {

@@ -103,6 +103,16 @@ describe("published parameter counts", () => {
   // microsoft/phi-4 model page (safetensors): 14.7B params (the card text says "14B parameters").
   it("Phi-4: 14.7B", () => expectPublished(paramCounts(model("microsoft/phi-4")).total, 14.7 * B, 0.1 * B));
 
+  // microsoft/phi-2 model page (safetensors): 2.78B params.
+  it("Phi-2: 2.78B", () => expectPublished(paramCounts(model("microsoft/phi-2")).total, 2.78 * B, 0.01 * B));
+
+  // google/gemma-2-9b-it model page (safetensors): 9.24B params; tied embedding (no lm_head tensor).
+  it("Gemma 2 9B: 9.24B", () => {
+    const m = model("google/gemma-2-9b-it");
+    expect(m.tiedEmbeddings).toBe(true);
+    expectPublished(paramCounts(m).total, 9.24 * B, 0.01 * B);
+  });
+
   // Gemma 3 Technical Report (arXiv 2503.19786) Table 1: vision encoder 417M for every multimodal size;
   // non-embedding parameters 3,209M (4B) and 25,600M (27B). Model pages: gemma-3-4b-it 4.3B, gemma-3-27b-it 27.4B.
   for (const [id, nonEmbedding, total] of [

@@ -115,6 +115,18 @@ describe("MoE parameter counts vs model cards", () => {
     expect(m.layers.filter((l) => l.moe)).toHaveLength(23);
   });
 
+  // HF card deepseek-ai/DeepSeek-V2-Lite: "16B total params, 2.4B active params"; model page (safetensors) 15.7B.
+  it("DeepSeek-V2-Lite (verbatim config): 15.7B total, 2.4B activated, same count as the transcribed fixture below", () => {
+    const m = catalogModel("deepseek-v2-lite.json");
+    const p = paramCounts(m);
+    within(p.total, 15.7 * B);
+    // DeepSeek convention (no input embedding), truncated to one decimal like the card: [2.4B, 2.5B).
+    expect(activeNoEmbed(m)).toBeGreaterThanOrEqual(2.4 * B);
+    expect(activeNoEmbed(m)).toBeLessThan(2.5 * B);
+    // The config carries "q_lora_rank": null explicitly, so no default query compression is applied.
+    expect(m.layers[1].tensors.map((t) => t.name)).not.toContain("blk.1.attn_q_a");
+  });
+
   it("Mamba 2.8B: the checkpoint name's 2.8B at one decimal (state-spaces/mamba-2.8b-hf)", () => {
     const p = paramCounts(catalogModel("mamba-2.8b-hf.json"));
     expect(Math.round(p.total / 1e8) / 10).toBe(2.8);

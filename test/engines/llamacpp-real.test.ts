@@ -39,6 +39,8 @@ interface Case {
   context: number;
   seqs: number;
   kv?: "F16" | "Q8_0" | "Q4_0";
+  /** V cache type when it differs from K (-ctv). */
+  kvV?: "F16" | "Q8_0" | "Q4_0";
   flashAttention?: boolean;
   swaFull?: boolean;
 }
@@ -48,6 +50,7 @@ const CASES: Case[] = [
   { label: "llama GQA f16, 3 sequences × 700 (n_ctx_seq padded to 768)", model: { arch: "llama", ...BASE }, context: 700, seqs: 3 },
   { label: "llama MHA q8_0 weights, q8_0 cache, 2 × 2048", model: { arch: "llama", ...BASE, nHeadKv: 4, weightType: "Q8_0" }, context: 2048, seqs: 2, kv: "Q8_0" },
   { label: "llama MQA q4_0 cache, 1 × 3000", model: { arch: "llama", ...BASE, nHeadKv: 1, headDim: 64 }, context: 3000, seqs: 1, kv: "Q4_0" },
+  { label: "llama K q8_0 / V f16 (-ctk q8_0 -ctv f16), 2 × 1024", model: { arch: "llama", ...BASE }, context: 1024, seqs: 2, kv: "Q8_0", kvV: "F16" },
   { label: "llama f16 cache, flash attention off (V transposed)", model: { arch: "llama", ...BASE }, context: 1500, seqs: 2, flashAttention: false },
   { label: "gemma2 sliding window 128, 2 × 1000", model: { arch: "gemma2", ...BASE, nLayer: 4, window: 128, tied: true }, context: 1000, seqs: 2 },
   { label: "gemma2 sliding window 1024 > ubatch, q8_0 cache, 1 × 5000", model: { arch: "gemma2", ...BASE, nLayer: 4, window: 1024, tied: true }, context: 5000, seqs: 1, kv: "Q8_0" },
@@ -91,7 +94,7 @@ describe("llama.cpp (node-llama-cpp CPU build) vs hwledger plan", () => {
         flashAttention: c.flashAttention ?? true,
         swaFullCache: c.swaFull ?? false,
         experimentalKvCacheKeyType: c.kv ?? "F16",
-        experimentalKvCacheValueType: c.kv ?? "F16",
+        experimentalKvCacheValueType: c.kvV ?? c.kv ?? "F16",
       });
       await settle();
       const facts = parseLlamaCppLog(log.join("\n"));
@@ -102,7 +105,7 @@ describe("llama.cpp (node-llama-cpp CPU build) vs hwledger plan", () => {
       expect(facts.nSeqMax).toBe(c.seqs);
       expect(facts.kvUnified).toBe(false);
       const options: EngineOptions = { ubatch: facts.nUbatch, batch: facts.nBatch, flashAttention: c.flashAttention ?? true, swaFull: c.swaFull ?? false };
-      const kvName = (c.kv ?? "F16").toLowerCase();
+      const kvName = `${c.kv ?? "F16"},${c.kvV ?? c.kv ?? "F16"}`.toLowerCase();
       const { model: spec } = await resolveGguf(file);
       const dep = makeDeployment(spec, { engine: "llama.cpp", context: c.context, seqs: c.seqs, kvDtype: kvName, options });
       const p = plan(spec, dep);

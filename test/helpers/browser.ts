@@ -1,11 +1,11 @@
 // Real headless Chromium (Debian's /usr/bin/chromium via playwright-core) against the built site, served by the
 // same server as `npm start`. Records every console error, failed request and request off 127.0.0.1.
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import type { BrowserContext, Page } from "playwright-core";
-import { buildSite, DIST, isDistStale, ROOT } from "../../scripts/build-site.js";
+import { buildSite, DIST } from "../../scripts/build-site.js";
 import { serve } from "../../scripts/serve.js";
 import { ensureTestLedger } from "./fleet-ledger.js";
 
@@ -13,27 +13,9 @@ export const CHROMIUM = "/usr/bin/chromium";
 // Without the background-networking flags Chromium keeps calling home (offline-facts.md).
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"];
 
-/** Builds dist/ unless it is newer than every input; a lock folder keeps parallel workers from building twice. */
+/** Builds dist/ unless it is newer than every input (buildSite serializes builds across workers). */
 export async function ensureSite(): Promise<void> {
-  const lock = join(ROOT, "dist.lock");
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      // A lock left by a killed run (older than any build takes) is taken over.
-      const since = statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
-      if (since !== undefined && Date.now() - since > 300_000) rmSync(lock, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    // The site tests build with the fixed test ledger (fleet pages), whichever test file builds first.
-    const ledger = await ensureTestLedger();
-    if (isDistStale({ ledger })) buildSite({ quiet: true, ledger });
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  buildSite({ quiet: true, ifStale: true });
 }
 
 export interface Problems {
