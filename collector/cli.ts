@@ -3,20 +3,23 @@ import { Command, CommanderError } from "commander";
 import { exitCodeFor, oneLine } from "./errors.js";
 import { COMMANDS } from "./commands/index.js";
 
-export function buildProgram(): Command {
+/** Registers the command named in argv (or all of them for top-level help and unknown names). */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command("hwledger")
     .description("Plan, run and account LLM deployments on your own and rented hardware")
     .version("0.1.0")
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of COMMANDS) register(program);
+  const first = argv.find((a) => !a.startsWith("-"));
+  const names = first && first in COMMANDS ? [first] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]())(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;

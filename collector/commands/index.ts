@@ -1,18 +1,23 @@
-// Every CLI command, one line each. Heavy dependencies are imported inside the actions, keeping start-up fast.
+// Every CLI command, one line each: name -> module. Only the command being run is imported, so a cron
+// `hwledger collect` does not load the planner, the price plugins or the site code (start-up time and memory).
 import type { Command } from "commander";
-import { registerDevices } from "./devices.js";
-import { registerFit } from "./fit.js";
-import { registerPlan } from "./plan.js";
-import { registerProbe } from "./probe.js";
-import { registerCollect } from "./collect.js";
-import { registerRun } from "./run.js";
-import { registerSpeed } from "./speed.js";
-import { registerSplit } from "./split.js";
-import { registerDispatch } from "./dispatch.js";
-import { registerPrices } from "./prices.js";
-import { registerCosts } from "./costs.js";
-import { registerLedger } from "./ledger.js";
-import { registerExport } from "./export.js";
-import { registerReport } from "./report.js";
 
-export const COMMANDS: Array<(program: Command) => void> = [registerPlan, registerFit, registerDevices, registerProbe, registerCollect, registerRun, registerSpeed, registerSplit, registerDispatch, registerPrices, registerCosts, registerLedger, registerExport, registerReport];
+type Register = (program: Command) => void;
+const load = <M>(p: Promise<M>, name: keyof M) => p.then((m) => m[name] as unknown as Register);
+
+export const COMMANDS: Record<string, () => Promise<Register>> = {
+  plan: () => load(import("./plan.js"), "registerPlan"),
+  fit: () => load(import("./fit.js"), "registerFit"),
+  export: () => load(import("./export.js"), "registerExport"),
+  report: () => load(import("./report.js"), "registerReport"),
+  devices: () => load(import("./devices.js"), "registerDevices"),
+  prices: () => load(import("./prices.js"), "registerPrices"),
+  speed: () => load(import("./speed.js"), "registerSpeed"),
+  costs: () => load(import("./costs.js"), "registerCosts"),
+  dispatch: () => load(import("./dispatch.js"), "registerDispatch"),
+  split: () => load(import("./split.js"), "registerSplit"),
+  probe: () => load(import("./probe.js"), "registerProbe"),
+  collect: () => load(import("./collect.js"), "registerCollect"),
+  run: () => load(import("./run.js"), "registerRun"),
+  ledger: () => load(import("./ledger.js"), "registerLedger"),
+};

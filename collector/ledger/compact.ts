@@ -2,7 +2,7 @@
 // unique). Order of work makes every crash point safe: merged file written + fsynced under a temp name,
 // manifest written (readers then hide the sources as soon as the merged segment exists), merged segment
 // linked into place, sources deleted. A later compact finishes (rolls forward) an interrupted one.
-import { link, readdir, stat, unlink } from "node:fs/promises";
+import { readdir, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ulid } from "../../lib/fleet/ulid.js";
 import { lit, withConnection } from "./duck.js";
@@ -11,7 +11,7 @@ import type { SegmentFile } from "./layout.js";
 import { COMPACTIONS_DIR, readManifests, writeManifest } from "./manifests.js";
 import type { Manifest } from "./manifests.js";
 import { validSegments } from "./reader.js";
-import { fsyncPath } from "./writer.js";
+import { fsyncPath, placeSegment } from "./writer.js";
 
 export interface CompactOptions {
   /** Segments smaller than this many bytes are merged (default 16 MiB). */
@@ -108,9 +108,7 @@ export async function compactLedger(ledgerDir: string, opts: CompactOptions = {}
         replaces.delete(rel);
         const manifest: Manifest = { segment: rel, replaces: [...replaces].sort(), leaves: [...leaves].sort(), rows: ids.length };
         await writeManifest(ledgerDir, manifest);
-        await link(tmp, join(ledgerDir, rel)).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== "EEXIST") throw e;
-        });
+        await placeSegment(tmp, join(ledgerDir, rel));
         await fsyncPath(dirAbs);
       } finally {
         await unlinkIfThere(tmp);

@@ -63,7 +63,7 @@ async function unreadable(c: DuckDBConnection, ledgerDir: string, segs: SegmentF
 const DUCK_ERROR = /^[A-Za-z ]+ Error: /;
 
 /** Errors that are the query's fault, never the data's. */
-const QUERY_ERROR = /^(Parser|Binder|Catalog|Syntax|Not implemented|Dependency|Permission) Error/;
+const QUERY_ERROR = /^(Parser|Binder|Catalog|Syntax|Not implemented|Dependency|Permission|Conversion|Out of Range|Mismatch Type|Interrupt) Error/;
 
 /** Scans, quarantines what is not a valid segment, and returns the valid segments. */
 export async function validSegments(c: DuckDBConnection, ledgerDir: string): Promise<SegmentFile[]> {
@@ -208,7 +208,7 @@ export async function queryLedger(ledgerDir: string, sql: string): Promise<Recor
   }
 }
 
-/** Reads events back as validated Event objects (zod); a segment holding an invalid row is quarantined. */
+/** Reads events back as validated Event objects (zod); a segment holding an invalid row is quarantined. `where` is trusted SQL over the events columns. */
 export async function readEvents(ledgerDir: string, where = "true"): Promise<Event[]> {
   ledgerDir = resolve(ledgerDir);
   for (;;) {

@@ -2,7 +2,7 @@
 // Crash safety: DuckDB writes a temp file in the partition folder, we fsync it, hard-link it to its final
 // name (atomic, never overwrites), unlink the temp and fsync the folder. A crash leaves either the whole
 // segment or an ignored temp file, never half a segment.
-import { link, mkdir, open, stat, unlink } from "node:fs/promises";
+import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBDataChunk, VARCHAR } from "@duckdb/node-api";
 import type { Event } from "../../lib/fleet/events.js";
@@ -29,6 +29,22 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * Moves a finished temp file to its final name without ever replacing an existing segment: link(2) fails with
+ * EEXIST when the same (content-addressed) segment is already there, which means the same rows. Filesystems
+ * without hard links fall back to rename(2) after an existence check.
+ */
+export async function placeSegment(tmp: string, final: string): Promise<void> {
+  try {
+    await link(tmp, final);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e;
+    if (!(await exists(final))) await rename(tmp, final);
+  }
 }
 
 /** Writes rows (already valid, sorted by id) as one Parquet segment into partition `part`. Returns its relative path. */
@@ -66,9 +82,7 @@ async function writeSegment(ledgerDir: string, part: string, rows: Event[]): Pro
   });
   try {
     await fsyncPath(tmp);
-    await link(tmp, final).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "EEXIST") throw e; // a concurrent writer of the identical batch won: same content
-    });
+    await placeSegment(tmp, final);
   } finally {
     await unlink(tmp).catch(() => undefined);
   }

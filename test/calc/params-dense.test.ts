@@ -134,6 +134,7 @@ describe("published parameter counts", () => {
 
 // Families whose checkpoints have no verbatim config.json in the catalog yet (loaders/catalog/SOURCES.md says why):
 // their fields are transcribed from cited sources, and the totals checked against the published figures.
+// Phi-2 and Gemma 2 9B have since been shipped verbatim (tests above); their transcribed cases stay as a cross-check.
 // MLC = mlc-ai/mlc-llm python/mlc_llm/model/model_preset.py @79d603f085f50500e9509fa01785ffa7ecfaaa93, which copies
 // HF config.json values into presets (only the architecture fields are transcribed here; presets add MLC-only keys, not copied).
 describe("families on transcribed configs", () => {

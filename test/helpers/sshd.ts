@@ -121,6 +121,7 @@ export async function startSshd(): Promise<Sshd> {
   );
   let err = "";
   const child = spawn(SSHD, ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+  // SSHD_LOGLEVEL=DEBUG1 (env) shows the server log while debugging a test.
   child.stderr!.on("data", (b: Buffer) => {
     err += b.toString();
     if (process.env.SSHD_LOGLEVEL) process.stderr.write(b);

@@ -54,6 +54,9 @@ interface ModelInfo {
   nFfMax: number;
   hasMla: boolean;
   hasRecurrent: boolean;
+  /** gcd of the K / V head sizes of cached layers: a quantized cache type must divide them. */
+  headKGcd: number;
+  headVGcd: number;
   /** Basis lines: fixed per model, so plan() builds no strings in its hot path. */
   basis: string[];
 }
@@ -113,6 +116,14 @@ function modelInfo(model: ModelSpec): ModelInfo {
     return info;
   });
   const hasRecurrent = layers.some((l) => l.cache === 3);
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  let headKGcd = 0;
+  let headVGcd = 0;
+  for (const l of layers) {
+    if (l.cache !== 1 && l.cache !== 2) continue;
+    headKGcd = gcd(headKGcd, l.headK);
+    if (l.vElems) headVGcd = gcd(headVGcd, l.headV);
+  }
   const basis = [
     "llama.cpp KV: n_ctx padded to 256, n_ctx_seq = n_ctx / n_seq per stream unless unified (llama-context.cpp); K/V rows per ggml_row_size of each layer's n_embd_k/v_gqa (llama-kv-cache.cpp)",
   ];
@@ -120,7 +131,7 @@ function modelInfo(model: ModelSpec): ModelInfo {
   if (hasRecurrent) basis.push("llama.cpp recurrent state: max(1, n_seq) cells of (n_embd_r + n_embd_s) f32 per recurrent layer (llama-memory-recurrent.cpp, llama-hparams.cpp)");
   if (hasMla) basis.push("llama.cpp MLA: caches kv_lora_rank + n_rot per token as K, no V tensor (llama-kv-cache.cpp has_v = !is_mla)");
   if (ignoredSwa) basis.push(`llama.cpp: ${model.modelType} has no iSWA cache in llama.cpp; sliding layers are cached in full`);
-  const r = { layers, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, hasMla, hasRecurrent, basis };
+  const r = { layers, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, hasMla, hasRecurrent, headKGcd, headVGcd, basis };
   INFO.set(model, r);
   return r;
 }
@@ -149,20 +160,27 @@ export interface LlamaCppContext {
  * With --kv-unified one stream of n_ctx = --context cells serves every sequence.
  */
 export function llamaCppContext(model: ModelSpec, dep: Deployment): LlamaCppContext {
-  const o = dep.options ?? {};
-  const unified = o.kvUnified ?? false;
+  return contextFor(modelInfo(model), dep);
+}
+
+function contextFor(info: ModelInfo, dep: Deployment): LlamaCppContext {
+  const o = dep.options;
+  const unified = o?.kvUnified ?? false;
   const nSeq = dep.seqs;
   const { nCtxSeq, nStream, nUbatch } = ctxNumbers(dep);
   const nCtx = nCtxSeq * nStream;
-  const nBatch = Math.min(nCtx, o.batch ?? 2048);
-  const info = modelInfo(model);
+  const nBatch = Math.min(nCtx, o?.batch ?? 2048);
   // llama-kv-cache-iswa.cpp llama_kv_cache_iswa::llama_kv_cache_iswa:
   // size_swa = GGML_PAD(min(size_base, n_swa × (unified ? n_seq_max : 1) + n_ubatch), 256); --swa-full: size_base.
   let swaCells = 0;
-  if (info.swaWindow > 0) swaCells = o.swaFull ? nCtxSeq : pad(Math.min(nCtxSeq, info.swaWindow * (unified ? nSeq : 1) + nUbatch), 256);
+  if (info.swaWindow > 0) swaCells = o?.swaFull ? nCtxSeq : pad(Math.min(nCtxSeq, info.swaWindow * (unified ? nSeq : 1) + nUbatch), 256);
   // flash_attn defaults to "auto", which resolves to on where the backend supports it (CPU, CUDA, Metal, Vulkan).
-  const flashAttention = o.flashAttention ?? true;
+  const flashAttention = o?.flashAttention ?? true;
   return { nCtx, nCtxSeq, nSeq, nStream, nBatch, nUbatch, swaCells, flashAttention, unified };
+}
+
+function headSizes(info: ModelInfo, key: "headK" | "headV"): string {
+  return [...new Set(info.layers.filter((l) => l.cache === 1 || l.cache === 2).map((l) => l[key]))].join(", ");
 }
 
 export interface LlamaCppCacheDetail {
@@ -175,43 +193,54 @@ export interface LlamaCppCacheDetail {
 
 /** The caches llama.cpp allocates, split as its log prints them (llama_kv_cache / llama_memory_recurrent `size =` lines). */
 export function llamaCppCaches(model: ModelSpec, dep: Deployment, perLayer?: number[]): LlamaCppCacheDetail {
-  const ctx = llamaCppContext(model, dep);
   const info = modelInfo(model);
+  const ctx = contextFor(info, dep);
   const tk = kvType(dep.kvDtypeK, "K");
   const tv = kvType(dep.kvDtypeV, "V");
   const quantV = tv.blockSize > 1;
   if (quantV && !ctx.flashAttention) throw new InputError(`llama.cpp: a quantized V cache (${dep.kvDtypeV}) requires flash attention (llama-context.cpp llama_init_from_model)`);
-  const base = { cells: ctx.nCtxSeq, layers: 0, kBytes: 0, vBytes: 0 };
-  const swa = { cells: ctx.swaCells, layers: 0, kBytes: 0, vBytes: 0 };
+  // Quantized caches need whole blocks per head (llama_init_from_model: "K cache type … does not divide n_embd_head_k").
+  if (tk.blockSize > 1 && info.headKGcd % tk.blockSize !== 0) throw new InputError(`llama.cpp: K cache type ${dep.kvDtypeK} needs a head size divisible by ${tk.blockSize}; this model has K heads of ${headSizes(info, "headK")}`);
+  if (quantV && info.headVGcd % tv.blockSize !== 0) throw new InputError(`llama.cpp: V cache type ${dep.kvDtypeV} needs a head size divisible by ${tv.blockSize}; this model has V heads of ${headSizes(info, "headV")}`);
   const rsCells = Math.max(1, ctx.nSeq);
-  const recurrent = { cells: rsCells, layers: 0, bytes: 0 };
+  const baseCells = ctx.nCtxSeq * ctx.nStream;
+  const swaCells = ctx.swaCells * ctx.nStream;
+  // Bytes per element as fractions of a block (ggml_row_size): q8_0 = 34/32.
+  const kb = tk.typeSize / tk.blockSize;
+  const vb = tv.typeSize / tv.blockSize;
+  const vPad = ctx.flashAttention ? 0 : info.maxVElems;
+  let bL = 0, bK = 0, bV = 0, sL = 0, sK = 0, sV = 0, rL = 0, rB = 0;
   const ls = info.layers;
   for (let i = 0; i < ls.length; i++) {
     const l = ls[i];
     let bytes = 0;
     if (l.cache === 1 || l.cache === 2) {
-      // Quantized caches need whole blocks per head (llama_init_from_model: "K cache type … does not divide n_embd_head_k").
-      if (tk.blockSize > 1 && l.headK % tk.blockSize !== 0) throw new InputError(`llama.cpp: K cache type ${dep.kvDtypeK} needs a head size divisible by ${tk.blockSize}, layer ${i} has ${l.headK}`);
-      if (quantV && l.vElems > 0 && l.headV % tv.blockSize !== 0) throw new InputError(`llama.cpp: V cache type ${dep.kvDtypeV} needs a head size divisible by ${tv.blockSize}, layer ${i} has ${l.headV}`);
       // K: ggml_new_tensor_3d(type_k, n_embd_k_gqa, kv_size, n_stream); V likewise, except that without flash
       // attention V is stored transposed and padded to n_embd_v_gqa_max (llama_kv_cache::llama_kv_cache).
-      const cells = (l.cache === 1 ? ctx.nCtxSeq : ctx.swaCells) * ctx.nStream;
-      const vElems = l.vElems === 0 ? 0 : ctx.flashAttention ? l.vElems : info.maxVElems;
-      const k = ((tk.typeSize * l.kElems) / tk.blockSize) * cells;
-      const v = ((tv.typeSize * vElems) / tv.blockSize) * cells;
-      const c = l.cache === 1 ? base : swa;
-      c.layers++;
-      c.kBytes += k;
-      c.vBytes += v;
+      const cells = l.cache === 1 ? baseCells : swaCells;
+      const k = kb * l.kElems * cells;
+      const v = l.vElems === 0 ? 0 : vb * (vPad || l.vElems) * cells;
+      if (l.cache === 1) {
+        bL++;
+        bK += k;
+        bV += v;
+      } else {
+        sL++;
+        sK += k;
+        sV += v;
+      }
       bytes = k + v;
     } else if (l.cache === 3) {
       // mem_size = max(1, n_seq_max) rows of n_embd_r + n_embd_s f32 values (llama_model::create_memory).
       bytes = l.rsElems * 4 * rsCells;
-      recurrent.layers++;
-      recurrent.bytes += bytes;
+      rL++;
+      rB += bytes;
     }
     if (perLayer) perLayer[i] = bytes;
   }
+  const base = { cells: ctx.nCtxSeq, layers: bL, kBytes: bK, vBytes: bV };
+  const swa = { cells: ctx.swaCells, layers: sL, kBytes: sK, vBytes: sV };
+  const recurrent = { cells: rsCells, layers: rL, bytes: rB };
   return { ctx, base, swa, recurrent };
 }
 
@@ -245,15 +274,9 @@ export const llamacppProfile: EngineProfile = {
     const perLayer = new Array<number>(model.layers.length);
     const d = llamaCppCaches(model, dep, perLayer);
     const total = d.base.kBytes + d.base.vBytes + d.swa.kBytes + d.swa.vBytes + d.recurrent.bytes;
+    // Every base-cache layer holds the same cells, so one token of one sequence costs base bytes / cells.
+    const bytesPerToken = d.base.layers ? (d.base.kBytes + d.base.vBytes) / (d.base.cells * d.ctx.nStream) : 0;
     const info = modelInfo(model);
-    const tk = kvType(dep.kvDtypeK, "K");
-    const tv = kvType(dep.kvDtypeV, "V");
-    let bytesPerToken = 0;
-    for (const l of info.layers) {
-      if (l.cache !== 1) continue;
-      const v = d.ctx.flashAttention || l.vElems === 0 ? l.vElems : info.maxVElems;
-      bytesPerToken += (tk.typeSize * l.kElems) / tk.blockSize + (tv.typeSize * v) / tv.blockSize;
-    }
     return { perLayer, total, bytesPerToken, basis: info.basis };
   },
   activations(model, dep): Estimate {
