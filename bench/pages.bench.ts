@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { catalogEntries } from "../loaders/catalog.js";
 import { buildSite, DIST } from "../scripts/build-site.js";
 import { startSite } from "../test/helpers/browser.js";
+import { ensureTestLedger } from "../test/helpers/fleet-ledger.js";
 import type { BenchFigure } from "./run.js";
 
 function bytesUnder(dir: string): number {
@@ -23,7 +24,8 @@ function quantile(xs: number[], q: number): number {
 }
 
 export async function run(): Promise<BenchFigure[]> {
-  const buildS = buildSite({ quiet: true });
+  // A full build with the same inputs the page tests use (so startSite below finds it fresh).
+  const buildS = buildSite({ quiet: true, ledger: await ensureTestLedger() });
   const dist = bytesUnder(DIST);
   const site = await startSite();
   try {

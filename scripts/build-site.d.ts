@@ -1,4 +1,4 @@
 export const ROOT: string;
 export const DIST: string;
-export function isDistStale(): boolean;
-export function buildSite(opts?: { quiet?: boolean; ifStale?: boolean }): number;
+export function isDistStale(opts?: { ledger?: string }): boolean;
+export function buildSite(opts?: { quiet?: boolean; ifStale?: boolean; ledger?: string }): number;

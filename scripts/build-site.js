@@ -3,7 +3,7 @@
 // and the bench, which rebuild only when an input is newer than the last build (isDistStale). Builds are serialized
 // by a lock folder and land atomically (built aside, then renamed), so a running server never serves half a site.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,10 +23,12 @@ function newest(path) {
   return t;
 }
 
-export function isDistStale() {
+/** `ledger`: the ledger the fleet pages' data loaders read ($HWLEDGER_LEDGER); a build from another one is stale. */
+export function isDistStale({ ledger } = {}) {
   if (!existsSync(STAMP)) return true;
   const built = statSync(STAMP).mtimeMs;
-  return INPUTS.some((p) => newest(join(ROOT, p)) > built);
+  if (ledger !== undefined && (readFileSync(STAMP, "utf8").split("\n")[1] ?? "") !== ledger) return true;
+  return INPUTS.some((p) => newest(join(ROOT, p)) > built) || (ledger !== undefined && newest(ledger) > built);
 }
 
 function withLock(fn) {
@@ -50,9 +52,9 @@ function withLock(fn) {
 }
 
 /** Builds dist/; returns seconds taken (0 when `ifStale` and nothing changed). Throws with Framework's output on failure. */
-export function buildSite({ quiet = false, ifStale = false } = {}) {
+export function buildSite({ quiet = false, ifStale = false, ledger } = {}) {
   return withLock(() => {
-    if (ifStale && !isDistStale()) return 0;
+    if (ifStale && !isDistStale({ ledger })) return 0;
     const t0 = performance.now();
     // Framework caches loader output by the loader's own mtime, not by what it reads: drop it (keeping the bundled
     // node_modules) so catalog and device edits always reach the pages.
@@ -62,7 +64,7 @@ export function buildSite({ quiet = false, ifStale = false } = {}) {
     rmSync(join(ROOT, out), { recursive: true, force: true });
     const r = spawnSync(join(ROOT, "node_modules/.bin/observable"), ["build"], {
       cwd: ROOT,
-      env: { ...process.env, OBSERVABLE_TELEMETRY_DISABLE: "true", HWLEDGER_SITE_OUT: out },
+      env: { ...process.env, ...(ledger !== undefined ? { HWLEDGER_LEDGER: ledger } : {}), OBSERVABLE_TELEMETRY_DISABLE: "true", HWLEDGER_SITE_OUT: out },
       encoding: "utf8",
       stdio: quiet ? "pipe" : "inherit",
     });
@@ -70,7 +72,10 @@ export function buildSite({ quiet = false, ifStale = false } = {}) {
       rmSync(join(ROOT, out), { recursive: true, force: true });
       throw new Error(`site build failed (exit ${r.status}):\n${(r.stdout ?? "") + (r.stderr ?? "")}`.trim());
     }
-    writeFileSync(join(ROOT, out, ".build-stamp"), new Date().toISOString() + "\n");
+    writeFileSync(join(ROOT, out, ".build-stamp"), new Date().toISOString() + "\n" + (ledger ?? "") + "\n");
+    // The stamp carries the build's start time: an input edited while the build ran makes the next check stale.
+    const started = new Date(Date.now() - (performance.now() - t0));
+    utimesSync(join(ROOT, out, ".build-stamp"), started, started);
     const old = `${DIST}.old-${process.pid}`;
     if (existsSync(DIST)) renameSync(DIST, old);
     renameSync(join(ROOT, out), DIST);

@@ -215,7 +215,7 @@ describe("/split", () => {
     expect(await page.locator("#chart-split svg rect").count()).toBeGreaterThanOrEqual(3 * 4);
 
     // Too little memory: a clear message, no broken page.
-    await setInput(page, "weights", "bf16");
+    await page.locator("#weights select").selectOption({ label: "bf16" });
     await expect.poll(() => page.locator("#split-error").innerText()).toMatch(/does not fit on rtx-4090, rtx-3090, a100-sxm4-80gb: needs [\d.]+ GiB/);
     expect(await page.locator("main .observablehq--error").count()).toBe(0);
     expect(new URL(page.url()).searchParams.get("weights")).toBe("bf16");

@@ -139,6 +139,7 @@ describe("/what-if", () => {
 
     await move(page, "ctx", 32768);
     expect(await figures(page)).toEqual(cliFigures([...base, "--context", "32768"]));
+    expect(await page.locator("#chart-kv .hw-context-marker").getAttribute("data-context")).toBe("32768");
     await move(page, "seqs", 4);
     expect(await figures(page)).toEqual(cliFigures([...base, "--context", "32768", "--seqs", "4"]));
     await move(page, "tp", 2);
@@ -154,6 +155,7 @@ describe("/what-if", () => {
     ]);
 
     // The state is in the URL; reopening it restores the controls and the same figures.
+    await page.waitForFunction(() => location.search.includes("tp=2"));
     const url = new URL(page.url());
     expect(Object.fromEntries(url.searchParams)).toMatchObject({ model: first.slug, ctx: "32768", seqs: "4", tp: "2", dev: "h100-sxm-80gb,rtx-4090" });
     const shown = await figures(page);

@@ -121,15 +121,14 @@ describe("ssh transport on a real sshd", () => {
   it("times out a command and leaves the connection usable", async () => {
     const t = new SshTransport(sshd.url, trusted());
     try {
-      await expect(t.exec(["sleep", "31.25"], { timeoutMs: 500 })).rejects.toThrow(/command timed out after 0.5 s .*: sleep/);
+      const nap = `31.${process.pid}${Date.now() % 1000}`; // a command line nothing else on this machine runs
+      await expect(t.exec(["sleep", nap], { timeoutMs: 500 })).rejects.toThrow(/command timed out after 0.5 s .*: sleep/);
       expect((await t.exec(["echo", "still here"])).stdout).toBe("still here\n");
       // The remote command was stopped, not left running (for root logins sshd ignores SSH signal requests).
-      let left = "";
-      for (let i = 0; i < 50; i++) {
-        left = (await t.exec(["sh", "-c", "ps -eo args | grep -x 'sleep 31.25' || true"])).stdout;
-        if (left === "") break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // Command lines from /proc (no procps needed); the [.] keeps the pattern from matching this very check.
+      await new Promise((r) => setTimeout(r, 1500));
+      const ps = `for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -E 'sleep ${nap.replace(".", "[.]")}( |$)' || true`;
+      const left = (await t.exec(["sh", "-c", ps])).stdout;
       expect(left).toBe("");
     } finally {
       await t.close();

@@ -2,7 +2,11 @@
 import type { Command } from "commander";
 import { InputError } from "../../lib/calc/types.js";
 import { printJson, progress } from "../output.js";
-import { strictNumber } from "./shared.js";
+
+/** The CLI's strict number parsing, loaded only when needed (shared.js pulls in the planner). */
+async function strictNumber(v: string, flag: string): Promise<number> {
+  return (await import("./shared.js")).strictNumber(v, flag);
+}
 
 interface LedgerFlags {
   ledger?: string;
@@ -57,7 +61,7 @@ export function registerLedger(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (flags: LedgerFlags & { smallBytes: string }) => {
       const { compactLedger } = await import("../ledger/compact.js");
-      const r = await compactLedger(await ledgerDir(flags), { smallBytes: strictNumber(flags.smallBytes, "--small-bytes") });
+      const r = await compactLedger(await ledgerDir(flags), { smallBytes: await strictNumber(flags.smallBytes, "--small-bytes") });
       if (flags.json) return printJson(r);
       process.stdout.write(
         `merged ${r.merged} segments into ${r.written.length} (${r.rows} rows); removed ${r.tempsRemoved} stale temp files` +
@@ -82,7 +86,7 @@ export function registerLedger(program: Command): void {
           identityFile: flags.identity,
           knownHostsFile: flags.knownHosts,
           trustHostKey: flags.trustHostKey,
-          connectTimeoutMs: strictNumber(flags.connectTimeout, "--connect-timeout") * 1000,
+          connectTimeoutMs: (await strictNumber(flags.connectTimeout, "--connect-timeout")) * 1000,
           onProgress: progress,
         });
         if (flags.json) return printJson(r);
@@ -100,7 +104,7 @@ export function registerLedger(program: Command): void {
       const { hostname } = await import("node:os");
       const dir = await ledgerDir(flags);
       const defaultHost = flags.host ?? hostname().split(".")[0].replace(/[^A-Za-z0-9._-]/g, "-");
-      const batch = flags.batch ? strictNumber(flags.batch, "--batch") : Infinity;
+      const batch = flags.batch ? await strictNumber(flags.batch, "--batch") : Infinity;
       if (!(batch >= 1)) throw new InputError("--batch must be at least 1");
       const lines = (await readStdin()).split("\n").filter((l) => l.trim());
       const events = lines.map((l, i) => {

@@ -15,7 +15,7 @@ import type { Transport } from "../transport/index.js";
 import { planJson } from "../commands/plan.js";
 import { progress } from "../output.js";
 import { rememberRegistrations } from "./host.js";
-import { probeEvents, probeHost } from "./probe-host.js";
+import { probeEvents, probeHost, hostDeviceId } from "./probe-host.js";
 import type { KnownDevice } from "./probe-host.js";
 
 export const EMBEDDED_LLAMA = fileURLToPath(new URL("./llama-embedded.mjs", import.meta.url));
@@ -278,6 +278,14 @@ const MAX_LOG = 16 * 1024 * 1024;
  * Runs one job. SIGINT/SIGTERM to this process stop the engine with SIGINT (its clean shutdown) and the outcome is
  * still recorded. Ledger writes: job_planned, job_started, telemetry samples, then job_completed or job_failed.
  */
+/** The device a run lands on: the host's first GPU, else the host itself (CPU). */
+function runDevice(spec: RunSpec): { device_id?: string } {
+  const devices = [...spec.known.values()];
+  const gpu = devices.find((d) => d.device_id !== hostDeviceId(spec.host));
+  const pick = gpu ?? devices[0];
+  return pick ? { device_id: pick.device_id } : {};
+}
+
 export async function runJob(spec: RunSpec): Promise<RunResult> {
   const jobId = ulid();
   const predicted = planJson(plan(spec.model, spec.dep));
@@ -285,7 +293,8 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
   const d = spec.dep;
   const deployment = { engine: d.engine, weights: d.weights, kvDtypeK: d.kvDtypeK, kvDtypeV: d.kvDtypeV, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp };
   await appendEvents(spec.ledger, [
-    makeEvent("job_planned", { jobId, engine: spec.engine, model: spec.model.id, modelRef: spec.modelRef, deployment, plan: predicted as never }, at),
+    // The request and the device let recorded speeds calibrate the speed model (loaders/runs.ts).
+    makeEvent("job_planned", { jobId, engine: spec.engine, model: spec.model.id, modelRef: spec.modelRef, deployment, plan: predicted as never, request: { prompt: spec.promptTokens ?? 0, gen: spec.gen } }, { ...at, ...runDevice(spec) }),
   ]);
   const started = Date.now();
   const fail = async (reason: string, extra: Record<string, unknown> = {}, status: RunResult["status"] = "failed", command: string[] = []): Promise<RunResult> => {

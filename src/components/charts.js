@@ -105,7 +105,7 @@ export function LayerHeatmap(cells, {width} = {}) {
   h.textContent = "Per-layer memory by component (GiB, all GPUs)";
   const grid = document.createElement("div");
   grid.className = "hw-heatmap-grid";
-  grid.style.gridTemplateColumns = `9em repeat(${components.length}, minmax(2.2em, 1fr))`;
+  grid.style.gridTemplateColumns = `12em repeat(${components.length}, minmax(2.2em, 1fr))`;
   const parts = ['<div class="hw-hm-corner">layer · kind</div>'];
   for (const c of components) parts.push(`<div class="hw-hm-col" title="${c}">${c.replace(/^weights: /, "w: ")}</div>`);
   for (const [layer, kind] of layers) {
@@ -124,9 +124,12 @@ export function LayerHeatmap(cells, {width} = {}) {
   return root;
 }
 
-/** KV cache and total per GPU against context (log x), with each device's memory drawn as a limit. */
+/**
+ * KV cache and total per GPU against context (log x), with each device's memory drawn as a limit. The chosen
+ * context is a marker moved by `chart.setContext(n)` without redrawing the chart (the slider moves it often).
+ */
 export function KvGrowth(rows, devices, {width, context} = {}) {
-  return Plot.plot({
+  const fig = Plot.plot({
     title: "KV cache and total per GPU against context",
     width,
     height: 320,
@@ -137,9 +140,27 @@ export function KvGrowth(rows, devices, {width, context} = {}) {
       Plot.line(rows, {x: "context", y: (d) => gib(d.bytes), stroke: "series", tip: true, title: (d) => `${d.series} at ${d.context} tokens: ${fmt(d.bytes)}`}),
       Plot.ruleY(devices, {y: (d) => gib(d.memoryBytes), stroke: "#e1372b", strokeDasharray: "4,3"}),
       Plot.text(devices, {y: (d) => gib(d.memoryBytes), x: rows.length ? rows[0].context : 1, text: (d) => `${d.name} (${fmt(d.memoryBytes)})`, textAnchor: "start", dy: -6, fill: "#e1372b"}),
-      context ? Plot.ruleX([context], {stroke: "currentColor", strokeOpacity: 0.5}) : null,
     ],
   });
+  const svgs = fig.tagName.toLowerCase() === "svg" ? [fig] : fig.querySelectorAll("svg");
+  const svg = svgs[svgs.length - 1];
+  const x = fig.scale("x");
+  const [y0, y1] = fig.scale("y").range;
+  const marker = document.createElementNS("http://www.w3.org/2000/svg", "line");
+  marker.setAttribute("class", "hw-context-marker");
+  marker.setAttribute("stroke", "currentColor");
+  marker.setAttribute("stroke-opacity", "0.6");
+  marker.setAttribute("y1", y0);
+  marker.setAttribute("y2", y1);
+  svg.append(marker);
+  fig.setContext = (n) => {
+    const px = x.apply(n);
+    marker.setAttribute("x1", px);
+    marker.setAttribute("x2", px);
+    marker.dataset.context = n;
+  };
+  if (context) fig.setContext(context);
+  return fig;
 }
 
 /** Compare: a line per model of some byte figure against context. */

@@ -3,6 +3,7 @@
 // no json extension: it would be fetched from the network). No ledger -> an empty table with the same columns.
 import { existsSync } from "node:fs";
 import { Float64, Table, Utf8, tableToIPC, vectorFromArray } from "apache-arrow";
+import type { Vector } from "apache-arrow";
 import { defaultLedgerDir, queryLedger } from "../../collector/ledger/index.js";
 
 const TEXT = ["id", "ts", "host", "device_id", "type", "job_id", "engine", "model", "probe", "payload"] as const;
@@ -31,7 +32,7 @@ if (existsSync(ledger)) {
      from events order by ts, id`,
   );
 }
-const columns: Record<string, ReturnType<typeof vectorFromArray>> = {};
+const columns: Record<string, Vector<Utf8> | Vector<Float64>> = {};
 for (const c of TEXT) columns[c] = vectorFromArray(rows.map((r) => (r[c] === null || r[c] === undefined ? null : typeof r[c] === "string" ? r[c] : JSON.stringify(r[c]))), new Utf8());
 for (const c of Object.keys(NUM)) columns[c] = vectorFromArray(rows.map((r) => (typeof r[c] === "number" ? r[c] : null)), new Float64());
 process.stdout.write(tableToIPC(new Table(columns), "stream"));

@@ -25,8 +25,10 @@ describe("dense catalog manifest", () => {
 
   it.each(DENSE.map((e) => [e.id, e] as [string, CatalogEntry]))("%s loads through a named family", (_id, entry) => {
     expect(entry.slug).toMatch(/^[a-z0-9][a-z0-9.-]*$/);
-    // Every source names the repository file and the commit it was copied from.
-    expect(entry.source).toMatch(/[0-9a-f]{40}/);
+    // Every source names the repository file and the commit it was copied from, or is the model's own Hugging Face
+    // repository page (blob/blame view, whose revision may be a branch or PR ref; SOURCES.md gives the file's commit).
+    if (entry.source.startsWith(`https://huggingface.co/${entry.id}/`)) expect(entry.source).toMatch(/^https:\/\/huggingface\.co\/[\w.-]+\/[\w.-]+\/(blob|blame)\/[^/ ]+\/config\.json /);
+    else expect(entry.source).toMatch(/[0-9a-f]{40}/);
     const m = modelFromHfConfig(catalogConfig(entry), entry.id);
     expect(m.family).not.toBe("generic");
     expect(m.notes).toEqual([]);
@@ -211,5 +213,19 @@ describe("hwledger plan on catalog aliases", () => {
     const r = runCli(["plan", "--model", "nobody/not-a-model", "--engine", "vllm", "--context", "4096"]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("hwledger plan on configs from the model repositories", () => {
+  it("plans Falcon 7B by its base id: one shared K/V head of 64 per layer (multi_query)", () => {
+    const p = runCliJson(["plan", "--model", "tiiuae/falcon-7b", "--engine", "vllm", "--context", "4096"]);
+    expect(Math.round(p.params.total / 1e9)).toBe(7);
+    expect(p.kv.bytesPerToken).toBe(32 * 1 * 64 * 2 * 2);
+  });
+
+  it("plans Qwen2 72B Instruct: 80 layers x 8 KV heads x 128 x (K,V) x 2 bytes", () => {
+    const p = runCliJson(["plan", "--model", "Qwen/Qwen2-72B-Instruct", "--engine", "vllm", "--context", "4096"]);
+    expect(p.params.total).toBe(72706203648);
+    expect(p.kv.bytesPerToken).toBe(80 * 8 * 128 * 2 * 2);
   });
 });

@@ -18,12 +18,15 @@ async function load(id: string): Promise<ModelSpec> {
 describe("manifest-moe.json", () => {
   it("lists the required architectures", () => {
     const types = new Set(entries.map((e) => String(catalogConfig(e).model_type)));
-    for (const t of ["mixtral", "qwen3_moe", "deepseek_v3", "kimi_k2", "gpt_oss", "mamba", "qwen3_next", "qwen3_5_moe", "nemotron_h"]) expect(types).toContain(t);
+    for (const t of ["mixtral", "qwen3_moe", "deepseek_v3", "kimi_k2", "gpt_oss", "mamba", "qwen3_next", "qwen3_5_moe", "nemotron_h", "jamba"]) expect(types).toContain(t);
   });
 
   it.each(entries.map((e) => [e.id, e] as const))("%s: verbatim file, cited source, resolves offline by id, slug and aliases", async (_id, e) => {
     expect(existsSync(new URL("configs/" + e.file, DIR))).toBe(true);
-    expect(e.source).toMatch(/^github\.com\/[\w.-]+\/[\w.-]+\/blob\/[0-9a-f]{40}\//);
+    // A GitHub repository that vendors the file at a pinned commit, or the model's own Hugging Face repository.
+    const fromHf = e.source.startsWith(`https://huggingface.co/${e.id}/`);
+    if (fromHf) expect(e.source).toMatch(/^https:\/\/huggingface\.co\/[\w.-]+\/[\w.-]+\/(blob|blame)\/[^/ ]+\/config\.json /);
+    else expect(e.source).toMatch(/^github\.com\/[\w.-]+\/[\w.-]+\/blob\/[0-9a-f]{40}\//);
     expect(readFileSync(new URL("SOURCES.md", DIR), "utf8")).toContain(e.file);
     const r = await resolveModel(e.id, { offline: true });
     expect(r.origin).toBe("catalog");
@@ -174,5 +177,16 @@ describe("CLI", () => {
       expect(Math.round(p.params.total / 1e9)).toBe(671);
       expect(p.layers.every((l) => l.kind === "mla")).toBe(true);
     }
+  });
+});
+
+describe("CLI on configs from the model repositories", () => {
+  it("plan --model jamba-v0.1 with vLLM: KV only on the 4 attention layers (8 KV heads x 128, bf16)", () => {
+    const p = runCliJson<{ params: { total: number; active: number }; kv: { bytesPerToken: number }; layers: unknown[] }>([
+      "plan", "--model", "jamba-v0.1", "--engine", "vllm", "--context", "4096",
+    ]);
+    expect(Math.round(p.params.total / 1e9)).toBe(52);
+    expect(p.kv.bytesPerToken).toBe(4 * 8 * 128 * 2 * 2);
+    expect(p.layers).toHaveLength(32);
   });
 });

@@ -223,3 +223,29 @@ describe("families on transcribed configs", () => {
     expect(paramCounts(m).embedding).toBe(2048 * 49280 + 2048 * 2048);
   });
 });
+
+// Configs copied from the model repositories' own Hugging Face pages (loaders/catalog/SOURCES.md).
+describe("verbatim configs from the model repositories", () => {
+  it("Qwen2 72B Instruct: 72.71B total, 70.21B non-embedding (Qwen2 release blog model table, qwenlm.github.io/blog/qwen2)", () => {
+    const m = model("Qwen/Qwen2-72B-Instruct");
+    const p = paramCounts(m);
+    expectPublished(p.total, 72.71 * B, 0.01 * B);
+    expectPublished(p.total - embeddingParams(m), 70.21 * B, 0.01 * B);
+    // use_sliding_window false: every layer keeps full attention; GQA 64/8 with head_dim 8192/64.
+    expect(m.layers.every((l) => JSON.stringify(l.cache) === JSON.stringify({ kind: "full", nKvHeads: 8, headDimK: 128, headDimV: 128 }))).toBe(true);
+    expect(m.maxContext).toBe(32768);
+  });
+
+  it("Falcon 7B (falcon-7b-instruct config): '7B parameters' on the card, and the same count as the transcribed FalconConfig fixture", () => {
+    const m = model("tiiuae/falcon-7b");
+    expect(m.id).toBe("tiiuae/falcon-7b-instruct");
+    // The card gives whole billions.
+    expect(Math.round(paramCounts(m).total / B)).toBe(7);
+    const transcribed = modelFromHfConfig({ model_type: "falcon", vocab_size: 65024, hidden_size: 4544, num_hidden_layers: 32, num_attention_heads: 71, multi_query: true, parallel_attn: true, bias: false }, "falcon-7b");
+    expect(paramCounts(m).total).toBe(paramCounts(transcribed).total);
+    // new_decoder_architecture false + multi_query true: one shared K/V head of 64, one LayerNorm per block, tied head.
+    expect(m.layers[0].cache).toEqual({ kind: "full", nKvHeads: 1, headDimK: 64, headDimV: 64 });
+    expect(m.layers[0].tensors.find((t) => t.name === "blk.0.attn_qkv")?.shape).toEqual([4544, (71 + 2) * 64]);
+    expect(m.tiedEmbeddings).toBe(true);
+  });
+});

@@ -214,3 +214,57 @@ describe("bad input", () => {
     expect(() => modelFromHfConfig({ ...mamba, time_step_rank: "big" }, "x")).toThrow(InputError);
   });
 });
+
+// Configs copied from the model repositories' own Hugging Face pages (loaders/catalog/SOURCES.md).
+describe("verbatim configs from the model repositories", () => {
+  it("Jamba v0.1: 52B total, 12B active (model card ai21labs/Jamba-v0.1), same count as the transcribed JambaConfig fixture", () => {
+    const m = catalogModel("jamba-v0.1.json");
+    const p = paramCounts(m);
+    // "12B active parameters and a total of 52B parameters across all experts": whole billions.
+    expect(Math.round(p.total / B)).toBe(52);
+    expect(Math.round(p.active / B)).toBe(12);
+    const transcribed = modelFromHfConfig({
+      model_type: "jamba", hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32,
+      num_key_value_heads: 8, num_experts: 16, num_experts_per_tok: 2, vocab_size: 65536,
+      attn_layer_period: 8, attn_layer_offset: 4, expert_layer_period: 2, expert_layer_offset: 1,
+      mamba_d_state: 16, mamba_d_conv: 4, mamba_expand: 2, mamba_dt_rank: 256,
+    });
+    expect(p.total).toBe(paramCounts(transcribed).total);
+    expect(p.active).toBe(paramCounts(transcribed).active);
+    // Attention every 8th layer from 4; the other 28 keep a Mamba state: conv (4-1) x 8192, ssm 8192 x 16.
+    expect(m.layers.filter((l) => l.cache.kind === "full").map((l) => l.index)).toEqual([4, 12, 20, 28]);
+    expect(m.layers[0].cache).toEqual({ kind: "recurrent", variant: "mamba", convElems: 3 * 8192, stateElems: 8192 * 16 });
+    expect(m.layers[4].cache).toEqual({ kind: "full", nKvHeads: 8, headDimK: 128, headDimV: 128 });
+    expect(m.layers.filter((l) => l.moe?.experts === 16 && l.moe.activeExperts === 2)).toHaveLength(16);
+    expect(m.maxContext).toBe(262144);
+  });
+});
+
+// No verbatim Kimi-VL config.json was found (loaders/catalog/SOURCES.md), so the kimi-vl family is checked on a
+// composed config: the shipped DeepSeek-V2-Lite config as text_config (the same DeepseekV2ForCausalLM text stack vLLM
+// builds for Kimi-VL) and a MoonViT vision_config left to MoonViTConfig's defaults (vLLM configs/moonvit.py).
+describe("kimi-vl family (composed config)", () => {
+  const lite = JSON.parse(readFileSync(new URL("deepseek-v2-lite.json", CONFIGS), "utf8"));
+  const kimi = { architectures: ["KimiVLForConditionalGeneration"], model_type: "kimi_vl", text_config: lite, vision_config: { model_type: "moonvit" } };
+
+  it("text layers are the deepseek family's; the vision tower + projector follow vLLM moonvit.py / kimi_vl.py", () => {
+    const m = modelFromHfConfig(kimi, "kimi-vl-composed");
+    const text = modelFromHfConfig(lite, "lite");
+    expect(m.family).toBe("kimi-vl");
+    expect(m.modelType).toBe("kimi_vl");
+    expect(m.layers).toEqual(text.layers);
+    // MoonViT 1152 wide, 27 blocks, 4304 MLP, patch 14, 64×64 position table:
+    //   patch embed 3·14·14·1152 + 1152 + 64·64·1152 = 5,397,120
+    //   block 2·2·1152 + (1152·3456 + 3456) + (1152² + 1152) + (1152·4304 + 4304) + (4304·1152 + 1152) = 15,239,504 (×27)
+    //   final LayerNorm 2304 → tower 416,866,032 (the "400M" of MoonViT-SO-400M)
+    //   projector LayerNorm 2304 + linear_1 4608² + 4608 + linear_2 4608·2048 + 2048 = 30,679,808
+    expect(m.vision?.params).toBe(416866032 + 30679808);
+    expect(paramCounts(m).total).toBe(paramCounts(text).total + 416866032 + 30679808);
+  });
+
+  it("rejects a missing text_config, a non-DeepSeek text model and a malformed merge kernel with one-line input errors", () => {
+    expect(() => modelFromHfConfig({ model_type: "kimi_vl", vision_config: {} }, "k")).toThrow(/no "text_config" object/);
+    expect(() => modelFromHfConfig({ ...kimi, text_config: { ...lite, model_type: "llama" } }, "k")).toThrow(InputError);
+    expect(() => modelFromHfConfig({ ...kimi, vision_config: { merge_kernel_size: [2] } }, "k")).toThrow(/merge_kernel_size/);
+  });
+});

@@ -15,7 +15,9 @@ const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgrou
 
 /** Builds dist/ unless it is newer than every input (buildSite serializes builds across workers). */
 export async function ensureSite(): Promise<void> {
-  buildSite({ quiet: true, ifStale: true });
+  // Site tests build with the fixed test ledger for the fleet pages (test/helpers/fleet-ledger.ts).
+  const ledger = await ensureTestLedger();
+  buildSite({ quiet: true, ifStale: true, ledger });
 }
 
 export interface Problems {

@@ -14,9 +14,12 @@ import { mambaFamily, mamba2Family } from "./mamba.js";
 import { jambaFamily } from "./jamba.js";
 import { qwen3NextFamily, qwen35MoeFamily } from "./qwen3-next.js";
 import { nemotronHFamily } from "./nemotron-h.js";
+import { kimiVlFamily } from "./kimi-vl.js";
 
 export const FAMILIES: ArchitectureFamily[] = [llamaFamily, qwen2Family, qwen3Family];
 // MoE, MLA, SSM and hybrid families (catalog part 2).
 FAMILIES.push(mixtralFamily, qwen2MoeFamily, qwen3MoeFamily, deepseekFamily, gptOssFamily, mambaFamily, mamba2Family, jambaFamily, qwen3NextFamily, qwen35MoeFamily, nemotronHFamily);
 // Dense, sliding-window, multimodal and Llama 4 families (catalog part 1).
 FAMILIES.push(gemmaFamily, gemma2Family, gemma3Family, phiFamily, phi3Family, falconFamily, starcoderFamily, llama4Family);
+// Kimi-VL: DeepSeek-style text model + MoonViT tower (catalog from HF pages).
+FAMILIES.push(kimiVlFamily);
