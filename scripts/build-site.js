@@ -23,12 +23,16 @@ function newest(path) {
   return t;
 }
 
-/** `ledger`: the ledger the fleet pages' data loaders read ($HWLEDGER_LEDGER); a build from another one is stale. */
+/** `ledger`: the ledger the fleet pages' data loaders read (default $HWLEDGER_LEDGER, else the collector's default). */
+const ledgerOf = (ledger) => ledger ?? process.env.HWLEDGER_LEDGER ?? "";
+
+/** Stale when an input changed, or the fleet pages were built from another ledger (e.g. the tests' one). */
 export function isDistStale({ ledger } = {}) {
   if (!existsSync(STAMP)) return true;
   const built = statSync(STAMP).mtimeMs;
-  if (ledger !== undefined && (readFileSync(STAMP, "utf8").split("\n")[1] ?? "") !== ledger) return true;
-  return INPUTS.some((p) => newest(join(ROOT, p)) > built) || (ledger !== undefined && newest(ledger) > built);
+  const want = ledgerOf(ledger);
+  if ((readFileSync(STAMP, "utf8").split("\n")[1] ?? "") !== want) return true;
+  return INPUTS.some((p) => newest(join(ROOT, p)) > built) || (want !== "" && newest(want) > built);
 }
 
 function withLock(fn) {
@@ -72,7 +76,7 @@ export function buildSite({ quiet = false, ifStale = false, ledger } = {}) {
       rmSync(join(ROOT, out), { recursive: true, force: true });
       throw new Error(`site build failed (exit ${r.status}):\n${(r.stdout ?? "") + (r.stderr ?? "")}`.trim());
     }
-    writeFileSync(join(ROOT, out, ".build-stamp"), new Date().toISOString() + "\n" + (ledger ?? "") + "\n");
+    writeFileSync(join(ROOT, out, ".build-stamp"), new Date().toISOString() + "\n" + ledgerOf(ledger) + "\n");
     // The stamp carries the build's start time: an input edited while the build ran makes the next check stale.
     const started = new Date(Date.now() - (performance.now() - t0));
     utimesSync(join(ROOT, out, ".build-stamp"), started, started);

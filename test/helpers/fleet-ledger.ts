@@ -1,7 +1,8 @@
 // A small fleet ledger for the site tests, written with the project's real writers (makeEvent + appendEvents) in
 // the shapes the collector writes (collector/run/probe-host.ts, collector/run/launcher.ts): two hosts, three
 // devices, two days of telemetry, probe failures, planned + completed/failed jobs, price quotes and a recorded
-// cost. Written once into a fixed folder; rewritten only when this file changes (so the site is not rebuilt).
+// cost; plus this machine as `hwledger collect` records it. Written once into a fixed folder; rewritten only when
+// this file changes (so the site is not rebuilt).
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ import type { Event } from "../../lib/fleet/events.js";
 import { appendEvents } from "../../collector/ledger/index.js";
 import { planJson } from "../../collector/commands/plan.js";
 import { resolveModel } from "../../loaders/models.js";
+import { runCli } from "./cli.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Fixed folder (git-ignored .hwledger/): the site tests build with HWLEDGER_LEDGER pointing here. */
@@ -94,6 +96,11 @@ export async function ensureTestLedger(): Promise<string> {
   rmSync(TEST_LEDGER, { recursive: true, force: true });
   mkdirSync(TEST_LEDGER, { recursive: true });
   await appendEvents(TEST_LEDGER, await events());
+  // Plus this machine, probed twice by the real collector (device_registered, device_probed, telemetry_sample).
+  for (let i = 0; i < 2; i++) {
+    const r = runCli(["collect", "--ledger", TEST_LEDGER]);
+    if (r.code !== 0) throw new Error(`hwledger collect failed (${r.code}): ${r.stderr}`);
+  }
   writeFileSync(STAMP, version);
   return TEST_LEDGER;
 }
