@@ -60,16 +60,16 @@ describe("/fleet", () => {
     const { page, problems } = await site.open("/fleet", { colorScheme: "dark" });
     await page.waitForSelector("#runs");
     const devices = await fleetDevices(TEST_LEDGER);
-    expect((await rowData(page, "#devices tbody tr")).map((d) => [d.device, d.catalog, Number(d.memory)])).toEqual(devices.map((d) => [d.id, d.catalogId ?? "", d.memoryBytes]));
+    expect((await rowData(page, "#device-table tbody tr")).map((d) => [d.device, d.catalog, Number(d.memory)])).toEqual(devices.map((d) => [d.id, d.catalogId ?? "", d.memoryBytes]));
     expect(devices.filter((d) => d.catalogId).map((d) => d.catalogId).sort()).toEqual(["a100-sxm4-80gb", "l40s", "rtx-4090"]);
     const hosts = (await queryLedger(TEST_LEDGER, "select distinct host from events where type in ('device_probed', 'probe_failed') order by host")).map((r) => String(r.host));
-    const health = await rowData(page, "#health tbody tr");
+    const health = await rowData(page, "#health-table tbody tr");
     expect(health.map((h) => h.host)).toEqual(hosts);
     expect(health.filter((h) => h.host === "a100box" || h.host === "desk")).toEqual([
       { host: "a100box", failures: "2" },
       { host: "desk", failures: "0" },
     ]);
-    expect(await page.locator('#health tr[data-host="a100box"]').innerText()).toContain("connect ECONNREFUSED");
+    expect(await page.locator('#health-table tr[data-host="a100box"]').innerText()).toContain("connect ECONNREFUSED");
 
     // Prediction vs actual: the error of each figure equals (predicted − actual) / actual from the recorded runs.
     const runs = await recordedRuns(TEST_LEDGER);
@@ -178,7 +178,7 @@ describe("/dispatch", () => {
     expect(ranked.map((r) => (r.cost === "" ? null : Number(r.cost)))).toEqual(cli.candidates.map((c: { cost: number | null }) => c.cost));
     expect(ranked.map((r) => Number(r.seconds))).toEqual(cli.candidates.map((c: { seconds: number }) => c.seconds));
     expect(ranked.some((r) => r.id.startsWith("fleet:"))).toBe(true);
-    const rejected = await page.locator("#rejected tbody tr").evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.id, tr.querySelectorAll("td")[2].textContent]));
+    const rejected = await page.locator("#rejected-table tbody tr").evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.id, tr.querySelectorAll("td")[2].textContent]));
     expect(rejected).toEqual(cli.rejected.map((r: { id: string; reason: string }) => [r.id, r.reason]));
     expect(rejected.some(([, reason]) => reason!.startsWith("over budget"))).toBe(true);
     expect(await page.locator("#chart-dispatch svg circle").count()).toBeGreaterThan(2);

@@ -17,3 +17,4 @@ export type { LlamaCppContext, LlamaCppCacheDetail } from "./engines/llamacpp.js
 export { ggmlType, ggmlRowBytes, GGML_TYPES } from "./ggml.js";
 export { speed, calibrate, defaultEfficiency, decodeWeightBytes } from "./throughput.js";
 export type { DeviceCaps, DeviceClass, Efficiency, SpeedRequest, SpeedResult, MeasuredRun } from "./throughput.js";
+export { formatBytes, formatCount } from "./format.js";

@@ -3,6 +3,8 @@ import * as Plot from "@observablehq/plot";
 
 const GIB = 1024 ** 3;
 const gib = (b) => b / GIB;
+/** Dollar labels on a log axis: only 1, 2 and 5 × 10^k are labelled (the other ticks stay as grid lines). */
+const usdLog = (d) => ([1, 2, 5].includes(Math.round(d / 10 ** Math.floor(Math.log10(d)))) ? `$${+d.toPrecision(2)}` : "");
 
 /** Memory used (GiB) per device over time, from telemetry_sample events. */
 export function MemoryOverTime(samples, {width} = {}) {
@@ -77,8 +79,9 @@ export function CostPerMillion(rows, {width} = {}) {
     width,
     height: 60 + 22 * new Set(data.map((r) => r.device)).size * 2,
     marginLeft: 160,
-    x: {type: "log", label: "USD per 1M tokens →", grid: true},
-    y: {label: null},
+    x: {type: "log", label: "USD per 1M tokens →", grid: true, tickFormat: usdLog},
+    // Cheapest device first.
+    y: {label: null, domain: [...new Set([...data].sort((a, b) => a.perMillion - b.perMillion).map((d) => d.device))]},
     color: {legend: true, domain: ["owned", "on-demand", "spot"], range: ["#3ca951", "#4269d0", "#ff725c"]},
     marks: [Plot.dot(data, {x: "perMillion", y: "device", fill: "pricing", r: 5, tip: true, title: (d) => `${d.device} ${d.pricing}\n$${d.perMillion.toFixed(3)} per 1M tokens\n$${d.perHour.toFixed(3)}/h per GPU at ${d.tps.toFixed(1)} tok/s\n${d.basis}`})],
   });
@@ -86,16 +89,19 @@ export function CostPerMillion(rows, {width} = {}) {
 
 /** Dispatch candidates: cost against duration, one dot each; the top candidate ringed. */
 export function CostVsDuration(ranked, {width} = {}) {
+  // Fleet dots last, so a fleet device is not hidden under its catalog twin.
+  const order = {offer: 0, catalog: 1, fleet: 2};
   const data = ranked.filter((c) => c.cost !== null && Number.isFinite(c.seconds));
+  const drawn = [...data].sort((a, b) => order[a.source] - order[b.source]);
   return Plot.plot({
     title: "Candidates: estimated cost against duration",
     width,
     height: 320,
-    x: {type: "log", label: "duration (s, log) →", grid: true},
-    y: {type: "log", label: "↑ cost (USD, log)", grid: true},
+    x: {type: "log", label: "duration (s, log) →", grid: true, nice: true},
+    y: {type: "log", label: "↑ cost (USD, log)", grid: true, nice: true, tickFormat: usdLog},
     color: {legend: true, domain: ["fleet", "catalog", "offer"], range: ["#3ca951", "#a463f2", "#4269d0"]},
     marks: [
-      Plot.dot(data, {x: "seconds", y: "cost", fill: "source", r: 4, tip: true, title: (d) => `${d.id}\n${d.engine}, ${d.count} GPU(s)\n${d.seconds.toFixed(1)} s, $${d.cost.toFixed(4)}`}),
+      Plot.dot(drawn, {x: "seconds", y: "cost", fill: "source", r: (d) => (d.source === "fleet" ? 6 : 4), sort: null, tip: true, title: (d) => `${d.id}\n${d.engine}, ${d.count} GPU(s)\n${d.seconds.toFixed(1)} s, $${d.cost.toFixed(4)}`}),
       Plot.dot(data.slice(0, 1), {x: "seconds", y: "cost", r: 9, stroke: "currentColor", strokeWidth: 2}),
     ],
   });

@@ -252,18 +252,8 @@ export function exportCommands(model: ModelSpec, dep: Deployment): Array<{ engin
   return out;
 }
 
-/** Human bytes: GiB with two decimals (MiB below 1 GiB), as the CLI prints them. */
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return String(bytes);
-  if (Math.abs(bytes) >= GIB) return `${(bytes / GIB).toFixed(2)} GiB`;
-  return `${(bytes / 1024 ** 2).toFixed(2)} MiB`;
-}
-
-export function formatCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  return String(n);
-}
+// One formatter for CLI and pages.
+export { formatBytes, formatCount } from "../lib/calc/index.js";
 
 /** One line on how a model attends and caches: "32 × full (GQA 8/32 KV heads)", "61 × MLA", "30 mamba2 + 6 full". */
 export function architectureLabel(model: ModelSpec): string {
