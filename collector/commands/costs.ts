@@ -2,10 +2,8 @@
 import type { Command } from "commander";
 import { InputError } from "../../lib/calc/index.js";
 import { bill } from "../../lib/fleet/billing.js";
-import { ownedHourlyCost } from "../../lib/fleet/cost.js";
-import type { HourlyCost } from "../../lib/fleet/cost.js";
+import { billingHourly } from "../../lib/fleet/candidates.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
-import { deviceIdForGpuName } from "../../lib/fleet/offers.js";
 import { printJson } from "../output.js";
 import { strictNumber } from "./shared.js";
 
@@ -30,30 +28,19 @@ export function registerCosts(program: Command): void {
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: CostsFlags) => {
       if (flags.by !== "day" && flags.by !== "month") throw new InputError(`--by must be day or month, got "${flags.by}"`);
-      const { defaultLedgerDir, queryLedger } = await import("../ledger/index.js");
-      const { usageFromLedger } = await import("../../loaders/billing.js");
+      const { defaultLedgerDir } = await import("../ledger/index.js");
+      const { usageFromLedger, billingPrices } = await import("../../loaders/billing.js");
       const { purchasePrices, defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
       const dir = flags.ledger ?? defaultLedgerDir();
       const usage = await usageFromLedger(dir, flags.by);
-      // Latest quoted on-demand price per device, and each fleet device's catalog id.
-      const quotes = await queryLedger(dir, `select payload->>'device' as device, try_cast(payload->>'pricePerHour' as double) as p, payload->>'source' as src
-        from events where type = 'price_quoted' and coalesce(payload->>'spot', 'false') = 'false'
-        qualify row_number() over (partition by payload->>'device' order by ts desc) = 1`);
-      const regs = await queryLedger(dir, `select device_id, payload->>'name' as name, try_cast(payload->>'memoryBytes' as double) as mem
-        from events where type = 'device_registered' and device_id is not null
-        qualify row_number() over (partition by device_id order by ts desc) = 1`);
-      const catalogIdOf = new Map(regs.map((r) => [String(r.device_id), deviceIdForGpuName(String(r.name), Number(r.mem) / 1024 ** 3)]));
-      const purchases = purchasePrices();
-      const electricity = flags.electricity !== undefined ? strictNumber(flags.electricity, "--electricity") : defaultElectricityPerKwh();
-      const hourlyFor = (device: string): HourlyCost | undefined => {
-        const cat = catalogIdOf.get(device) ?? device;
-        const q = quotes.find((x) => x.device === device || x.device === cat);
-        if (q && typeof q.p === "number") return { perHour: q.p, basis: `quoted ${q.p}/h (${q.src})` };
-        const p = purchases.find((x) => x.deviceId === cat);
-        const d = catalogDevices().find((x) => x.id === cat);
-        if (!p || !d?.tdpW) return undefined;
-        return ownedHourlyCost({ purchasePrice: p.price, lifespanYears: strictNumber(flags.lifespanYears, "--lifespan-years"), powerWatts: d.tdpW, electricityPerKwh: electricity, utilization: strictNumber(flags.utilization, "--utilization") });
-      };
+      const { quotes, catalogIds } = await billingPrices(dir);
+      const hourlyFor = billingHourly(quotes, (d) => catalogIds[d] ?? undefined, {
+        catalog: catalogDevices(),
+        purchases: purchasePrices(),
+        lifespanYears: strictNumber(flags.lifespanYears, "--lifespan-years"),
+        utilization: strictNumber(flags.utilization, "--utilization"),
+        electricityPerKwh: flags.electricity !== undefined ? strictNumber(flags.electricity, "--electricity") : defaultElectricityPerKwh(),
+      });
       const rows = bill(usage, hourlyFor);
       if (flags.json) return printJson(rows);
       const lines = rows.map((r) => `${r.period}  ${r.device.padEnd(28)} ${String(r.jobs).padStart(4)} jobs ${r.busyHours.toFixed(2).padStart(8)} h  ${r.cost === null ? "cost n/a" : `$${r.cost.toFixed(2)}`}`);

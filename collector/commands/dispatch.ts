@@ -3,12 +3,9 @@
 import type { Command } from "commander";
 import { hostname } from "node:os";
 import { InputError, makeDeployment } from "../../lib/calc/index.js";
-import { placementDevice } from "../../lib/fleet/caps.js";
-import { ownedHourlyCost } from "../../lib/fleet/cost.js";
-import { defaultEngineFor, dispatch } from "../../lib/fleet/dispatch.js";
-import type { DispatchCandidate } from "../../lib/fleet/dispatch.js";
+import { dispatchCandidates } from "../../lib/fleet/candidates.js";
+import { dispatch } from "../../lib/fleet/dispatch.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
-import { cheapestPerInstance } from "../../lib/fleet/offers.js";
 import { printJson } from "../output.js";
 import { addModelOptions, loadModel, strictNumber } from "./shared.js";
 
@@ -73,41 +70,20 @@ export function registerDispatch(program: Command): void {
       const { loadPrices } = await import("../../loaders/prices.js");
       const { defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
       const prices = await loadPrices(flags.online ? { online: true } : {});
-      const electricity = flags.electricity !== undefined ? strictNumber(flags.electricity, "--electricity") : defaultElectricityPerKwh();
-      const catalog = catalogDevices();
-      const owned = (catalogId: string | undefined) => {
-        const p = prices.purchases.find((x) => x.deviceId === catalogId);
-        const d = catalog.find((x) => x.id === catalogId);
-        if (!p || !d?.tdpW) return {};
-        const h = ownedHourlyCost({ purchasePrice: p.price, lifespanYears: strictNumber(flags.lifespanYears, "--lifespan-years"), powerWatts: d.tdpW, electricityPerKwh: electricity, utilization: strictNumber(flags.utilization, "--utilization") });
-        return { perHour: h.perHour, priceBasis: `${h.basis} (purchase ${p.source} ${p.quotedAt.slice(0, 10)})` };
-      };
-      const engineFor = (cls: string) => (flags.engine ? base.engine : defaultEngineFor(cls, base.weights));
-      const candidates: DispatchCandidate[] = [];
       const ledgerDir = flags.ledger ?? (await import("../ledger/index.js")).defaultLedgerDir();
       const { fleetDevices } = await import("../../loaders/fleet.js");
-      for (const f of await fleetDevices(ledgerDir)) candidates.push({ id: `fleet:${f.host}/${f.id}`, source: "fleet", device: f, count: 1, engine: engineFor(f.deviceClass), ...owned(f.catalogId) });
-      for (const d of catalog) {
-        const p = placementDevice(d);
-        candidates.push({ id: `catalog:${d.id}`, source: "catalog", device: p, count: 1, engine: engineFor(p.deviceClass), ...owned(d.id) });
-      }
-      for (const o of cheapestPerInstance(prices.offers, !!flags.spot)) {
-        const d = catalog.find((x) => x.id === o.deviceId);
-        const perHour = flags.spot ? (o.spotPerHour ?? o.onDemandPerHour) : o.onDemandPerHour;
-        if (!d || perHour === undefined) continue;
-        const p = placementDevice(d);
-        const device = o.memoryBytesPerGpu ? { ...p, memoryBytes: Math.min(p.memoryBytes, o.memoryBytesPerGpu) } : p;
-        candidates.push({
-          id: `offer:${o.provider}/${o.offerId}${o.region ? `@${o.region}` : ""}${o.regions > 1 ? ` (+${o.regions - 1} regions)` : ""}`,
-          source: "offer",
-          device,
-          count: o.gpuCount,
-          provider: o.provider,
-          engine: engineFor(p.deviceClass),
-          perHour,
-          priceBasis: `${o.provider} ${flags.spot && o.spotPerHour !== undefined ? "spot" : "on-demand"} ${perHour}/h for ${o.gpuCount} GPU(s), ${o.source} ${o.quotedAt.slice(0, 10)}`,
-        });
-      }
+      const candidates = dispatchCandidates({
+        catalog: catalogDevices(),
+        fleet: await fleetDevices(ledgerDir),
+        offers: prices.offers,
+        purchases: prices.purchases,
+        base,
+        fixedEngine: flags.engine !== undefined,
+        spot: !!flags.spot,
+        lifespanYears: strictNumber(flags.lifespanYears, "--lifespan-years"),
+        utilization: strictNumber(flags.utilization, "--utilization"),
+        electricityPerKwh: flags.electricity !== undefined ? strictNumber(flags.electricity, "--electricity") : defaultElectricityPerKwh(),
+      });
       const result = dispatch(model, base, job, candidates);
       const out = { model: model.id, job, candidates: result.candidates, rejected: result.rejected, prices: prices.sources };
       if (flags.record !== false && result.candidates.length) {

@@ -2,10 +2,7 @@
 // and the same candidate/price wiring as the CLI commands, so a page's figures equal the CLI's for the same
 // inputs. The math itself lives in lib/fleet and lib/calc.
 import * as duckdb from "@duckdb/duckdb-wasm";
-import {placementDevice} from "../lib/fleet/caps.js";
-import {ownedHourlyCost} from "../lib/fleet/cost.js";
-import {defaultEngineFor} from "../lib/fleet/dispatch.js";
-import {cheapestPerInstance} from "../lib/fleet/offers.js";
+import {billingHourly as hourlyFor, dispatchCandidates as candidatesFor} from "../lib/fleet/candidates.js";
 
 const GIB = 1024 ** 3;
 export const formatGiB = (b) => (b === null || b === undefined || !Number.isFinite(b) ? "–" : `${(b / GIB).toFixed(2)} GiB`);
@@ -40,57 +37,14 @@ export function writeState(state) {
   return url;
 }
 
-/**
- * Candidates exactly as `hwledger dispatch` builds them (collector/commands/dispatch.ts): fleet devices from the
- * ledger, every catalog device, and the cheapest region per cloud instance type; owned hardware priced with
- * ownedHourlyCost from the purchase-price snapshot and the device's TDP.
- */
+/** Candidates exactly as `hwledger dispatch` builds them: lib/fleet/candidates.ts, shared with the CLI. */
 export function dispatchCandidates({catalog, fleet, prices, base, engine, spot, lifespanYears, utilization, electricityPerKwh}) {
-  const owned = (catalogId) => {
-    const p = prices.purchases.find((x) => x.deviceId === catalogId);
-    const d = catalog.find((x) => x.id === catalogId);
-    if (!p || !d?.tdpW) return {};
-    const h = ownedHourlyCost({purchasePrice: p.price, lifespanYears, powerWatts: d.tdpW, electricityPerKwh, utilization});
-    return {perHour: h.perHour, priceBasis: `${h.basis} (purchase ${p.source} ${p.quotedAt.slice(0, 10)})`};
-  };
-  const engineFor = (cls) => (engine ? base.engine : defaultEngineFor(cls, base.weights));
-  const out = [];
-  for (const f of fleet) out.push({id: `fleet:${f.host}/${f.id}`, source: "fleet", device: f, count: 1, engine: engineFor(f.deviceClass), ...owned(f.catalogId)});
-  for (const d of catalog) {
-    const p = placementDevice(d);
-    out.push({id: `catalog:${d.id}`, source: "catalog", device: p, count: 1, engine: engineFor(p.deviceClass), ...owned(d.id)});
-  }
-  for (const o of cheapestPerInstance(prices.offers, !!spot)) {
-    const d = catalog.find((x) => x.id === o.deviceId);
-    const perHour = spot ? (o.spotPerHour ?? o.onDemandPerHour) : o.onDemandPerHour;
-    if (!d || perHour === undefined) continue;
-    const p = placementDevice(d);
-    const device = o.memoryBytesPerGpu ? {...p, memoryBytes: Math.min(p.memoryBytes, o.memoryBytesPerGpu)} : p;
-    out.push({
-      id: `offer:${o.provider}/${o.offerId}${o.region ? `@${o.region}` : ""}${o.regions > 1 ? ` (+${o.regions - 1} regions)` : ""}`,
-      source: "offer",
-      device,
-      count: o.gpuCount,
-      provider: o.provider,
-      engine: engineFor(p.deviceClass),
-      perHour,
-      priceBasis: `${o.provider} ${spot && o.spotPerHour !== undefined ? "spot" : "on-demand"} ${perHour}/h for ${o.gpuCount} GPU(s), ${o.source} ${o.quotedAt.slice(0, 10)}`,
-    });
-  }
-  return out;
+  return candidatesFor({catalog, fleet, offers: prices.offers, purchases: prices.purchases, base, fixedEngine: !!engine, spot: !!spot, lifespanYears, utilization, electricityPerKwh});
 }
 
-/** The hourly price of a ledger device, as `hwledger costs` finds it: a quoted price, else owned cost. */
+/** The hourly price of a ledger device, as `hwledger costs` finds it (lib/fleet/candidates.ts billingHourly). */
 export function billingHourly({billing, catalog, purchases, lifespanYears, utilization, electricityPerKwh}) {
-  return (device) => {
-    const cat = billing.catalogIds[device] ?? device;
-    const q = billing.quotes.find((x) => x.device === device || x.device === cat);
-    if (q && typeof q.p === "number") return {perHour: q.p, basis: `quoted ${q.p}/h (${q.src})`};
-    const p = purchases.find((x) => x.deviceId === cat);
-    const d = catalog.find((x) => x.id === cat);
-    if (!p || !d?.tdpW) return undefined;
-    return ownedHourlyCost({purchasePrice: p.price, lifespanYears, powerWatts: d.tdpW, electricityPerKwh, utilization});
-  };
+  return hourlyFor(billing.quotes, (d) => billing.catalogIds[d] ?? undefined, {catalog, purchases, lifespanYears, utilization, electricityPerKwh});
 }
 
 /** DuckDB-wasm (eh bundle, from node_modules) in a module worker, with the ledger's events loaded as a table. */
