@@ -8,6 +8,6 @@ export default defineConfig({
     pool: "forks",
     // Browser, sshd and engine tests start real processes; keep the 2-core machine from thrashing.
     maxWorkers: 2,
-    reporters: ["default"],
+    reporters: ["default", "./test/helpers/summary-reporter.ts"],
   },
 });
