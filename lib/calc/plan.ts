@@ -83,9 +83,15 @@ export function weightBytes(model: ModelSpec, weights: string): WeightBytes {
 }
 
 export function assertDeployment(dep: Deployment): void {
-  for (const [k, v] of [["context", dep.context], ["seqs", dep.seqs], ["tp", dep.tp], ["pp", dep.pp]] as const) {
-    if (!Number.isInteger(v) || v <= 0) throw new InputError(`--${k} must be a positive integer, got ${v}`);
-  }
+  // Plain checks, no allocation: plan() runs in sliders and sweeps.
+  if (!isPositiveInt(dep.context)) throw new InputError(`--context must be a positive integer, got ${dep.context}`);
+  if (!isPositiveInt(dep.seqs)) throw new InputError(`--seqs must be a positive integer, got ${dep.seqs}`);
+  if (!isPositiveInt(dep.tp)) throw new InputError(`--tp must be a positive integer, got ${dep.tp}`);
+  if (!isPositiveInt(dep.pp)) throw new InputError(`--pp must be a positive integer, got ${dep.pp}`);
+}
+
+function isPositiveInt(v: number): boolean {
+  return Number.isInteger(v) && v > 0;
 }
 
 export interface PlanOptions {

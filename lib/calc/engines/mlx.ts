@@ -151,11 +151,13 @@ function cache(model: ModelSpec, dep: Deployment): CacheResult {
   const mla = mlaMode(model);
   const t = cacheTable(model, mla);
   const a = alloc(model, dep);
-  const n = t.kind.length;
-  const perLayer: number[] = new Array(n);
+  // One computation per group of identical layers; per-layer rows only when asked for (plan's fast path skips them).
+  const groups = t.groupFirst.length;
+  const groupBytes = new Float64Array(groups);
   let total = 0;
   let bytesPerToken = 0;
-  for (let i = 0; i < n; i++) {
+  for (let g = 0; g < groups; g++) {
+    const i = t.groupFirst[g];
     const k = t.kind[i];
     let bytes = 0;
     if (k === CK.recurrent) {
@@ -164,13 +166,20 @@ function cache(model: ModelSpec, dep: Deployment): CacheResult {
     } else if (k !== CK.none) {
       // Only KVCache has to_quantized (maybe_quantize_kv_cache); ChunkedKVCache stays in the model dtype.
       const perTok = t.elems[i] * (k === CK.chunked ? DTYPE_BYTES : perElem);
-      if (k === CK.full || k === CK.mla) bytesPerToken += perTok;
+      if (k === CK.full || k === CK.mla) bytesPerToken += perTok * t.groupCount[g];
       bytes = perTok * tokensAllocated(t, i, a) * dep.seqs;
     }
-    perLayer[i] = bytes;
-    total += bytes;
+    groupBytes[g] = bytes;
+    total += bytes * t.groupCount[g];
   }
-  return { perLayer, total, bytesPerToken, basis: cacheBasis(dep.kvDtypeK, group, mla) };
+  return {
+    get perLayer() {
+      return Array.from(t.groupOf, (g) => groupBytes[g]);
+    },
+    total,
+    bytesPerToken,
+    basis: cacheBasis(dep.kvDtypeK, group, mla),
+  };
 }
 
 function kvBytesOfLargestLayer(model: ModelSpec, dep: Deployment, perElem: number): number {
@@ -221,7 +230,7 @@ function rotatingPrefillExcess(model: ModelSpec, dep: Deployment, chunk: number,
     if (t.kind[i] !== CK.sliding) continue;
     const steady = Math.min(ctxCap, t.span[i]);
     const during = Math.min(dep.context, t.span[i] - 1 + chunk);
-    if (during > steady) b += t.elems[i] * perElem * (during - steady);
+    if (during > steady) b += t.groupCount[t.groupOf[i]] * t.elems[i] * perElem * (during - steady);
   }
   return b * dep.seqs;
 }

@@ -61,8 +61,18 @@ export interface CacheTable {
   /** Largest K + V elements per token among full/MLA layers, and one such layer's index (-1 if none). */
   maxFullElems: number;
   maxFullIndex: number;
-  /** Layers whose kept tokens are bounded (sliding, chunked, cross). */
+  /**
+   * One layer per group whose kept tokens are bounded (sliding, chunked, cross); a sum over them must weigh each
+   * by groupCount[groupOf[i]].
+   */
   bounded: Int32Array;
+  /**
+   * Layers with identical cache facts, so a per-call loop runs over a few groups instead of every layer:
+   * `groupFirst[g]` is one layer of group g (its facts stand for all), `groupCount[g]` how many, `groupOf[i]` layer i's.
+   */
+  groupFirst: Int32Array;
+  groupCount: Int32Array;
+  groupOf: Int32Array;
 }
 
 export const CK = { none: 0, full: 1, mla: 2, sliding: 3, chunked: 4, cross: 5, recurrent: 6 } as const;
@@ -76,6 +86,7 @@ export function cacheTable(model: ModelSpec, mla: "latent" | "expanded"): CacheT
   const t: CacheTable = {
     kind: new Uint8Array(n), elems: new Float64Array(n), span: new Float64Array(n), convElems: new Float64Array(n), stateElems: new Float64Array(n),
     maxFullElems: 0, maxFullIndex: -1, bounded: new Int32Array(0),
+    groupFirst: new Int32Array(0), groupCount: new Int32Array(0), groupOf: new Int32Array(n),
   };
   const bounded: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -99,6 +110,23 @@ export function cacheTable(model: ModelSpec, mla: "latent" | "expanded"): CacheT
     }
   }
   t.bounded = Int32Array.from(bounded);
+  const key = new Map<string, number>();
+  const first: number[] = [];
+  const count: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = `${t.kind[i]}|${t.elems[i]}|${t.span[i]}|${t.convElems[i]}|${t.stateElems[i]}`;
+    let g = key.get(k);
+    if (g === undefined) {
+      key.set(k, (g = first.length));
+      first.push(i);
+      count.push(0);
+    }
+    count[g]++;
+    t.groupOf[i] = g;
+  }
+  t.groupFirst = Int32Array.from(first);
+  t.groupCount = Int32Array.from(count);
+  t.bounded = Int32Array.from(bounded.filter((i) => first[t.groupOf[i]] === i));
   tables[mla].set(model, t);
   return t;
 }

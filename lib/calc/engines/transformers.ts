@@ -95,10 +95,13 @@ function cache(model: ModelSpec, dep: Deployment): CacheResult {
   }
   const half = dtypeBytes(dep);
   const perElem = elemBytes(dep);
-  const perLayer: number[] = new Array(n);
+  // One computation per group of identical layers; per-layer rows only when asked for (plan's fast path skips them).
+  const groups = t.groupFirst.length;
+  const groupBytes = new Float64Array(groups);
   let total = 0;
   let bytesPerToken = 0;
-  for (let i = 0; i < n; i++) {
+  for (let g = 0; g < groups; g++) {
+    const i = t.groupFirst[g];
     const k = t.kind[i];
     let bytes = 0;
     if (k === CK.recurrent) {
@@ -115,12 +118,19 @@ function cache(model: ModelSpec, dep: Deployment): CacheResult {
       } else {
         bytes = elems * perElem * tokens * dep.seqs;
       }
-      if (k === CK.full || k === CK.mla) bytesPerToken += elems * perElem;
+      if (k === CK.full || k === CK.mla) bytesPerToken += elems * perElem * t.groupCount[g];
     }
-    perLayer[i] = bytes;
-    total += bytes;
+    groupBytes[g] = bytes;
+    total += bytes * t.groupCount[g];
   }
-  return { perLayer, total, bytesPerToken, basis: cacheBasis(dep, q) };
+  return {
+    get perLayer() {
+      return Array.from(t.groupOf, (g) => groupBytes[g]);
+    },
+    total,
+    bytesPerToken,
+    basis: cacheBasis(dep, q),
+  };
 }
 
 /**
@@ -133,7 +143,7 @@ function slidingPrefillPinned(model: ModelSpec, dep: Deployment, perElem: number
   let b = 0;
   for (let j = 0; j < t.bounded.length; j++) {
     const i = t.bounded[j];
-    if (t.kind[i] === CK.sliding || t.kind[i] === CK.chunked) b += t.elems[i] * perElem * Math.max(0, dep.context - t.span[i]);
+    if (t.kind[i] === CK.sliding || t.kind[i] === CK.chunked) b += t.groupCount[t.groupOf[i]] * t.elems[i] * perElem * Math.max(0, dep.context - t.span[i]);
   }
   return b * dep.seqs;
 }
