@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { recordedRuns } from "../loaders/runs.js";
+import { calibrationFromLedger, recordedRuns } from "../loaders/runs.js";
 import { fleetDevices } from "../loaders/fleet.js";
 import { queryLedger } from "../collector/ledger/index.js";
 import { ROOT, runCliJson } from "./helpers/cli.js";
@@ -84,6 +84,18 @@ describe("/fleet", () => {
     const failed = runs.find((r) => r.status === "failed")!;
     expect(await page.locator(`#runs tr[data-job="${failed.jobId}"]`).innerText()).toContain("CUDA out of memory");
     expect(await page.locator(`#runs tr[data-job="${failed.jobId}"] td[data-figure="weights"]`).getAttribute("data-error")).toBe("");
+    // Calibration: measured runs refit the efficiencies (as `hwledger speed` does) and the page shows the decode
+    // error before and after. A group fitted to a single run reproduces it exactly (the fit is the geometric mean
+    // of measured / predicted, so with several runs it removes the bias, not every error).
+    const cal = await calibrationFromLedger(TEST_LEDGER);
+    expect(await page.locator("#calibration tbody tr").count()).toBe(cal.size);
+    for (const [key, eff] of cal) {
+      const row = page.locator(`#calibration tr[data-key="${key}"]`);
+      expect(Number(await row.getAttribute("data-before"))).toBeGreaterThan(0);
+      if (eff.runs === 1) expect(Number(await row.getAttribute("data-after"))).toBeLessThan(1e-6);
+      expect(await row.innerText()).toContain(eff.bandwidth.toFixed(2));
+    }
+    expect([...cal.values()].some((e) => e.runs === 1)).toBe(true);
     // Charts with titles and marks; readable dark theme.
     for (const id of ["#chart-memory", "#chart-util", "#chart-error"]) expect(await page.locator(`${id} svg path, ${id} svg rect`).count(), id).toBeGreaterThan(2);
     expect(await page.locator("#chart-memory").innerText()).toContain("Memory used over time (GiB)");

@@ -3,16 +3,16 @@
 // next to its actuals. Predicted tokens/s use lib/calc's speed() (default efficiencies, as `hwledger speed
 // --no-calibrate`). With no ledger it says so ({exists: false}) instead of failing the build.
 import { existsSync } from "node:fs";
-import { makeDeployment, speed } from "../../lib/calc/index.js";
+import { defaultEfficiency, makeDeployment, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { defaultLedgerDir, queryLedger } from "../../collector/ledger/index.js";
 import { fleetDevices } from "../../loaders/fleet.js";
 import { resolveModel } from "../../loaders/models.js";
-import { recordedRuns } from "../../loaders/runs.js";
+import { calibrationFromLedger, recordedRuns } from "../../loaders/runs.js";
 
 const ledger = defaultLedgerDir();
-const out: Record<string, unknown> = { ledger, exists: existsSync(ledger), devices: [], telemetry: [], probes: [], failures: [], runs: [], error: null };
+const out: Record<string, unknown> = { ledger, exists: existsSync(ledger), devices: [], telemetry: [], probes: [], failures: [], runs: [], calibration: [], error: null };
 if (out.exists) {
   try {
     out.devices = await fleetDevices(ledger);
@@ -34,6 +34,13 @@ if (out.exists) {
        from events where type = 'probe_failed' order by ts desc`,
     );
     const catalog = new Map(catalogDevices().map((d) => [d.id, d]));
+    // Efficiencies refitted from the measured runs (what `hwledger speed` uses when the ledger has runs).
+    const calibration = await calibrationFromLedger(ledger);
+    out.calibration = [...calibration].map(([key, e]) => {
+      const [engine, deviceClass] = key.split("|");
+      const d = defaultEfficiency(engine as never, deviceClass as never);
+      return { engine, deviceClass, runs: e.runs, bandwidth: e.bandwidth, compute: e.compute, defaultBandwidth: d.bandwidth, defaultCompute: d.compute, basis: e.basis };
+    });
     const runs = [];
     for (const r of await recordedRuns(ledger)) {
       let predictedSpeed: { prefill: number | null; decode: number | null; note: string } = { prefill: null, decode: null, note: "" };
@@ -43,8 +50,13 @@ if (out.exists) {
         const model = (await resolveModel(r.modelRef ?? r.model, { offline: true })).model;
         const d = r.deployment as Record<string, any>;
         const dep = makeDeployment(model, { engine: r.engine, weights: d.weights, kvDtype: d.kvDtypeK && d.kvDtypeV ? `${d.kvDtypeK},${d.kvDtypeV}` : undefined, context: d.context ?? 4096, seqs: d.seqs ?? 1, tp: d.tp ?? 1, pp: d.pp ?? 1 });
-        const s = speed(model, dep, placementDevice(cat), { prompt: r.request?.prompt ?? 512, gen: r.request?.gen ?? 128, seqs: dep.seqs });
+        const caps = placementDevice(cat);
+        const req = { prompt: r.request?.prompt ?? 512, gen: r.request?.gen ?? 128, seqs: dep.seqs };
+        const s = speed(model, dep, caps, req);
+        const eff = calibration.get(`${dep.engine}|${caps.deviceClass}`);
+        const c = eff ? speed(model, dep, caps, req, eff) : undefined;
         predictedSpeed = { prefill: s.prefillTokensPerSecond, decode: s.decodeTokensPerSecond, note: "lib/calc speed(), default efficiencies" };
+        if (c) Object.assign(predictedSpeed, { calibratedPrefill: c.prefillTokensPerSecond, calibratedDecode: c.decodeTokensPerSecond, calibrationKey: `${dep.engine}|${caps.deviceClass}` });
       } catch (e) {
         predictedSpeed.note = `no speed prediction: ${(e as Error).message.split("\n")[0]}`;
       }
