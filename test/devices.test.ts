@@ -46,3 +46,21 @@ describe("hwledger devices", () => {
     expect(catalogDevices().length).toBe(list.length);
   });
 });
+
+describe("hwledger devices with a ledger", () => {
+  it("adds the fleet's registered devices, matched to the catalog by name and memory", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { appendEvents } = await import("../collector/ledger/index.js");
+    const { makeEvent } = await import("../lib/fleet/events.js");
+    const dir = mkdtempSync(join(tmpdir(), "hwl-devices-"));
+    await appendEvents(dir, [
+      makeEvent("device_registered", { name: "NVIDIA GeForce RTX 4090", kind: "gpu", vendor: "nvidia", memoryBytes: 25757220864 }, { host: "desk", device_id: "GPU-abc" }),
+    ]);
+    const all = runCliJson<any[]>(["devices", "--ledger", dir]);
+    const fleet = all.filter((d) => d.source === "fleet");
+    expect(fleet).toEqual([expect.objectContaining({ id: "GPU-abc", host: "desk", catalogId: "rtx-4090", memoryBytes: 25757220864, bandwidthBytesPerSecond: 1008e9 })]);
+    expect(all.filter((d) => d.source === "catalog").length).toBe(catalogDevices().length);
+  });
+});

@@ -1,18 +1,28 @@
-// hwledger devices: the device catalog (memory, bandwidth, compute, with sources).
+// hwledger devices: the device catalog (memory, bandwidth, compute, with sources) and the fleet's devices as the
+// ledger registered them (matched to the catalog where the name says which part it is).
 import type { Command } from "commander";
 import { formatBytes, printJson } from "../output.js";
 
 export function registerDevices(program: Command): void {
   program
     .command("devices")
-    .description("list catalog devices: id, memory, bandwidth (with per-field sources in --json)")
+    .description("list catalog devices and the fleet's devices: id, memory, bandwidth (with per-field sources in --json)")
+    .option("--ledger <dir>", "ledger whose registered devices to list (default: $HWLEDGER_LEDGER or ~/.local/share/hwledger/ledger)")
     .option("--json", "print one JSON document on stdout")
-    .action(async (flags: { json?: boolean }) => {
+    .action(async (flags: { ledger?: string; json?: boolean }) => {
       const { catalogDevices } = await import("../../lib/fleet/devices.js");
-      const devices = catalogDevices();
+      const { defaultLedgerDir } = await import("../ledger/index.js");
+      const { fleetDevices } = await import("../../loaders/fleet.js");
+      const catalog = catalogDevices().map((d) => ({ ...d, source: "catalog" as const }));
+      const fleet = (await fleetDevices(flags.ledger ?? defaultLedgerDir())).map((d) => ({ ...d, source: "fleet" as const }));
+      const devices = [...catalog, ...fleet];
       if (flags.json) return printJson(devices);
       const w = Math.max(...devices.map((d) => d.id.length));
-      const lines = devices.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${d.bandwidthBytesPerSecond === null ? "    ? GB/s" : `${String(d.bandwidthBytesPerSecond / 1e9).padStart(5)} GB/s`}  ${d.name}`);
+      const gbps = (b: number | null) => (b ? `${String(b / 1e9).padStart(5)} GB/s` : "    ? GB/s");
+      const lines = [
+        ...catalog.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${gbps(d.bandwidthBytesPerSecond)}  ${d.name}`),
+        ...fleet.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${gbps(d.bandwidthBytesPerSecond)}  ${d.name} (fleet: ${d.host}${d.catalogId ? `, ${d.catalogId}` : ""})`),
+      ];
       process.stdout.write(lines.join("\n") + "\n");
     });
 }

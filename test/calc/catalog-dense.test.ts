@@ -9,6 +9,7 @@ import { resolveModel } from "../../loaders/models.js";
 import { InputError, modelFromHfConfig } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
 import { runCli, runCliJson, ROOT } from "../helpers/cli.js";
+import { expectDerivedSource } from "../helpers/catalog-source.js";
 
 const DENSE: CatalogEntry[] = JSON.parse(readFileSync(ROOT + "loaders/catalog/manifest-dense.json", "utf8")).map((e: unknown) => catalogEntrySchema.parse(e));
 
@@ -28,6 +29,7 @@ describe("dense catalog manifest", () => {
     // Every source names the repository file and the commit it was copied from, or is the model's own Hugging Face
     // repository page (blob/blame view, whose revision may be a branch or PR ref; SOURCES.md gives the file's commit).
     if (entry.source.startsWith(`https://huggingface.co/${entry.id}/`)) expect(entry.source).toMatch(/^https:\/\/huggingface\.co\/[\w.-]+\/[\w.-]+\/(blob|blame)\/[^/ ]+\/config\.json /);
+    else if (entry.note?.startsWith("verbatim config.json of ")) expectDerivedSource(entry);
     else expect(entry.source).toMatch(/[0-9a-f]{40}/);
     const m = modelFromHfConfig(catalogConfig(entry), entry.id);
     expect(m.family).not.toBe("generic");

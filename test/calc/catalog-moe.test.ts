@@ -7,6 +7,7 @@ import { resolveModel } from "../../loaders/models.js";
 import { paramCounts } from "../../lib/calc/index.js";
 import type { CacheSpec, ModelSpec } from "../../lib/calc/index.js";
 import { runCliJson } from "../helpers/cli.js";
+import { expectDerivedSource } from "../helpers/catalog-source.js";
 
 const DIR = new URL("../../loaders/catalog/", import.meta.url);
 const entries = catalogEntrySchema.array().parse(JSON.parse(readFileSync(new URL("manifest-moe.json", DIR), "utf8")));
@@ -26,6 +27,8 @@ describe("manifest-moe.json", () => {
     // A GitHub repository that vendors the file at a pinned commit, or the model's own Hugging Face repository.
     const fromHf = e.source.startsWith(`https://huggingface.co/${e.id}/`);
     if (fromHf) expect(e.source).toMatch(/^https:\/\/huggingface\.co\/[\w.-]+\/[\w.-]+\/(blob|blame)\/[^/ ]+\/config\.json /);
+    // Or a derived repository's page (fine-tune or copy of the base) that the note names.
+    else if (e.note?.startsWith("verbatim config.json of ")) expectDerivedSource(e);
     else expect(e.source).toMatch(/^github\.com\/[\w.-]+\/[\w.-]+\/blob\/[0-9a-f]{40}\//);
     expect(readFileSync(new URL("SOURCES.md", DIR), "utf8")).toContain(e.file);
     const r = await resolveModel(e.id, { offline: true });
