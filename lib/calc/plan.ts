@@ -10,6 +10,8 @@ export interface ParamCounts {
   active: number;
   embedding: number;
   perLayer: number[];
+  /** The plan's `params` (active rounded), built once per model. */
+  rounded: { total: number; active: number; embedding: number };
 }
 
 const paramCache = new WeakMap<ModelSpec, ParamCounts>();
@@ -42,7 +44,7 @@ export function paramCounts(model: ModelSpec): ParamCounts {
     total += model.vision.params;
     active += model.vision.params;
   }
-  const r = { total, active, embedding, perLayer };
+  const r = { total, active, embedding, perLayer, rounded: { total, active: Math.round(active), embedding } };
   paramCache.set(model, r);
   return r;
 }
@@ -83,21 +85,24 @@ export function weightBytes(model: ModelSpec, weights: string): WeightBytes {
 }
 
 export function assertDeployment(dep: Deployment): void {
-  // Plain checks, no allocation: plan() runs in sliders and sweeps.
-  if (!isPositiveInt(dep.context)) throw new InputError(`--context must be a positive integer, got ${dep.context}`);
-  if (!isPositiveInt(dep.seqs)) throw new InputError(`--seqs must be a positive integer, got ${dep.seqs}`);
-  if (!isPositiveInt(dep.tp)) throw new InputError(`--tp must be a positive integer, got ${dep.tp}`);
-  if (!isPositiveInt(dep.pp)) throw new InputError(`--pp must be a positive integer, got ${dep.pp}`);
+  // One cheap test on the hot path (plan() runs in sliders and sweeps); the messages only when it fails.
+  if (isPositiveInt(dep.context) && isPositiveInt(dep.seqs) && isPositiveInt(dep.tp) && isPositiveInt(dep.pp)) return;
+  for (const k of ["context", "seqs", "tp", "pp"] as const) {
+    if (!isPositiveInt(dep[k])) throw new InputError(`--${k} must be a positive integer, got ${dep[k]}`);
+  }
 }
 
 function isPositiveInt(v: number): boolean {
-  return Number.isInteger(v) && v > 0;
+  return v > 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v;
 }
 
 export interface PlanOptions {
   /** Per-layer rows (off for the fast path used by sliders and solvers). */
   layers?: boolean;
 }
+
+/** Shared empty lists of the fast path (frozen: a caller cannot fill one by mistake). */
+const NONE = Object.freeze([]) as unknown as never[];
 
 export function plan(model: ModelSpec, dep: Deployment, opts: PlanOptions = { layers: true }): MemoryPlan {
   assertDeployment(dep);
@@ -117,9 +122,9 @@ export function plan(model: ModelSpec, dep: Deployment, opts: PlanOptions = { la
   const overheadBytes = Math.round(ovh.bytes * ranks);
   const totalBytes = weightsBytes + kvCacheBytes + activationBytes + overheadBytes;
   const memory = { weightsBytes, kvCacheBytes, activationBytes, overheadBytes, totalBytes };
-  const counts = { total: params.total, active: Math.round(params.active), embedding: params.embedding };
+  const counts = params.rounded;
   // The fast path (sliders, solvers, sweeps) needs totals only: no per-layer rows, no prose.
-  if (!opts.layers) return { params: counts, memory, kv: { bytesPerToken: Math.round(cache.bytesPerToken) }, layers: [], devices: [], basis: [], warnings: [] };
+  if (!opts.layers) return { params: counts, memory, kv: { bytesPerToken: Math.round(cache.bytesPerToken) }, layers: NONE, devices: NONE, basis: NONE, warnings: NONE };
   const warnings = [...model.notes, ...(engine.warnings?.(model, dep) ?? [])];
   const basis = [`weights: ${w.scheme.basis}`, ...(adj ? [`weights: ${adj.basis}`] : []), ...cache.basis, `activations: ${act.basis}`, `overhead: ${ovh.basis}`];
   if (model.vision) {

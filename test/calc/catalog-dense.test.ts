@@ -231,3 +231,25 @@ describe("hwledger plan on configs from the model repositories", () => {
     expect(p.kv.bytesPerToken).toBe(80 * 8 * 128 * 2 * 2);
   });
 });
+
+describe("hwledger plan on configs of derived repositories (filed under the base id)", () => {
+  it("plans Gemma 7B by its instruct alias: 28 layers x 16 KV heads x 256 x (K,V) x 2 bytes", () => {
+    const p = runCliJson(["plan", "--model", "google/gemma-7b-it", "--engine", "vllm", "--context", "4096"]);
+    expect(p.params.total).toBe(8537680896);
+    expect(p.kv.bytesPerToken).toBe(28 * 16 * 256 * 2 * 2);
+  });
+
+  it("plans Gemma 2 27B: only the 23 global layers grow per token; the sliding ones stop at 4096", () => {
+    const p = runCliJson(["plan", "--model", "google/gemma-2-27b", "--engine", "vllm", "--context", "4096"]);
+    expect(p.params.total).toBe(27227128320);
+    expect(p.kv.bytesPerToken).toBe(23 * 16 * 128 * 2 * 2);
+  });
+
+  it("plans Phi-3-mini 4k and StarCoder (one shared K/V head per layer: 40 x 128 x 2 x 2 bytes)", () => {
+    const phi = runCliJson(["plan", "--model", "microsoft/Phi-3-mini-4k-instruct", "--engine", "vllm", "--context", "4096"]);
+    expect(phi.params.total).toBe(3821079552);
+    const sc = runCliJson(["plan", "--model", "bigcode/starcoder", "--engine", "vllm", "--context", "4096"]);
+    expect(sc.params.total).toBe(15517456384);
+    expect(sc.kv.bytesPerToken).toBe(40 * 1 * 128 * 2 * 2);
+  });
+});

@@ -193,3 +193,14 @@ describe("CLI on configs from the model repositories", () => {
     expect(p.layers).toHaveLength(32);
   });
 });
+
+describe("hwledger plan on a config of a derived repository (filed under the base id)", () => {
+  it("plans Qwen1.5-MoE-A2.7B: 60 routed experts top-4 plus a gated shared expert, 24 layers x 16 KV heads x 128 x 2 x 2 bytes", async () => {
+    const m = await load("Qwen/Qwen1.5-MoE-A2.7B");
+    expect(m.layers.every((l) => l.moe?.experts === 60 && l.moe.activeExperts === 4 && l.moe.sharedExperts === 1)).toBe(true);
+    expect(m.layers[0].tensors.map((t) => t.name)).toContain("blk.0.ffn_gate_inp_shexp");
+    const p = runCliJson(["plan", "--model", "Qwen/Qwen1.5-MoE-A2.7B", "--engine", "vllm", "--context", "4096"]);
+    expect(p.params.total).toBe(14315784192);
+    expect(p.kv.bytesPerToken).toBe(24 * 16 * 128 * 2 * 2);
+  });
+});

@@ -249,3 +249,52 @@ describe("verbatim configs from the model repositories", () => {
     expect(m.tiedEmbeddings).toBe(true);
   });
 });
+
+// Configs copied verbatim from derived Hugging Face repositories (fine-tunes or copies whose architecture fields
+// equal the base model's; loaders/catalog/SOURCES.md), filed under the base id.
+describe("verbatim configs of derived repositories", () => {
+  // google/gemma-7b model page (safetensors): 8.54B params.
+  it("Gemma 7B: 8.54B, MHA 16 heads of 256 (head_dim ≠ 3072/16), tied head", () => {
+    const m = model("google/gemma-7b");
+    expectPublished(paramCounts(m).total, 8.54 * B, 0.01 * B);
+    expect(m.layers).toHaveLength(28);
+    expect(m.layers.every((l) => JSON.stringify(l.cache) === JSON.stringify({ kind: "full", nKvHeads: 16, headDimK: 256, headDimV: 256 }))).toBe(true);
+    expect(m.layers[0].tensors.find((t) => t.name === "blk.0.attn_q")?.shape).toEqual([3072, 16 * 256]);
+    expect(m.tiedEmbeddings).toBe(true);
+  });
+
+  // google/gemma-2-27b model page (safetensors): 27.2B params; the same count as the MLC-transcribed case above.
+  it("Gemma 2 27B: 27.2B, head_dim 128 from the config (not 4608/32 = 144), sliding 4096 on even layers", () => {
+    const m = model("google/gemma-2-27b");
+    expectPublished(paramCounts(m).total, 27.2 * B, 0.1 * B);
+    const transcribed = modelFromHfConfig({ model_type: "gemma2", head_dim: 128, hidden_size: 4608, intermediate_size: 36864, max_position_embeddings: 8192, num_attention_heads: 32, num_hidden_layers: 46, num_key_value_heads: 16, sliding_window: 4096, vocab_size: 256000 }, "gemma-2-27b");
+    expect(paramCounts(m).total).toBe(paramCounts(transcribed).total);
+    expect(m.layers.filter((l) => l.cache.kind === "full").map((l) => l.index)).toEqual(Array.from({ length: 23 }, (_, i) => 2 * i + 1));
+    expect(m.layers[0].cache).toEqual({ kind: "sliding", nKvHeads: 16, headDimK: 128, headDimV: 128, window: 4096 });
+    expect(m.layers[0].tensors.find((t) => t.name === "blk.0.attn_q")?.shape).toEqual([4608, 32 * 128]);
+  });
+
+  // microsoft/Phi-3-mini-4k-instruct model page (safetensors): 3.82B params ("3.8B" on the card); Phi-3.5-mini
+  // (transcribed above) has the same layout and count.
+  it("Phi-3-mini 4k: 3.82B, untied head, fused qkv and gate_up, window 2047 from the config", () => {
+    const m = model("microsoft/Phi-3-mini-4k-instruct");
+    expectPublished(paramCounts(m).total, 3.82 * B, 0.01 * B);
+    const phi35 = modelFromHfConfig({ model_type: "phi3", hidden_size: 3072, intermediate_size: 8192, num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 32, sliding_window: 262144, tie_word_embeddings: false, vocab_size: 32064 }, "phi-3.5-mini");
+    expect(paramCounts(m).total).toBe(paramCounts(phi35).total);
+    expect(m.tiedEmbeddings).toBe(false);
+    const t = Object.fromEntries(m.layers[0].tensors.map((x) => [x.name, x.shape]));
+    expect(t["blk.0.attn_qkv"]).toEqual([3072, 3 * 3072]);
+    expect(t["blk.0.ffn_up"]).toEqual([3072, 2 * 8192]);
+    expect(m.layers[0].cache).toEqual({ kind: "sliding", nKvHeads: 32, headDimK: 96, headDimV: 96, window: 2047 });
+  });
+
+  // bigcode/starcoder card: "The StarCoder models are 15.5B parameter models".
+  it("StarCoder: 15.5B, multi-query (one K/V head of 128), learned positions, 8192 context", () => {
+    const m = model("bigcode/starcoder");
+    expectPublished(paramCounts(m).total, 15.5 * B, 0.1 * B);
+    expect(m.layers).toHaveLength(40);
+    expect(m.layers[0].cache).toEqual({ kind: "full", nKvHeads: 1, headDimK: 128, headDimV: 128 });
+    expect(m.globals.find((g) => g.name === "position_embd")?.shape).toEqual([6144, 8192]);
+    expect(m.maxContext).toBe(8192);
+  });
+});

@@ -144,6 +144,14 @@ describe("families tested from transcribed configs", () => {
     num_attention_heads: 16, num_hidden_layers: 24, num_key_value_heads: 16, tie_word_embeddings: false, vocab_size: 151936,
     decoder_sparse_step: 1, moe_intermediate_size: 1408, shared_expert_intermediate_size: 5632, num_experts_per_tok: 4, num_experts: 60,
   };
+  it("Qwen1.5-MoE-A2.7B: the verbatim catalog config (a fine-tune's copy of the base) gives the same count as this fixture", () => {
+    const v = catalogModel("qwen1.5-moe-a2.7b.json");
+    within(paramCounts(v).total, 14.3 * B);
+    within(paramCounts(v).active, 2.7 * B);
+    expect(paramCounts(v).total).toBe(paramCounts(modelFromHfConfig(qwen15)).total);
+    expect(paramCounts(v).active).toBe(paramCounts(modelFromHfConfig(qwen15)).active);
+    expect(v.maxContext).toBe(8192);
+  });
   it("Qwen1.5-MoE-A2.7B: 14.3B total, 2.7B activated (HF card Qwen/Qwen1.5-MoE-A2.7B)", () => {
     const m = modelFromHfConfig(qwen15);
     const p = paramCounts(m);

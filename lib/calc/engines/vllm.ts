@@ -74,7 +74,12 @@ function kvElemBytes(dep: Deployment): number {
 }
 
 /** vllm/distributed/utils.py get_pp_indices: even split, the remainder goes to the stages before the last. */
+const stageMemo = new Map<number, number[][]>();
 export function ppStageLayers(nLayers: number, pp: number): number[][] {
+  // Pure in (layers, pp) and asked on every plan: computed once (callers only read the arrays).
+  const key = nLayers * 4096 + pp;
+  const hit = stageMemo.get(key);
+  if (hit) return hit;
   const sizes = new Array<number>(pp).fill(Math.floor(nLayers / pp));
   const rem = nLayers % pp;
   for (let i = 2; i < rem + 2; i++) sizes[pp - i] += 1;
@@ -84,6 +89,7 @@ export function ppStageLayers(nLayers: number, pp: number): number[][] {
     out.push(Array.from({ length: s }, (_, k) => start + k));
     start += s;
   }
+  stageMemo.set(key, out);
   return out;
 }
 
