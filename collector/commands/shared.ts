@@ -8,6 +8,7 @@ import type { ResolvedModel } from "../../loaders/models.js";
 export interface DeploymentFlags {
   model?: string;
   gguf?: string;
+  checkpoint?: boolean;
   engine: string;
   context?: string;
   seqs?: string;
@@ -21,7 +22,8 @@ export interface DeploymentFlags {
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .option("--model <ref>", "config.json path, folder with one, or HF model id (catalog ids resolve offline)")
-    .option("--gguf <file>", "GGUF file: exact tensor types and architecture from its header");
+    .option("--gguf <file>", "GGUF file: exact tensor types and architecture from its header")
+    .option("--checkpoint", "exact weight bytes from the model's safetensors headers (a local folder, or the HF hub online); implies --weights checkpoint");
 }
 
 export function addDeploymentOptions(cmd: Command, contextRequired: boolean, engineDefault?: string): Command {
@@ -41,14 +43,22 @@ export function addDeploymentOptions(cmd: Command, contextRequired: boolean, eng
 }
 
 /** Loads the model named by --model or --gguf. */
-export async function loadModel(flags: { model?: string; gguf?: string }): Promise<ResolvedModel> {
+export async function loadModel(flags: { model?: string; gguf?: string; checkpoint?: boolean; weights?: string }): Promise<ResolvedModel> {
   if (flags.model && flags.gguf) throw new InputError("give --model or --gguf, not both");
   if (flags.gguf) {
+    if (flags.checkpoint) throw new InputError("--checkpoint reads safetensors; a GGUF already gives exact bytes");
     const { resolveGguf } = await import("../../loaders/gguf.js");
     return resolveGguf(flags.gguf);
   }
   if (!flags.model) throw new InputError("--model or --gguf is required");
-  return resolveModel(flags.model);
+  const resolved = await resolveModel(flags.model);
+  if (flags.checkpoint) {
+    const { readCheckpoint } = await import("../../loaders/safetensors.js");
+    resolved.model.checkpoint = await readCheckpoint(flags.model, resolved.model);
+    // The checkpoint's own bytes are the weights unless --weights asks for another layout.
+    flags.weights ??= "checkpoint";
+  }
+  return resolved;
 }
 
 export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, context: number | string): Deployment {

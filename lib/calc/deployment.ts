@@ -26,7 +26,10 @@ export type DeploymentInput = z.input<typeof deploymentInputSchema>;
 export function nativeWeights(model: ModelSpec): string {
   if (model.nativeQuant) return model.nativeQuant;
   const d = model.nativeDtype.toLowerCase();
-  return d.includes("float32") ? "fp32" : d.includes("float16") && !d.includes("b") ? "fp16" : "bf16";
+  // A float32 checkpoint is served in 16 bits: vLLM's "auto" dtype downcasts it ("Following the common practice,
+  // we use float16 for float32 models", vllm/config _get_and_verify_dtype; bfloat16 in later versions), and
+  // GGUF/MLX conversions default to 16-bit too. --weights fp32 still plans it in 32 bits.
+  return d.includes("float16") && !d.includes("b") ? "fp16" : "bf16";
 }
 
 /** Validates user input into a Deployment; every problem becomes an InputError with one clear line. */

@@ -77,7 +77,7 @@ export function weightBytes(model: ModelSpec, weights: string): WeightBytes {
     total += b;
   }
   // Vision towers stay in 16-bit in every engine that loads them (quantizers skip them).
-  const vision = model.vision ? model.vision.params * 2 : 0;
+  const vision = model.vision ? (scheme.visionBytes?.(model) ?? model.vision.params * 2) : 0;
   total += vision;
   const r = { total: Math.round(total), perLayer, globals, vision, scheme };
   byScheme.set(weights, r);

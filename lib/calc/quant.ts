@@ -16,6 +16,8 @@ export interface WeightScheme {
   tensorBytes(t: TensorSpec, ctx: TensorContext): number;
   /** Where the layout rule comes from. */
   basis: string;
+  /** Bytes of the vision tower when the scheme knows them exactly (default: 16-bit, quantizers skip it). */
+  visionBytes?(model: ModelSpec): number;
 }
 
 export function tensorElements(t: TensorSpec): number {
@@ -280,3 +282,38 @@ export function weightScheme(name: string): WeightScheme {
 export function weightSchemeNames(): string[] {
   return [...SCHEMES.values()].map((s) => s.name);
 }
+
+/** Elements of every tensor of block `layerIndex` (-1: the globals), memoized per model. */
+const elemCache = new WeakMap<ModelSpec, Map<number, number>>();
+function groupElements(model: ModelSpec, layerIndex: number): number {
+  let m = elemCache.get(model);
+  if (!m) elemCache.set(model, (m = new Map()));
+  let n = m.get(layerIndex);
+  if (n === undefined) {
+    const tensors = layerIndex < 0 ? model.globals : model.layers[layerIndex].tensors;
+    n = tensors.reduce((a, t) => a + tensorElements(t), 0);
+    m.set(layerIndex, n);
+  }
+  return n;
+}
+
+/**
+ * "checkpoint": the bytes the safetensors headers give for each block, exact per block (each tensor of a block
+ * gets its share by element count, so per-layer rows and totals are the checkpoint's own figures).
+ */
+registerWeightScheme(
+  {
+    name: "checkpoint",
+    label: "checkpoint (safetensors headers)",
+    tensorBytes(t, ctx) {
+      const c = ctx.model.checkpoint;
+      if (!c) throw new InputError(`weights "checkpoint" need the model's safetensors headers (--checkpoint); ${ctx.model.id} has none`);
+      const group = ctx.layerIndex < 0 ? c.otherBytes : (c.perLayerBytes[ctx.layerIndex] ?? 0);
+      const n = groupElements(ctx.model, ctx.layerIndex);
+      return n ? (group * tensorElements(t)) / n : 0;
+    },
+    basis: "safetensors headers (parsed by @huggingface/hub): exact bytes per block as stored in the checkpoint",
+    visionBytes: (model) => model.checkpoint?.visionBytes ?? 0,
+  },
+  ["safetensors"],
+);

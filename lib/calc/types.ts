@@ -96,6 +96,8 @@ export interface ModelSpec {
   vision?: VisionSpec;
   /** Exact tensor bytes and types when the model was read from a GGUF header (weights scheme "gguf"). */
   gguf?: GgufWeights;
+  /** Exact bytes per block from the checkpoint's safetensors headers (weights scheme "checkpoint"). */
+  checkpoint?: CheckpointWeights;
   /** Non-fatal remarks from ingestion (e.g. "generic path: model_type X not in the catalog"). */
   notes: string[];
 }
@@ -163,6 +165,20 @@ export interface GgufWeights {
   tensorBytes: Record<string, number>;
   /** ggml type name per tensor. */
   tensorTypes: Record<string, string>;
+}
+
+/** What a checkpoint's safetensors headers say, grouped the way plans need it. */
+export interface CheckpointWeights {
+  /** Bytes of each block's tensors (`…layers.N.…`), indexed like ModelSpec.layers. */
+  perLayerBytes: number[];
+  /** Embedding, output head, final norm, and anything outside the blocks (e.g. MTP layers). */
+  otherBytes: number;
+  /** Vision tower and projector tensors. */
+  visionBytes: number;
+  totalBytes: number;
+  /** Parameters per safetensors dtype, as @huggingface/hub counts them. */
+  paramsByDtype: Record<string, number>;
+  files: string[];
 }
 
 export interface LayerRow {
