@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { InputError, RuntimeFailure } from "../errors.js";
 import { printJson, progress } from "../output.js";
-import { strictNumber } from "./shared.js";
+import { strictNumber } from "../args.js";
 
 export interface CollectFlags {
   host?: string;

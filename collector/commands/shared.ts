@@ -4,6 +4,7 @@ import { InputError, makeDeployment } from "../../lib/calc/index.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import type { ResolvedModel } from "../../loaders/models.js";
+import { strictNumber } from "../args.js";
 
 export interface DeploymentFlags {
   model?: string;
@@ -73,9 +74,4 @@ export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, co
   });
 }
 
-/** Parses a CLI number strictly: "12abc" and "" are errors, not 12 and 0. */
-export function strictNumber(v: number | string, flag: string): number {
-  if (typeof v === "number") return v;
-  if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v.trim())) throw new InputError(`${flag} must be a number, got "${v}"`);
-  return Number(v);
-}
+export { strictNumber } from "../args.js";

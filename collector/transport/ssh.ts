@@ -3,13 +3,20 @@
 import { readFileSync, existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, join, posix } from "node:path";
-import { Client } from "ssh2";
-import type { ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
+import { createRequire } from "node:module";
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
 import { InputError } from "../../lib/calc/types.js";
 import { RuntimeFailure } from "../errors.js";
 import { checkHostKey, fingerprint, keyType, knownHostName, trustHostKey } from "./knownhosts.js";
 import type { DirEntry, ExecOptions, ExecResult, Running, SpawnOptions, Transport } from "./types.js";
 import { shellCommand } from "./types.js";
+
+// ssh2 (and its crypto bindings) load only when a host is reached over SSH: a local `collect` stays small.
+const requireCjs = createRequire(import.meta.url);
+let ClientClass: typeof Client | undefined;
+function sshClient(): typeof Client {
+  return (ClientClass ??= (requireCjs("ssh2") as typeof import("ssh2")).Client);
+}
 
 export interface SshTarget {
   user: string;
@@ -125,7 +132,7 @@ export class SshTransport implements Transport {
   }
 
   private connectOne(): Conn {
-    const client = new Client();
+    const client = new (sshClient())();
     const conn: Conn = { client, active: 0, dead: false, ready: Promise.resolve() };
     const knownHosts = this.opts.knownHostsFile ?? defaultKnownHosts();
     let hostKeyProblem: string | undefined;
