@@ -92,8 +92,9 @@ export function assertDeployment(dep: Deployment): void {
   }
 }
 
+/** A positive integer below 2^31 (contexts, sequences and ranks all are): one SMI comparison. */
 function isPositiveInt(v: number): boolean {
-  return v > 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v;
+  return (v | 0) === v && v > 0;
 }
 
 export interface PlanOptions {
