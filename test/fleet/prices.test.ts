@@ -96,3 +96,21 @@ describe("price loader", () => {
     expect(purchasePrices()).toHaveLength(4);
   });
 });
+
+describe("hwledger prices --record", () => {
+  it("appends every quote as a price_quoted event, so price history is queryable with SQL", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { runCli, runCliJson } = await import("../helpers/cli.js");
+    const dir = mkdtempSync(join(tmpdir(), "hwl-prices-"));
+    const r = runCli(["prices", "--device", "h100-sxm-80gb", "--record", "--ledger", dir, "--json"]);
+    expect(r.code).toBe(0);
+    const offers = JSON.parse(r.stdout).offers as Array<{ onDemandPerHour?: number; spotPerHour?: number }>;
+    const expected = offers.reduce((n, o) => n + (o.onDemandPerHour !== undefined ? 1 : 0) + (o.spotPerHour !== undefined ? 1 : 0), 0);
+    expect(expected).toBeGreaterThan(0);
+    const rows = runCliJson(["ledger", "query", "select count(*) as n, count(distinct (payload->>'source')) as sources from events where type = 'price_quoted' and (payload->>'device') = 'h100-sxm-80gb'", "--ledger", dir]);
+    expect(rows[0].n).toBe(expected);
+    expect(rows[0].sources).toBeGreaterThan(1);
+  });
+});
