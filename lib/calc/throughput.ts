@@ -25,12 +25,12 @@ export interface Efficiency {
 }
 
 // Bandwidth fractions: aiconfigurator's systems/*.yaml carry mem_bw_empirical_scaling_factor 0.8 for NVIDIA parts
-// (see data/devices sources); Apple: llama.cpp discussion #4167 tg128 figures reach ~0.45–0.6 of peak bandwidth.
-// Compute fractions are assumptions until calibrated from the ledger.
+// (see data/devices sources). The other classes' fractions and every compute fraction are assumptions, stated as
+// such in each prediction's basis, until measured runs in the ledger calibrate them (calibrate()).
 const DEFAULTS: Record<DeviceClass, Efficiency> = {
   cuda: { bandwidth: 0.8, compute: 0.5, basis: "bandwidth 0.8 (aiconfigurator empirical scaling), compute 0.5 (assumed)" },
   rocm: { bandwidth: 0.7, compute: 0.4, basis: "bandwidth 0.7, compute 0.4 (assumed, below CUDA kernels' maturity)" },
-  metal: { bandwidth: 0.55, compute: 0.5, basis: "bandwidth 0.55 (llama.cpp #4167 Apple Silicon tg128 table), compute 0.5 (assumed)" },
+  metal: { bandwidth: 0.55, compute: 0.5, basis: "bandwidth 0.55, compute 0.5 (assumed)" },
   cpu: { bandwidth: 0.6, compute: 0.3, basis: "bandwidth 0.6, compute 0.3 (assumed)" },
   other: { bandwidth: 0.5, compute: 0.3, basis: "bandwidth 0.5, compute 0.3 (assumed)" },
 };
