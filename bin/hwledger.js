@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (tsx), so `npx hwledger` works right after `npm install`.
-import { register } from "tsx/esm/api";
+// Runs the CLI: the precompiled JavaScript in .build/ while it is newer than every source (npm install builds it),
+// else the TypeScript sources through tsx, so `npx hwledger` always runs the code as it is in the tree.
+import { isBuildFresh } from "../scripts/build-cli.js";
 
-register();
-await import("../collector/cli.ts");
+if (!process.env.HWLEDGER_FROM_SOURCE && isBuildFresh()) {
+  await import("../.build/collector/cli.js");
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import("../collector/cli.ts");
+}
