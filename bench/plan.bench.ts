@@ -18,26 +18,20 @@ export function run(): BenchFigure[] {
   const known = new Set(weightSchemeNames().map((n) => n.toLowerCase()));
   const quants = WANTED_QUANTS.filter((q) => known.has(q.toLowerCase()));
   const contexts = Array.from({ length: 20 }, (_, i) => Math.round(512 * Math.pow(2, (i * 8) / 19)));
-  const deps: Deployment[] = [];
+  // Every deployment a sweep would offer: a scheme an engine cannot load (e.g. a GGUF mix on vLLM) is skipped.
+  const pairs: Array<readonly [ModelSpec, Deployment]> = [];
   for (const m of models)
     for (const engine of ENGINE_IDS)
       for (const w of quants)
         for (const c of contexts) {
           try {
-            deps.push({ ...makeDeployment(m, { engine, weights: w, context: c }), id: m.id } as Deployment & { id: string });
+            const d = makeDeployment(m, { engine, weights: w, context: c });
+            plan(m, d, { layers: false });
+            pairs.push([m, d]);
           } catch {
-            // A scheme an engine cannot load (e.g. a GGUF mix on vLLM) is not a deployment; skip it.
+            // not a deployment this engine can run
           }
         }
-  const byId = new Map(models.map((m) => [m.id, m]));
-  const pairs = deps.map((d) => [byId.get((d as Deployment & { id: string }).id)!, d] as const).filter(([m, d]) => {
-    try {
-      plan(m, d, { layers: false });
-      return true;
-    } catch {
-      return false;
-    }
-  });
   // Warm up (memoized weights per model and scheme, JIT), then time whole sweeps.
   for (const [m, d] of pairs) plan(m, d, { layers: false });
   let evals = 0;
@@ -48,7 +42,7 @@ export function run(): BenchFigure[] {
   }
   const planPerS = evals / ((performance.now() - t0) / 1000);
 
-  const llama = byId.get("meta-llama/Llama-3.1-8B-Instruct") ?? models[0];
+  const llama = models.find((m) => m.id === "meta-llama/Llama-3.1-8B-Instruct") ?? models[0];
   const fdep = makeDeployment(llama, { engine: "vllm", context: 8192 });
   const budget = { gpuMemoryBytes: 79.19 * 1024 ** 3, gpuMemoryUtilization: 0.9 };
   fit(llama, fdep, budget);

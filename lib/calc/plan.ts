@@ -114,7 +114,7 @@ export function plan(model: ModelSpec, dep: Deployment, opts: PlanOptions = { la
   // llama.cpp keeps a vision tower in a separate mmproj GGUF, loaded only with --mmproj.
   const visionLoaded = engine.loadsVision !== false;
   const weightsBytes = w.total - (visionLoaded ? 0 : w.vision) + (adj?.bytes ?? 0);
-  const cache = engine.cache(model, dep);
+  const cache = engine.cache(model, dep, opts.layers !== false);
   const act = engine.activations(model, dep);
   const ovh = engine.overhead(model, dep);
   const ranks = dep.tp * dep.pp;

@@ -265,14 +265,16 @@ function ctxNumbers(dep: Deployment): { nCtxSeq: number; nStream: number; nUbatc
 }
 const SCRATCH = { nCtxSeq: 0, nStream: 0, nUbatch: 0 };
 
+const NO_ROWS: number[] = [];
+
 export const llamacppProfile: EngineProfile = {
   id: "llama.cpp",
   label: "llama.cpp",
   // Multimodal GGUFs keep the vision tower in a separate mmproj file (tools/mtmd), loaded only with --mmproj.
   loadsVision: false,
-  cache(model, dep): CacheResult {
-    const perLayer = new Array<number>(model.layers.length);
-    const d = llamaCppCaches(model, dep, perLayer);
+  cache(model, dep, layers = true): CacheResult {
+    const perLayer = layers ? new Array<number>(model.layers.length) : NO_ROWS;
+    const d = llamaCppCaches(model, dep, layers ? perLayer : undefined);
     const total = d.base.kBytes + d.base.vBytes + d.swa.kBytes + d.swa.vBytes + d.recurrent.bytes;
     // Every base-cache layer holds the same cells, so one token of one sequence costs base bytes / cells.
     const bytesPerToken = d.base.layers ? (d.base.kBytes + d.base.vBytes) / (d.base.cells * d.ctx.nStream) : 0;

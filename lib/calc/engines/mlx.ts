@@ -5,6 +5,9 @@ import { InputError } from "../types.js";
 import type { CacheSpec, Deployment, KvDtype, ModelSpec } from "../types.js";
 import type { CacheResult, EngineProfile } from "./profile.js";
 import { CK, activationWidths, cacheTable } from "./shapes.js";
+
+/** The fast path's empty per-layer rows (plan asked for totals only). */
+const NO_ROWS: number[] = [];
 import type { CacheTable } from "./shapes.js";
 
 /** KVCache / RotatingKVCache / QuantizedKVCache grow their buffers in steps of 256 tokens (cache.py `step = 256`). */
@@ -144,7 +147,7 @@ function cacheBasis(dtype: KvDtype, group: number, mla: "latent" | "expanded"): 
   return b;
 }
 
-function cache(model: ModelSpec, dep: Deployment): CacheResult {
+function cache(model: ModelSpec, dep: Deployment, layers = true): CacheResult {
   validate(model, dep);
   const group = dep.options?.kvGroupSize ?? MLX_KV_GROUP;
   const perElem = mlxKvBytesPerElem(dep.kvDtypeK, group);
@@ -153,7 +156,7 @@ function cache(model: ModelSpec, dep: Deployment): CacheResult {
   const a = alloc(model, dep);
   // One computation per group of identical layers; per-layer rows only when asked for (plan's fast path skips them).
   const groups = t.groupFirst.length;
-  const groupBytes = new Float64Array(groups);
+  const groupBytes = layers ? new Float64Array(groups) : undefined;
   let total = 0;
   let bytesPerToken = 0;
   for (let g = 0; g < groups; g++) {
@@ -169,16 +172,18 @@ function cache(model: ModelSpec, dep: Deployment): CacheResult {
       if (k === CK.full || k === CK.mla) bytesPerToken += perTok * t.groupCount[g];
       bytes = perTok * tokensAllocated(t, i, a) * dep.seqs;
     }
-    groupBytes[g] = bytes;
+    if (groupBytes) groupBytes[g] = bytes;
     total += bytes * t.groupCount[g];
   }
+  const basis = cacheBasis(dep.kvDtypeK, group, mla);
+  if (!groupBytes) return { perLayer: NO_ROWS, total, bytesPerToken, basis };
   return {
     get perLayer() {
       return Array.from(t.groupOf, (g) => groupBytes[g]);
     },
     total,
     bytesPerToken,
-    basis: cacheBasis(dep.kvDtypeK, group, mla),
+    basis,
   };
 }
 

@@ -19,7 +19,8 @@ export interface Estimate {
 export interface EngineProfile {
   id: EngineId;
   label: string;
-  cache(model: ModelSpec, dep: Deployment): CacheResult;
+  /** `layers` false (plan's fast path): perLayer may be left empty, only the totals are read. */
+  cache(model: ModelSpec, dep: Deployment, layers?: boolean): CacheResult;
   /** Peak activation / compute buffers (per rank). */
   activations(model: ModelSpec, dep: Deployment): Estimate;
   /** Fixed runtime overhead (per rank): CUDA context, graphs, allocator slack. */

@@ -5,6 +5,9 @@ import { InputError } from "../types.js";
 import type { Deployment, ModelSpec } from "../types.js";
 import type { CacheResult, EngineProfile } from "./profile.js";
 import { CK, activationWidths, cacheTable } from "./shapes.js";
+
+/** The fast path's empty per-layer rows (plan asked for totals only). */
+const NO_ROWS: number[] = [];
 import type { CacheTable } from "./shapes.js";
 
 /** QuantizedLayer defaults (QuantoQuantizedLayer / HQQQuantizedLayer __init__): q_group_size 64, residual_length 128. */
@@ -80,7 +83,7 @@ function cacheBasis(dep: Deployment, q: boolean): string[] {
   return b;
 }
 
-function cache(model: ModelSpec, dep: Deployment): CacheResult {
+function cache(model: ModelSpec, dep: Deployment, layers = true): CacheResult {
   if (dep.kvDtypeK !== dep.kvDtypeV) throw new InputError("transformers uses one cache dtype for keys and values; give one --kv-dtype");
   const q = quantized(dep);
   const t = cacheTable(model, "expanded");
@@ -97,7 +100,7 @@ function cache(model: ModelSpec, dep: Deployment): CacheResult {
   const perElem = elemBytes(dep);
   // One computation per group of identical layers; per-layer rows only when asked for (plan's fast path skips them).
   const groups = t.groupFirst.length;
-  const groupBytes = new Float64Array(groups);
+  const groupBytes = layers ? new Float64Array(groups) : undefined;
   let total = 0;
   let bytesPerToken = 0;
   for (let g = 0; g < groups; g++) {
@@ -120,16 +123,18 @@ function cache(model: ModelSpec, dep: Deployment): CacheResult {
       }
       if (k === CK.full || k === CK.mla) bytesPerToken += elems * perElem * t.groupCount[g];
     }
-    groupBytes[g] = bytes;
+    if (groupBytes) groupBytes[g] = bytes;
     total += bytes * t.groupCount[g];
   }
+  const basis = cacheBasis(dep, q);
+  if (!groupBytes) return { perLayer: NO_ROWS, total, bytesPerToken, basis };
   return {
     get perLayer() {
       return Array.from(t.groupOf, (g) => groupBytes[g]);
     },
     total,
     bytesPerToken,
-    basis: cacheBasis(dep, q),
+    basis,
   };
 }
 
