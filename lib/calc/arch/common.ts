@@ -61,6 +61,17 @@ export class ConfigReader {
     return v as T[];
   }
 
+  /** The five fields every decoder config has (missing ones are collected like any other). */
+  decoderDims(): { hidden: number; nLayers: number; nHeads: number; intermediate: number; vocab: number } {
+    return {
+      hidden: this.int("hidden_size"),
+      nLayers: this.int("num_hidden_layers"),
+      nHeads: this.int("num_attention_heads"),
+      intermediate: this.int("intermediate_size"),
+      vocab: this.int("vocab_size"),
+    };
+  }
+
   /** Throws one InputError naming every required field that was missing. */
   done(): void {
     if (this.missing.length) {

@@ -55,11 +55,7 @@ export function deepseekMoeLayer(i: number, routed: number, firstDense: number, 
 
 export function buildDeepseek(config: HfConfig, id: string): ModelSpec {
   const r = new ConfigReader(config, id);
-  const hidden = r.int("hidden_size");
-  const nLayers = r.int("num_hidden_layers");
-  const nHeads = r.int("num_attention_heads");
-  const intermediate = r.int("intermediate_size");
-  const vocab = r.int("vocab_size");
+  const { hidden, nLayers, nHeads, intermediate, vocab } = r.decoderDims();
   const kvLoraRank = r.int("kv_lora_rank");
   const ropeDim = r.int("qk_rope_head_dim");
   const nopeDim = r.int("qk_nope_head_dim");

@@ -20,11 +20,7 @@ type Generation = 1 | 2 | 3;
 function buildGemma(raw: HfConfig, id: string, gen: Generation, vision?: (hidden: number) => VisionSpec): ModelSpec {
   const config = withDefaults(raw, gen === 1 ? GEMMA_DEFAULTS : gen === 2 ? GEMMA2_DEFAULTS : GEMMA3_TEXT_DEFAULTS);
   const r = new ConfigReader(config, id);
-  const hidden = r.int("hidden_size");
-  const nLayers = r.int("num_hidden_layers");
-  const nHeads = r.int("num_attention_heads");
-  const intermediate = r.int("intermediate_size");
-  const vocab = r.int("vocab_size");
+  const { hidden, nLayers, nHeads, intermediate, vocab } = r.decoderDims();
   const nKvHeads = r.int("num_key_value_heads");
   const headDim = r.int("head_dim");
   r.done();

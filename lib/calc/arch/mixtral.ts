@@ -8,11 +8,7 @@ import type { LayerSpec, ModelSpec } from "../types.js";
 
 export function buildMixtral(config: HfConfig, id: string): ModelSpec {
   const r = new ConfigReader(config, id);
-  const hidden = r.int("hidden_size");
-  const nLayers = r.int("num_hidden_layers");
-  const nHeads = r.int("num_attention_heads");
-  const intermediate = r.int("intermediate_size");
-  const vocab = r.int("vocab_size");
+  const { hidden, nLayers, nHeads, intermediate, vocab } = r.decoderDims();
   const experts = r.int("num_local_experts");
   const active = r.int("num_experts_per_tok");
   r.done();

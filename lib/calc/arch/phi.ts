@@ -11,11 +11,7 @@ import type { LayerSpec, ModelSpec, TensorSpec } from "../types.js";
 
 export function buildPhi2(config: HfConfig, id: string): ModelSpec {
   const r = new ConfigReader(config, id);
-  const hidden = r.int("hidden_size");
-  const nLayers = r.int("num_hidden_layers");
-  const nHeads = r.int("num_attention_heads");
-  const intermediate = r.int("intermediate_size");
-  const vocab = r.int("vocab_size");
+  const { hidden, nLayers, nHeads, intermediate, vocab } = r.decoderDims();
   r.done();
   const nKvHeads = r.optInt("num_key_value_heads", nHeads);
   const headDim = hidden / nHeads;
@@ -66,11 +62,7 @@ export function buildPhi2(config: HfConfig, id: string): ModelSpec {
 
 export function buildPhi3(config: HfConfig, id: string): ModelSpec {
   const r = new ConfigReader(config, id);
-  const hidden = r.int("hidden_size");
-  const nLayers = r.int("num_hidden_layers");
-  const nHeads = r.int("num_attention_heads");
-  const intermediate = r.int("intermediate_size");
-  const vocab = r.int("vocab_size");
+  const { hidden, nLayers, nHeads, intermediate, vocab } = r.decoderDims();
   r.done();
   const nKvHeads = r.optInt("num_key_value_heads", nHeads);
   const headDim = r.optInt("head_dim") ?? hidden / nHeads;

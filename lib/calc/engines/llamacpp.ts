@@ -1,6 +1,7 @@
 // llama.cpp memory profile: how llama.cpp sizes its KV cache, recurrent state, compute and output buffers.
 // Rules from the llama.cpp source shipped in node-llama-cpp 3.22.1 (its llama/gitRelease.bundle, tag v0.5.0);
 // each rule names the file and function it follows.
+import { NO_ROWS } from "./shapes.js";
 import { ggmlType } from "../ggml.js";
 import type { GgmlType } from "../ggml.js";
 import { InputError } from "../types.js";
@@ -264,8 +265,6 @@ function ctxNumbers(dep: Deployment): { nCtxSeq: number; nStream: number; nUbatc
   return SCRATCH;
 }
 const SCRATCH = { nCtxSeq: 0, nStream: 0, nUbatch: 0 };
-
-const NO_ROWS: number[] = [];
 
 export const llamacppProfile: EngineProfile = {
   id: "llama.cpp",

@@ -4,10 +4,7 @@
 import { InputError } from "../types.js";
 import type { CacheSpec, Deployment, KvDtype, ModelSpec } from "../types.js";
 import type { CacheResult, EngineProfile } from "./profile.js";
-import { CK, activationWidths, cacheTable } from "./shapes.js";
-
-/** The fast path's empty per-layer rows (plan asked for totals only). */
-const NO_ROWS: number[] = [];
+import { CK, activationWidths, cacheTable, groupedCacheResult } from "./shapes.js";
 import type { CacheTable } from "./shapes.js";
 
 /** KVCache / RotatingKVCache / QuantizedKVCache grow their buffers in steps of 256 tokens (cache.py `step = 256`). */
@@ -175,16 +172,7 @@ function cache(model: ModelSpec, dep: Deployment, layers = true): CacheResult {
     if (groupBytes) groupBytes[g] = bytes;
     total += bytes * t.groupCount[g];
   }
-  const basis = cacheBasis(dep.kvDtypeK, group, mla);
-  if (!groupBytes) return { perLayer: NO_ROWS, total, bytesPerToken, basis };
-  return {
-    get perLayer() {
-      return Array.from(t.groupOf, (g) => groupBytes[g]);
-    },
-    total,
-    bytesPerToken,
-    basis,
-  };
+  return groupedCacheResult(t, groupBytes, total, bytesPerToken, cacheBasis(dep.kvDtypeK, group, mla));
 }
 
 function kvBytesOfLargestLayer(model: ModelSpec, dep: Deployment, perElem: number): number {

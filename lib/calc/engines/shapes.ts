@@ -2,6 +2,7 @@
 // while it passes through the widest block. Used by the MLX and transformers activation estimates.
 import type { ModelSpec } from "../types.js";
 import { kvElemsPerToken } from "./common.js";
+import type { CacheResult } from "./profile.js";
 
 export interface ActivationWidths {
   /** Elements per token held at the peak of the widest block: residual + normed input + max(attention, MLP) outputs. */
@@ -129,4 +130,23 @@ export function cacheTable(model: ModelSpec, mla: "latent" | "expanded"): CacheT
   t.bounded = Int32Array.from(bounded.filter((i) => first[t.groupOf[i]] === i));
   tables[mla].set(model, t);
   return t;
+}
+
+/** The fast path's empty per-layer rows (plan asked for totals only). */
+export const NO_ROWS: number[] = [];
+
+/**
+ * A cache result from per-group bytes: per-layer rows are expanded only when read, and not kept at all when the
+ * caller asked for totals (groupBytes undefined).
+ */
+export function groupedCacheResult(t: CacheTable, groupBytes: Float64Array | undefined, total: number, bytesPerToken: number, basis: string[]): CacheResult {
+  if (!groupBytes) return { perLayer: NO_ROWS, total, bytesPerToken, basis };
+  return {
+    get perLayer() {
+      return Array.from(t.groupOf, (g) => groupBytes[g]);
+    },
+    total,
+    bytesPerToken,
+    basis,
+  };
 }

@@ -4,10 +4,7 @@
 import { InputError } from "../types.js";
 import type { Deployment, ModelSpec } from "../types.js";
 import type { CacheResult, EngineProfile } from "./profile.js";
-import { CK, activationWidths, cacheTable } from "./shapes.js";
-
-/** The fast path's empty per-layer rows (plan asked for totals only). */
-const NO_ROWS: number[] = [];
+import { CK, activationWidths, cacheTable, groupedCacheResult } from "./shapes.js";
 import type { CacheTable } from "./shapes.js";
 
 /** QuantizedLayer defaults (QuantoQuantizedLayer / HQQQuantizedLayer __init__): q_group_size 64, residual_length 128. */
@@ -126,16 +123,7 @@ function cache(model: ModelSpec, dep: Deployment, layers = true): CacheResult {
     if (groupBytes) groupBytes[g] = bytes;
     total += bytes * t.groupCount[g];
   }
-  const basis = cacheBasis(dep, q);
-  if (!groupBytes) return { perLayer: NO_ROWS, total, bytesPerToken, basis };
-  return {
-    get perLayer() {
-      return Array.from(t.groupOf, (g) => groupBytes[g]);
-    },
-    total,
-    bytesPerToken,
-    basis,
-  };
+  return groupedCacheResult(t, groupBytes, total, bytesPerToken, cacheBasis(dep, q));
 }
 
 /**
