@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { parseConfigText } from "../lib/calc/index.js";
 
 export const catalogEntrySchema = z.object({
   /** Canonical HF id, e.g. "meta-llama/Llama-3.1-8B". */
@@ -33,7 +34,7 @@ export function catalogEntries(): CatalogEntry[] {
 }
 
 export function catalogConfig(entry: CatalogEntry): Record<string, unknown> {
-  return JSON.parse(readFileSync(DIR + "configs/" + entry.file, "utf8"));
+  return parseConfigText(readFileSync(DIR + "configs/" + entry.file, "utf8"), entry.file);
 }
 
 /** Finds a catalog model by HF id, alias or slug (case-insensitive). */

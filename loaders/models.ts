@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { modelFromHfConfig, InputError } from "../lib/calc/index.js";
+import { modelFromHfConfig, parseConfigText, InputError } from "../lib/calc/index.js";
 import type { ModelSpec } from "../lib/calc/index.js";
 import { catalogConfig, findCatalogEntry } from "./catalog.js";
 
@@ -12,17 +12,6 @@ export interface ResolvedModel {
   /** "file", "catalog", "hf-cache" or "hf-hub". */
   origin: string;
   source: string;
-}
-
-export function parseConfigJson(text: string, label: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${label}: malformed config.json (${(e as Error).message})`);
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InputError(`${label}: config.json must be a JSON object`);
-  return v as Record<string, unknown>;
 }
 
 function cacheDir(): string {
@@ -35,7 +24,7 @@ export async function resolveModel(ref: string, opts: { offline?: boolean } = {}
   if (existsSync(ref)) {
     const file = statSync(ref).isDirectory() ? join(ref, "config.json") : ref;
     if (!existsSync(file)) throw new InputError(`${ref}: no config.json in that folder`);
-    const config = parseConfigJson(readFileSync(file, "utf8"), file);
+    const config = parseConfigText(readFileSync(file, "utf8"), file);
     return { model: modelFromHfConfig(config, typeof config._name_or_path === "string" && config._name_or_path ? config._name_or_path : file), config, origin: "file", source: file };
   }
   const entry = findCatalogEntry(ref);
@@ -46,12 +35,12 @@ export async function resolveModel(ref: string, opts: { offline?: boolean } = {}
   if (!HF_ID.test(ref)) throw new InputError(`--model "${ref}" is neither a file nor an HF id (owner/name) nor a catalog model`);
   const cached = join(cacheDir(), "hf", ref, "config.json");
   if (existsSync(cached)) {
-    const config = parseConfigJson(readFileSync(cached, "utf8"), cached);
+    const config = parseConfigText(readFileSync(cached, "utf8"), cached);
     return { model: modelFromHfConfig(config, ref), config, origin: "hf-cache", source: `https://huggingface.co/${ref}` };
   }
   if (opts.offline || process.env.HWLEDGER_OFFLINE) throw new InputError(`${ref} is not in the shipped catalog and offline mode is on`);
   const text = await fetchHubConfig(ref);
-  const config = parseConfigJson(text, ref);
+  const config = parseConfigText(text, ref);
   const model = modelFromHfConfig(config, ref);
   mkdirSync(join(cacheDir(), "hf", ref), { recursive: true });
   writeFileSync(cached, text);

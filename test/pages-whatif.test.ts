@@ -75,8 +75,8 @@ describe("what-if figures", () => {
   it("a pasted config is planned like the same file; bad text is one clear line", () => {
     const text = readFileSync(`loaders/catalog/configs/${entry.file}`, "utf8");
     expect(modelFromText(text).model.layers.length).toBe(model.layers.length);
-    expect(() => modelFromText("{")).toThrow(/^pasted config\.json is not valid JSON/);
-    expect(() => modelFromText("[1]")).toThrow("pasted config.json must be a JSON object");
+    expect(() => modelFromText("{")).toThrow(/^pasted text: malformed config\.json/);
+    expect(() => modelFromText("[1]")).toThrow("pasted text: config.json must be a JSON object");
     expect(() => modelFromText('{"hidden_size": 1}')).toThrow(/no "model_type"/);
   });
 });

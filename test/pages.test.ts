@@ -189,7 +189,7 @@ describe("/what-if", () => {
     await page.locator("#source input").nth(1).check();
     await page.waitForSelector("#config textarea");
     await setInput(page, "config", '{"model_type": "llama", "hidden_size": 4096');
-    await expect.poll(() => page.locator("#model-error").innerText()).toMatch(/^pasted config\.json is not valid JSON/);
+    await expect.poll(() => page.locator("#model-error").innerText()).toMatch(/^pasted text: malformed config\.json/);
     await setInput(page, "config", '{"model_type": "not-a-family", "hidden_size": 64}');
     await expect.poll(() => page.locator("#model-error").innerText()).toMatch(/unknown model_type "not-a-family".*needs num_hidden_layers, num_attention_heads, intermediate_size, vocab_size/);
     expect(await page.locator("#fig-total").count()).toBe(0);

@@ -1,6 +1,7 @@
 // Public surface of the calculator: the CLI, the pages and the tests all go through these.
 export * from "./types.js";
 export { modelFromHfConfig, knownModelTypes } from "./arch/index.js";
+export { parseConfigText } from "./arch/config-text.js";
 export { plan, paramCounts, weightBytes } from "./plan.js";
 export type { PlanOptions, ParamCounts, WeightBytes } from "./plan.js";
 export { maxContext, maxContextForKv, fit, fewestGpus, bestQuant, perRankBytes } from "./solve.js";

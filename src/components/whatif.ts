@@ -1,6 +1,6 @@
 // What-if logic shared by the pages: URL state, figures from lib/calc (the same functions as `hwledger plan`),
 // per-layer cells, KV growth series and copy-ready launch commands. No DOM here, so Node tests can use it too.
-import { InputError, makeDeployment, maxContext, modelFromHfConfig, perRankBytes, plan, weightScheme } from "../lib/calc/index.js";
+import { InputError, makeDeployment, maxContext, modelFromHfConfig, parseConfigText, perRankBytes, plan, weightScheme } from "../lib/calc/index.js";
 import type { Deployment, MemoryPlan, ModelSpec } from "../lib/calc/index.js";
 
 export const GIB = 1024 ** 3;
@@ -95,14 +95,7 @@ export function encodeState(s: WhatIfState): string {
 
 /** Parses pasted config.json text into a model; every problem is one clear InputError line. */
 export function modelFromText(text: string): { model: ModelSpec; config: Record<string, unknown> } {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`pasted config.json is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InputError("pasted config.json must be a JSON object");
-  const config = v as Record<string, unknown>;
+  const config = parseConfigText(text, "pasted text");
   const id = typeof config._name_or_path === "string" && config._name_or_path ? config._name_or_path : "pasted config";
   return { model: modelFromHfConfig(config, id), config };
 }

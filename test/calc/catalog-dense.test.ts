@@ -225,6 +225,12 @@ describe("hwledger plan on configs from the model repositories", () => {
     expect(p.kv.bytesPerToken).toBe(32 * 1 * 64 * 2 * 2);
   });
 
+  it("plans CodeLlama 7B Instruct by its alias with llama.cpp: MHA, 32 layers x 32 KV heads x 128 x (K,V) x f16", () => {
+    const p = runCliJson(["plan", "--model", "codellama/CodeLlama-7b-Instruct-hf", "--engine", "llama.cpp", "--context", "4096"]);
+    expect(p.params.total).toBe(6738546688);
+    expect(p.memory.kvCacheBytes).toBe(4096 * 32 * 32 * 128 * 2 * 2);
+  });
+
   it("plans Qwen2 72B Instruct: 80 layers x 8 KV heads x 128 x (K,V) x 2 bytes", () => {
     const p = runCliJson(["plan", "--model", "Qwen/Qwen2-72B-Instruct", "--engine", "vllm", "--context", "4096"]);
     expect(p.params.total).toBe(72706203648);
@@ -233,6 +239,12 @@ describe("hwledger plan on configs from the model repositories", () => {
 });
 
 describe("hwledger plan on configs of derived repositories (filed under the base id)", () => {
+  it("plans Qwen2.5 72B by its base id (a copy of the Instruct repository): the same sizes as Qwen2 72B", () => {
+    const p = runCliJson(["plan", "--model", "Qwen/Qwen2.5-72B", "--engine", "vllm", "--context", "4096"]);
+    expect(p.params.total).toBe(72706203648);
+    expect(p.kv.bytesPerToken).toBe(80 * 8 * 128 * 2 * 2);
+  });
+
   it("plans Gemma 7B by its instruct alias: 28 layers x 16 KV heads x 256 x (K,V) x 2 bytes", () => {
     const p = runCliJson(["plan", "--model", "google/gemma-7b-it", "--engine", "vllm", "--context", "4096"]);
     expect(p.params.total).toBe(8537680896);

@@ -20,6 +20,8 @@ describe("manifest-moe.json", () => {
   it("lists the required architectures", () => {
     const types = new Set(entries.map((e) => String(catalogConfig(e).model_type)));
     for (const t of ["mixtral", "qwen3_moe", "deepseek_v3", "kimi_k2", "gpt_oss", "mamba", "qwen3_next", "qwen3_5_moe", "nemotron_h", "jamba"]) expect(types).toContain(t);
+    // Mamba2 ships as state-spaces' own mamba_ssm config (no model_type; ssm_cfg.layer names the mixer).
+    expect(entries.some((e) => (catalogConfig(e).ssm_cfg as { layer?: string } | undefined)?.layer === "Mamba2")).toBe(true);
   });
 
   it.each(entries.map((e) => [e.id, e] as const))("%s: verbatim file, cited source, resolves offline by id, slug and aliases", async (_id, e) => {
@@ -34,7 +36,8 @@ describe("manifest-moe.json", () => {
     const r = await resolveModel(e.id, { offline: true });
     expect(r.origin).toBe("catalog");
     expect(r.model.id).toBe(e.id);
-    expect(r.model.modelType).toBe(String(catalogConfig(e).model_type));
+    const c = catalogConfig(e);
+    expect(r.model.modelType).toBe(c.model_type ?? ((c.ssm_cfg as { layer?: string }).layer === "Mamba2" ? "mamba2" : "mamba"));
     expect(r.model.notes.join(" ")).not.toContain("generic");
     expect(paramCounts(r.model).total).toBeGreaterThan(1e9);
     for (const ref of [e.slug, ...e.aliases, e.id.toUpperCase()]) expect(findCatalogEntry(ref)?.id, ref).toBe(e.id);
@@ -113,6 +116,32 @@ describe("per-layer specs", () => {
     for (const c of att) if (c.kind === "full") k += c.nKvHeads * c.headDimK * 2 * 32768;
     expect(k / MiB).toBe(320);
     expect(m.vision?.params).toBeGreaterThan(0);
+  });
+
+  it("Mamba2 2.7B from mamba_ssm's config: 64 Mamba2 layers, 80 heads of 64, one group, state 128, padded vocabulary", async () => {
+    const m = await load("state-spaces/mamba2-2.7b");
+    expect(m.modelType).toBe("mamba2");
+    expect(m.layers).toHaveLength(64);
+    // vLLM mamba2_state_shape: conv (d_conv - 1) x (d_inner + 2 n_groups d_state), ssm n_heads x head_dim x d_state.
+    const state: CacheSpec = { kind: "recurrent", variant: "mamba2", convElems: 3 * (5120 + 2 * 128), stateElems: 80 * 64 * 128 };
+    expect(m.layers.every((l) => JSON.stringify(l.cache) === JSON.stringify(state))).toBe(true);
+    const t = Object.fromEntries(m.layers[0].tensors.map((x) => [x.name, x]));
+    expect(t["blk.0.ssm_in"].shape).toEqual([2560, 2 * 5120 + 2 * 128 + 80]);
+    expect(m.vocabSize).toBe(50288);
+    expect(m.tiedEmbeddings).toBe(true);
+  });
+
+  it("mamba_ssm configs: Mamba1 defaults, unsupported block kinds and a bad ssm_cfg are one-line input errors", async () => {
+    const { modelFromHfConfig } = await import("../../lib/calc/index.js");
+    const base = { d_model: 768, n_layer: 24, vocab_size: 50277, pad_vocab_size_multiple: 8, tie_embeddings: true };
+    const m1 = modelFromHfConfig({ ...base, ssm_cfg: {} }, "mamba-130m");
+    // Mamba1 (mamba_simple.py): d_state 16, d_inner 2 x 768, dt_rank ceil(768 / 16) = 48.
+    expect(m1.layers[0].cache).toEqual({ kind: "recurrent", variant: "mamba", convElems: 3 * 1536, stateElems: 1536 * 16 });
+    expect(m1.layers[0].tensors.find((x) => x.name === "blk.0.ssm_x")?.shape).toEqual([1536, 48 + 2 * 16]);
+    expect(m1.vocabSize).toBe(50280);
+    expect(() => modelFromHfConfig({ ...base, ssm_cfg: { layer: "Mamba2" }, attn_layer_idx: [3] }, "hybrid")).toThrow(/attention layers \(attn_layer_idx\)/);
+    expect(() => modelFromHfConfig({ ...base, ssm_cfg: { layer: "Mamba3" } }, "x")).toThrow(/unknown mamba_ssm layer "Mamba3"/);
+    expect(() => modelFromHfConfig({ ...base, ssm_cfg: [] }, "x")).toThrow(/"ssm_cfg" must be an object/);
   });
 
   it("Nemotron 3 Nano: Mamba2 state (vLLM mamba2_state_shape), non-gated experts, pattern order", async () => {

@@ -56,6 +56,9 @@ describe("published parameter counts", () => {
   // meta-llama/Llama-2-70b-hf model page (safetensors): 69B params.
   it("Llama 2 70B: 69B", () => expectPublished(paramCounts(model("meta-llama/Llama-2-70b-hf")).total, 69 * B, 1 * B));
 
+  // codellama/CodeLlama-7b-hf model page (safetensors): 6.74B params (Llama 2 7B with 16 extra infilling tokens).
+  it("CodeLlama 7B: 6.74B", () => expectPublished(paramCounts(model("codellama/CodeLlama-7b-hf")).total, 6.74 * B, 0.01 * B));
+
   // codellama/CodeLlama-34b-Instruct-hf model page (safetensors): 33.7B params.
   it("CodeLlama 34B: 33.7B", () => expectPublished(paramCounts(model("codellama/CodeLlama-34b-Instruct-hf")).total, 33.7 * B, 0.1 * B));
 
@@ -232,6 +235,13 @@ describe("verbatim configs from the model repositories", () => {
     expectPublished(p.total, 72.71 * B, 0.01 * B);
     expectPublished(p.total - embeddingParams(m), 70.21 * B, 0.01 * B);
     // use_sliding_window false: every layer keeps full attention; GQA 64/8 with head_dim 8192/64.
+    expect(m.layers.every((l) => JSON.stringify(l.cache) === JSON.stringify({ kind: "full", nKvHeads: 8, headDimK: 128, headDimV: 128 }))).toBe(true);
+    expect(m.maxContext).toBe(32768);
+  });
+
+  it("Qwen2.5 72B Instruct: 72.7B (Qwen2.5-72B-Instruct model card, 'Number of Parameters: 72.7B')", () => {
+    const m = model("Qwen/Qwen2.5-72B-Instruct");
+    expectPublished(paramCounts(m).total, 72.7 * B, 0.1 * B);
     expect(m.layers.every((l) => JSON.stringify(l.cache) === JSON.stringify({ kind: "full", nKvHeads: 8, headDimK: 128, headDimV: 128 }))).toBe(true);
     expect(m.maxContext).toBe(32768);
   });

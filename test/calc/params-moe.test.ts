@@ -8,7 +8,7 @@
 // Where the card gives a rounded figure the tolerance follows that rounding and the test says so; otherwise 0.5%.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { modelFromHfConfig, paramCounts, InputError } from "../../lib/calc/index.js";
+import { modelFromHfConfig, paramCounts, parseConfigText, InputError } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
 
 const CONFIGS = new URL("../../loaders/catalog/configs/", import.meta.url);
@@ -132,6 +132,31 @@ describe("MoE parameter counts vs model cards", () => {
     expect(Math.round(p.total / 1e8) / 10).toBe(2.8);
     // Tied lm_head: the embedding appears once.
     expect(p.total - p.embedding).toBe(p.perLayer.reduce((a, b) => a + b, 0) + 2560);
+  });
+
+  it("Mamba2 2.7B: 2.7B at one decimal (state-spaces/mamba2-2.7b), the same model as its transformers conversion", () => {
+    const m = catalogModel("mamba2-2.7b.json");
+    expect(Math.round(paramCounts(m).total / 1e8) / 10).toBe(2.7);
+    // transformers convert_mamba2_ssm_checkpoint_to_pytorch.py convert_ssm_config_to_hf_config: hidden d_model,
+    // num_heads = 2 d_model / head_dim, vocab padded to pad_vocab_size_multiple, embeddings tied as in the original.
+    const hf = modelFromHfConfig({
+      model_type: "mamba2", hidden_size: 2560, num_hidden_layers: 64, vocab_size: 50288, num_heads: 80, head_dim: 64,
+      n_groups: 1, state_size: 128, expand: 2, conv_kernel: 4, tie_word_embeddings: true,
+    });
+    expect(paramCounts(m)).toEqual(paramCounts(hf));
+    expect(m.layers.map((l) => l.cache)).toEqual(hf.layers.map((l) => l.cache));
+  });
+
+  it("Mamba2 defaults follow Mamba2Config (8 groups, untied lm_head), and Python's Infinity in config.json is accepted", () => {
+    // The shape of a transformers Mamba2 config.json as json.dump writes it: time_step_limit (0.0, inf) -> Infinity.
+    const text = '{"model_type": "mamba2", "hidden_size": 4096, "num_hidden_layers": 64, "vocab_size": 32768, "num_heads": 128, "head_dim": 64, "state_size": 128, "time_step_limit": [0.0, Infinity], "name": "NaN Infinity"}';
+    const cfg = parseConfigText(text, "codestral");
+    expect(cfg.time_step_limit).toEqual([0, Infinity]);
+    expect(cfg.name).toBe("NaN Infinity");
+    const m = modelFromHfConfig(cfg, "codestral");
+    expect(m.tiedEmbeddings).toBe(false);
+    expect(m.layers[0].cache).toMatchObject({ convElems: 3 * (8192 + 2 * 8 * 128) });
+    expect(() => parseConfigText('{"a": Infinityx}', "bad")).toThrow(/^bad: malformed config\.json/);
   });
 });
 

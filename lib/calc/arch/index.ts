@@ -4,6 +4,7 @@ import type { ModelSpec } from "../types.js";
 import type { HfConfig } from "./common.js";
 import { FAMILIES } from "./families.js";
 import { buildLlamaLike } from "./llama.js";
+import { buildMambaSsm } from "./mamba.js";
 
 const BY_TYPE = new Map<string, (typeof FAMILIES)[number]>();
 for (const f of FAMILIES) for (const t of f.modelTypes) BY_TYPE.set(t, f);
@@ -22,6 +23,7 @@ export function modelFromHfConfig(config: unknown, id?: string): ModelSpec {
   const cfg = config as HfConfig;
   const label = id ?? (typeof cfg._name_or_path === "string" && cfg._name_or_path ? cfg._name_or_path : "model");
   const modelType = cfg.model_type;
+  if (modelType === undefined && cfg.ssm_cfg !== undefined) return buildMambaSsm(cfg, label);
   if (typeof modelType !== "string" || !modelType) {
     throw new InputError(`${label}: config.json has no "model_type"; cannot tell the architecture`);
   }

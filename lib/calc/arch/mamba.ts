@@ -94,13 +94,20 @@ export function dtRankOf(v: unknown, hidden: number, label: string): number {
   throw new InputError(`${label}: time step rank must be a positive integer or "auto", got ${JSON.stringify(v)}`);
 }
 
-function finishSsm(config: HfConfig, id: string, family: string, hidden: number, vocab: number, layers: LayerSpec[], r: ConfigReader): ModelSpec {
-  // MambaConfig / Mamba2Config tie the lm_head to the embeddings unless told otherwise.
-  const tied = r.optBool("tie_word_embeddings", true);
+interface SsmHead {
+  modelType: string;
+  family: string;
+  hidden: number;
+  vocab: number;
+  tied: boolean;
+}
+
+function finishSsm(config: HfConfig, id: string, head: SsmHead, layers: LayerSpec[], r: ConfigReader): ModelSpec {
+  const { hidden, vocab, tied } = head;
   return finishModel({
     id,
-    modelType: String(config.model_type),
-    family,
+    modelType: head.modelType,
+    family: head.family,
     hiddenSize: hidden,
     vocabSize: vocab,
     nHeads: 0,
@@ -130,8 +137,9 @@ export function buildMamba(config: HfConfig, id: string): ModelSpec {
     convBias: r.optBool("use_conv_bias", true),
     projBias: r.optBool("use_bias", false),
   };
-  const layers = Array.from({ length: nLayers }, (_, i) => layer(i, "mamba", mamba1Cache(d), [normTensor(`blk.${i}.attn_norm`, hidden), ...mamba1Tensors(i, d)]));
-  return finishSsm(config, id, "mamba", hidden, vocab, layers, r);
+  // MambaConfig leaves tie_word_embeddings to PretrainedConfig, which ties by default.
+  const tied = r.optBool("tie_word_embeddings", true);
+  return finishSsm(config, id, { modelType: "mamba", family: "mamba", hidden, vocab, tied }, mamba1Layers(nLayers, d), r);
 }
 
 export function buildMamba2(config: HfConfig, id: string): ModelSpec {
@@ -147,14 +155,61 @@ export function buildMamba2(config: HfConfig, id: string): ModelSpec {
     hidden,
     nHeads,
     headDim,
-    nGroups: r.optInt("n_groups", 1),
+    // transformers models/mamba2/configuration_mamba2.py Mamba2Config defaults: n_groups 8, untied embeddings.
+    nGroups: r.optInt("n_groups", 8),
     dState,
     dConv: r.optInt("conv_kernel", 4),
     convBias: r.optBool("use_conv_bias", true),
     projBias: r.optBool("use_bias", false),
   };
-  const layers = Array.from({ length: nLayers }, (_, i) => layer(i, "mamba2", mamba2Cache(d), [normTensor(`blk.${i}.attn_norm`, hidden), ...mamba2Tensors(i, d)]));
-  return finishSsm(config, id, "mamba2", hidden, vocab, layers, r);
+  const tied = r.optBool("tie_word_embeddings", false);
+  return finishSsm(config, id, { modelType: "mamba2", family: "mamba2", hidden, vocab, tied }, mamba2Layers(nLayers, d), r);
+}
+
+function mamba1Layers(n: number, d: Mamba1Dims): LayerSpec[] {
+  return Array.from({ length: n }, (_, i) => layer(i, "mamba", mamba1Cache(d), [normTensor(`blk.${i}.attn_norm`, d.hidden), ...mamba1Tensors(i, d)]));
+}
+
+function mamba2Layers(n: number, d: Mamba2Dims): LayerSpec[] {
+  return Array.from({ length: n }, (_, i) => layer(i, "mamba2", mamba2Cache(d), [normTensor(`blk.${i}.attn_norm`, d.hidden), ...mamba2Tensors(i, d)]));
+}
+
+/**
+ * The original state-spaces checkpoints (state-spaces/mamba-*, mamba2-*) ship mamba_ssm's own config.json: d_model,
+ * n_layer, vocab_size, ssm_cfg, no model_type. llama.cpp convert_hf_to_gguf.py get_model_architecture reads such a
+ * file as ssm_cfg.layer + "ForCausalLM" ("Mamba" when absent). Defaults are mamba_ssm's: models/config_mamba.py
+ * MambaConfig (pad_vocab_size_multiple 8, tie_embeddings true), modules/mamba_simple.py Mamba (d_state 16, d_conv 4,
+ * expand 2, dt_rank ceil(d_model/16)), modules/mamba2.py Mamba2 (d_state 128, d_conv 4, expand 2, headdim 64,
+ * ngroups 1); models/mixer_seq_simple.py MambaLMHeadModel pads the vocabulary up to pad_vocab_size_multiple.
+ */
+export function buildMambaSsm(config: HfConfig, id: string): ModelSpec {
+  const r = new ConfigReader(config, id);
+  const hidden = r.int("d_model");
+  const nLayers = r.int("n_layer");
+  const rawVocab = r.int("vocab_size");
+  r.done();
+  const ssm = config.ssm_cfg;
+  if (typeof ssm !== "object" || ssm === null || Array.isArray(ssm)) throw new InputError(`${id}: mamba_ssm config field "ssm_cfg" must be an object`);
+  const s = new ConfigReader(ssm as HfConfig, `${id} ssm_cfg`);
+  if (r.optInt("d_intermediate", 0) > 0 || (r.optArray("attn_layer_idx") ?? []).length > 0 || s.has("d_ssm")) {
+    throw new InputError(`${id}: mamba_ssm configs with MLP blocks (d_intermediate), attention layers (attn_layer_idx) or d_ssm are not supported; give the transformers config.json instead`);
+  }
+  const multiple = r.optInt("pad_vocab_size_multiple", 8);
+  const vocab = Math.ceil(rawVocab / multiple) * multiple;
+  const tied = r.optBool("tie_embeddings", true);
+  const kind = s.optString("layer") ?? "Mamba";
+  const dConv = s.optInt("d_conv", 4);
+  const dInner = s.optInt("expand", 2) * hidden;
+  const convBias = s.optBool("conv_bias", true);
+  const projBias = s.optBool("bias", false);
+  if (kind === "Mamba2") {
+    const headDim = s.optInt("headdim", 64);
+    const d: Mamba2Dims = { hidden, nHeads: dInner / headDim, headDim, nGroups: s.optInt("ngroups", 1), dState: s.optInt("d_state", 128), dConv, convBias, projBias };
+    return finishSsm(config, id, { modelType: "mamba2", family: "mamba2", hidden, vocab, tied }, mamba2Layers(nLayers, d), r);
+  }
+  if (kind !== "Mamba" && kind !== "Mamba1") throw new InputError(`${id}: unknown mamba_ssm layer "${kind}" in ssm_cfg.layer (known: Mamba1, Mamba2)`);
+  const d: Mamba1Dims = { hidden, dInner, dState: s.optInt("d_state", 16), dConv, dtRank: dtRankOf(s.config.dt_rank, hidden, id), convBias, projBias };
+  return finishSsm(config, id, { modelType: "mamba", family: "mamba", hidden, vocab, tied }, mamba1Layers(nLayers, d), r);
 }
 
 export const mambaFamily: ArchitectureFamily = { name: "mamba", modelTypes: ["mamba"], build: buildMamba };
