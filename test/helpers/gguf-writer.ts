@@ -186,12 +186,16 @@ export interface TinyModel {
   weightType?: TensorType;
   tied?: boolean;
   contextLength?: number;
+  /** Vocabulary size (≥ 265, the byte vocabulary): padded with normal word tokens. */
+  nVocab?: number;
 }
 
 /** Metadata + tensor list of a tiny model in llama.cpp's GGUF naming (src/models/<arch>.cpp load_tensors). */
 export function tinyModel(m: TinyModel): { metadata: Record<string, GgufValue>; tensors: TensorIn[] } {
   const a = m.arch;
-  const vocab = spmVocab();
+  const extra = ["▁a", "▁b", "▁c", "▁the", "▁hello", "▁world"];
+  for (let i = extra.length; i < (m.nVocab ?? 0) - 259; i++) extra.push(`▁w${i}`);
+  const vocab = spmVocab(extra);
   const nVocab = (vocab["tokenizer.ggml.tokens"] as { v: string[] }).v.length;
   const wt = m.weightType ?? "F32";
   const E = m.nEmbd;

@@ -53,6 +53,10 @@ interface ModelInfo {
   maxVElems: number;
   nVocab: number;
   nFfMax: number;
+  nEmbd: number;
+  nHead: number;
+  /** Widest Q projection (n_head × n_embd_head_k) of an attention layer. */
+  qWidth: number;
   hasMla: boolean;
   hasRecurrent: boolean;
   /** gcd of the K / V head sizes of cached layers: a quantized cache type must divide them. */
@@ -71,9 +75,15 @@ function modelInfo(model: ModelSpec): ModelInfo {
   let ignoredSwa = false;
   let maxVElems = 0;
   let nFfMax = 0;
+  let qWidth = 0;
   let hasMla = false;
   const layers = model.layers.map((l): LayerInfo => {
-    for (const t of l.tensors) if (/ffn_(up|gate)(_exps|_shexp)?(\.weight)?$/.test(t.name) && t.shape.length >= 2) nFfMax = Math.max(nFfMax, t.shape[1]);
+    // Widest FFN activation per token: n_ff, or for routed experts n_expert_used × n_ff_exp (llama-graph.cpp
+    // build_moe_ffn: ggml_mul_mat_id gives up / gate [n_ff_exp, n_expert_used, n_tokens]).
+    for (const t of l.tensors) {
+      const m = /ffn_(up|gate)(_exps|_shexp)?(\.weight)?$/.exec(t.name);
+      if (m && t.shape.length >= 2) nFfMax = Math.max(nFfMax, t.shape[1] * (m[2] === "_exps" ? (l.moe?.activeExperts ?? 1) : 1));
+    }
     const c: CacheSpec = l.cache;
     const info: LayerInfo = { cache: 0, kElems: 0, vElems: 0, headK: 0, headV: 0, window: 0, rsElems: 0 };
     switch (c.kind) {
@@ -84,6 +94,7 @@ function modelInfo(model: ModelSpec): ModelInfo {
         info.vElems = c.nKvHeads * c.headDimV;
         info.headK = c.headDimK;
         info.headV = c.headDimV;
+        qWidth = Math.max(qWidth, model.nHeads * c.headDimK);
         const w = c.kind === "sliding" ? c.window : c.kind === "chunked" ? c.chunk : 0;
         if (w > 0 && honoursSwa) {
           info.cache = 2;
@@ -132,7 +143,7 @@ function modelInfo(model: ModelSpec): ModelInfo {
   if (hasRecurrent) basis.push("llama.cpp recurrent state: max(1, n_seq) cells of (n_embd_r + n_embd_s) f32 per recurrent layer (llama-memory-recurrent.cpp, llama-hparams.cpp)");
   if (hasMla) basis.push("llama.cpp MLA: caches kv_lora_rank + n_rot per token as K, no V tensor (llama-kv-cache.cpp has_v = !is_mla)");
   if (ignoredSwa) basis.push(`llama.cpp: ${model.modelType} has no iSWA cache in llama.cpp; sliding layers are cached in full`);
-  const r = { layers, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, hasMla, hasRecurrent, headKGcd, headVGcd, basis };
+  const r = { layers, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, nEmbd: model.hiddenSize, nHead: model.nHeads, qWidth, hasMla, hasRecurrent, headKGcd, headVGcd, basis };
   INFO.set(model, r);
   return r;
 }
@@ -266,6 +277,65 @@ function ctxNumbers(dep: Deployment): { nCtxSeq: number; nStream: number; nUbatc
 }
 const SCRATCH = { nCtxSeq: 0, nStream: 0, nUbatch: 0 };
 
+/**
+ * The compute buffer llama.cpp reserves (llama-context.cpp sched_reserve -> graph_reserve): the peak offset ggml-alloc
+ * reaches (ggml/src/ggml-alloc.c ggml_gallocr_alloc_graph_impl) while it places the worst-case graph: n_tokens =
+ * min(n_ctx, n_ubatch) rounded up to a multiple of n_seq_max, every one of n_outputs = min(n_tokens, n_batch) an
+ * output. Inputs are placed first and freed after their last consumer; a node reuses its parent only for in-place ops
+ * (ggml_op_can_inplace: ADD, MUL, RMS_NORM, SOFT_MAX…; not MUL_MAT, GLU, FLASH_ATTN_EXT, nor ROPE through a reshape
+ * view); graph outputs (result_norm, result_output) are never freed. Bytes of the stage that peaks, without the
+ * token-embedding input (see llamaCppComputeBuffer). Pure arithmetic: plan()'s hot path.
+ */
+function computeBuffer(info: ModelInfo, dep: Deployment, fa: boolean): number {
+  const c = ctxNumbers(dep);
+  const nSeq = dep.seqs;
+  const nOut = c.nUbatch;
+  // graph_reserve: n_tokens rounded up to a multiple of n_seqs (ubatch_reserve(n_tokens / n_seqs, n_seqs)).
+  const t = Math.ceil(nOut / nSeq) * nSeq;
+  const e = info.nEmbd;
+  const x = 4 * t * e; // one hidden state, f32 [n_embd, n_tokens]
+  const q = 4 * t * info.qWidth; // Qcur f32 [n_embd_head_k, n_head, n_tokens]
+  // Graph inputs (llama-graph.cpp): inp_pos i32, self_k_idxs / self_v_idxs i64 (v_idxs per element when V is stored
+  // transposed, i.e. flash attention off), out_ids i32, and the KQ mask [n_kv, n_tokens / n_stream, 1, n_stream]
+  // (f16 with flash attention, else f32) per cache (base, and SWA when present); n_kv = cells of one stream.
+  const maskCells = c.nCtxSeq + (info.swaWindow > 0 ? swaCellsFor(info, dep, c.nCtxSeq, c.nUbatch) : 0);
+  const inputs = 4 * t + 8 * t + 8 * t * (fa ? 1 : info.maxVElems) + (fa ? 2 : 4) * maskCells * t + 4 * nOut;
+  // Output (llama-graph.cpp build output): result_norm f32 [n_embd, n_outputs] stays (graph output) while
+  // result_output = mul_mat(output, result_norm) f32 [n_vocab, n_outputs] is placed; every input is freed by then.
+  const out = 4 * nOut * e + 4 * nOut * info.nVocab;
+  // FFN block (llama-graph.cpp build_ffn, LLM_FFN_SILU + PAR): ffn_inp and ffn_norm [n_embd] below gate, up and the
+  // swiglu result [n_ff] (GLU is not in-place, so three n_ff-wide tensors are live at once).
+  const ffn = inputs + 2 * x + 3 * 4 * t * info.nFfMax;
+  // Attention block (build_attn / build_attn_mha): inpL and attn_norm [n_embd], Qcur and its rope (a new tensor: the
+  // rope's parent is a reshape view) [n_head × head_k]; without flash attention the KQ scores f32
+  // [n_kv, n_tokens, n_head] (soft_max runs in place) are placed above them.
+  let attn = inputs + 2 * x + 2 * q;
+  if (!fa) attn += 4 * c.nCtxSeq * t * info.nHead;
+  return Math.max(out, ffn, attn);
+}
+
+function swaCellsFor(info: ModelInfo, dep: Deployment, nCtxSeq: number, nUbatch: number): number {
+  if (dep.options?.swaFull) return nCtxSeq;
+  return pad(Math.min(nCtxSeq, info.swaWindow * ((dep.options?.kvUnified ?? false) ? dep.seqs : 1) + nUbatch), 256);
+}
+
+/**
+ * The compute-buffer estimate split as llama.cpp allocates it: `device` is what activations() reports (the buffer
+ * of the backend running the layers and the output); `cpuInputs` are inp_tokens i32 and the token-embedding input
+ * inp_embd f32 [n_embd, n_tokens] (llama-graph.cpp build_inp_embd: an input no node consumes when tokens are given,
+ * so ggml-alloc never frees it), which sit at the bottom of the CPU buffer (the input layer runs on the CPU): a
+ * CPU-only run prints device + cpuInputs. `hiddenState` (f32 [n_embd, n_tokens]) is the size of the allocator hole
+ * the closed form does not place.
+ */
+export function llamaCppComputeBuffer(model: ModelSpec, dep: Deployment): { device: number; cpuInputs: number; hiddenState: number } {
+  const info = modelInfo(model);
+  const fa = dep.options?.flashAttention ?? true;
+  const c = ctxNumbers(dep);
+  const t = Math.ceil(c.nUbatch / dep.seqs) * dep.seqs;
+  const device = computeBuffer(info, dep, fa);
+  return { device, cpuInputs: 4 * t + 4 * t * info.nEmbd, hiddenState: 4 * t * info.nEmbd };
+}
+
 export const llamacppProfile: EngineProfile = {
   id: "llama.cpp",
   label: "llama.cpp",
@@ -281,15 +351,9 @@ export const llamacppProfile: EngineProfile = {
     return { perLayer, total, bytesPerToken, basis: info.basis };
   },
   activations(model, dep): Estimate {
-    // Estimate of the compute buffer (sched_reserve reserves the graph for n_ubatch tokens with every token an
-    // output): logits n_vocab × n_ubatch f32 dominate, plus the widest FFN activation; without flash
-    // attention the KQ scores n_kv × n_ubatch × n_head f32 are added.
-    const c = ctxNumbers(dep);
     const info = modelInfo(model);
     const fa = dep.options?.flashAttention ?? true;
-    let bytes = 4 * c.nUbatch * (info.nVocab + info.nFfMax);
-    if (!fa) bytes += 4 * c.nUbatch * c.nCtxSeq * c.nStream * model.nHeads;
-    return { bytes, basis: fa ? ACT_BASIS_FA : ACT_BASIS_NO_FA };
+    return { bytes: computeBuffer(info, dep, fa), basis: fa ? ACT_BASIS_FA : ACT_BASIS_NO_FA };
   },
   overhead(model, dep): Estimate {
     // llama_context::output_reserve(n_seq_max): logits n_vocab × n_seq_max f32 ("output buffer size").
@@ -304,8 +368,8 @@ export const llamacppProfile: EngineProfile = {
   },
 };
 
-const ACT_BASIS_FA = "estimate: llama.cpp compute buffer for n_ubatch tokens (logits n_vocab × n_ubatch f32 + widest FFN activation; sched_reserve)";
-const ACT_BASIS_NO_FA = "estimate: llama.cpp compute buffer for n_ubatch tokens (logits n_vocab × n_ubatch f32 + widest FFN activation + KQ scores n_kv × n_ubatch × n_head f32, flash attention off)";
+const ACT_BASIS_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block (ffn_inp, ffn_norm, gate, up, swiglu) and the attention block, over the graph inputs (f16 KQ mask n_kv × n_ubatch, positions, cache row ids); n_embd × n_ubatch per allocator hole not counted; CPU-only adds inp_embd n_embd × n_ubatch f32";
+const ACT_BASIS_NO_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block and the attention block with KQ scores n_kv × n_ubatch × n_head f32 (flash attention off, f32 KQ mask); n_embd × n_ubatch per allocator hole not counted; CPU-only adds inp_embd n_embd × n_ubatch f32";
 const OVERHEAD_BASIS = "llama.cpp output buffer n_vocab × n_seq f32 (llama-context.cpp output_reserve); backend context (CUDA ~0.3–0.5 GiB per GPU) not included";
 const NO_WARNINGS: string[] = [];
 
