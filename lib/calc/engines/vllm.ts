@@ -93,6 +93,21 @@ export function ppStageLayers(nLayers: number, pp: number): number[][] {
   return out;
 }
 
+/**
+ * Bytes per element of the recurrent (SSM / delta-rule) state. --mamba-ssm-cache-dtype "auto" is the model dtype,
+ * except where vllm/model_executor/models/config.py rewrites "auto" from the checkpoint:
+ * NemotronHForCausalLMConfig.update_mamba_ssm_cache_dtype (hf mamba_ssm_cache_dtype, default "float32") and
+ * Qwen3_5ForConditionalGenerationConfig.verify_and_update_config (hf mamba_ssm_dtype, "float32" in the Qwen3.5
+ * checkpoints). Evidence: Nemotron-3-Nano TP2 fp8 KV prints 4176-token blocks (fp32 state; bf16 would give 2128),
+ * Qwen3.5-35B-A3B fp16 prints "Setting attention block size to 1056 tokens" (fp32; bf16 would give 544). Both
+ * logs are from vLLM ≥ 0.13 (the hooks were read in a recent main); when they first appeared was not checked, and a
+ * release without them keeps the model dtype (2 bytes).
+ */
+function vllmSsmStateBytes(model: ModelSpec): number {
+  if (model.modelType === "nemotron_h" || model.modelType === "qwen3_5" || model.modelType === "qwen3_5_moe") return 4;
+  return 2;
+}
+
 function layerKvs(model: ModelSpec, dep: Deployment, e: number): LayerKv[] {
   const out: LayerKv[] = [];
   for (const l of model.layers) {
@@ -117,11 +132,13 @@ function layerKvs(model: ModelSpec, dep: Deployment, e: number): LayerKv[] {
         // the same on every TP rank (the latent is not sharded).
         out.push({ layer: l.index, kind: "mla", tokenBytes: (c.kvLoraRank + c.ropeDim) * e, window: 0, stateBytes: 0 });
         break;
-      case "recurrent":
+      case "recurrent": {
         // MambaSpec.page_size_bytes = Σ prod(state shape) × dtype; conv and SSM/delta states are sharded over TP
-        // heads (mamba_mixer2.py get_state_shape). State dtype = model dtype (mamba_ssm_cache_dtype "auto").
-        out.push({ layer: l.index, kind: "mamba", tokenBytes: 0, window: 0, stateBytes: Math.ceil((c.convElems + c.stateElems) / dep.tp) * 2 });
+        // heads (mamba_mixer2.py get_state_shape). Conv state: model dtype; SSM state: mamba_ssm_cache_dtype.
+        const ssmBytes = vllmSsmStateBytes(model);
+        out.push({ layer: l.index, kind: "mamba", tokenBytes: 0, window: 0, stateBytes: Math.ceil(c.convElems / dep.tp) * 2 + Math.ceil(c.stateElems / dep.tp) * ssmBytes });
         break;
+      }
       default:
         break;
     }
