@@ -15,6 +15,7 @@ interface FitFlags extends DeploymentFlags {
   maxNumSeqs?: string;
   enforceEager?: boolean;
   sampler?: string;
+  vllmVersion?: string;
 }
 
 export function registerFit(program: Command): void {
@@ -27,6 +28,7 @@ export function registerFit(program: Command): void {
     .option("--max-num-seqs <n>", "vLLM --max-num-seqs")
     .option("--enforce-eager", "vLLM --enforce-eager (no CUDA graphs)")
     .option("--sampler <flashinfer|native>", "vLLM top-k/top-p sampler warmed up at start-up: flashinfer when installed, else native (default)")
+    .option("--vllm-version <v>", "vLLM release to reproduce (e.g. 0.25.1); from 0.21 'GPU KV cache size' = concurrency x max_model_len")
     .action(async (flags: FitFlags) => {
       if ((flags.kvBudgetGib === undefined) === (flags.gpuMemoryGib === undefined)) throw new InputError("give exactly one of --kv-budget-gib and --gpu-memory-gib");
       const { model } = await loadModel(flags);
@@ -37,6 +39,7 @@ export function registerFit(program: Command): void {
         ...(flags.maxNumSeqs ? { maxNumSeqs: strictNumber(flags.maxNumSeqs, "--max-num-seqs") } : {}),
         ...(flags.enforceEager ? { enforceEager: true } : {}),
         ...(flags.sampler ? { sampler: sampler(flags.sampler) } : {}),
+        ...(flags.vllmVersion ? { vllmVersion: flags.vllmVersion } : {}),
       };
       const budget = flags.kvBudgetGib !== undefined
         ? { kvBudgetBytes: positive(flags.kvBudgetGib, "--kv-budget-gib") * GIB }

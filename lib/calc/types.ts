@@ -136,6 +136,11 @@ export interface EngineOptions {
   enforceEager?: boolean;
   /** vLLM top-k/top-p sampler the profile run warms up: FlashInfer when installed, else the PyTorch path. */
   sampler?: "flashinfer" | "native";
+  /**
+   * vLLM release whose start-up report to reproduce ("0.25.1"); absent = the releases the start-up replay is checked on
+   * (0.10–0.20). From 0.21 "GPU KV cache size" is max concurrency × max_model_len instead of blocks per group × block.
+   */
+  vllmVersion?: string;
   /** vLLM MXFP4 MoE kernel, which sets the expert padding: Marlin on GPUs without FP4 (A100), else Triton. */
   mxfp4Backend?: "marlin" | "triton";
   /** llama.cpp -b / -ub. */

@@ -19,6 +19,7 @@ export interface EvidenceCase {
   settings: {
     tp?: number; pp?: number; maxModelLen: number; gpuMemoryGiB?: number; gpuMemoryUtilization?: number; kvCacheDtype: string;
     maxNumBatchedTokens?: number; maxNumSeqs?: number; sampler?: "flashinfer" | "native"; enforceEager?: boolean; mxfp4Backend?: "marlin" | "triton";
+    vllmVersion?: string;
   };
   reported: { weightsGiB?: number; availableKvGiB?: number; availableKvGiBPerStage?: number[]; kvCapacityTokens: number; maxConcurrency?: number };
   predicted?: Prediction;
@@ -52,6 +53,8 @@ export function caseDeployment(model: ModelSpec, c: EvidenceCase): Deployment {
   if (s.sampler) options.sampler = s.sampler;
   if (s.enforceEager) options.enforceEager = true;
   if (s.mxfp4Backend) options.mxfp4Backend = s.mxfp4Backend;
+  // Only release numbers select version rules; free-text provenance ("V1, 2025-10") keeps the default.
+  if (s.vllmVersion && /^\d+\.\d+/.test(s.vllmVersion)) options.vllmVersion = s.vllmVersion;
   // vLLM "auto" = the model dtype (bf16 for every case here): 2 bytes per element.
   const kvDtype = s.kvCacheDtype === "auto" ? "bf16" : s.kvCacheDtype;
   return makeDeployment(model, { engine: "vllm", context: s.maxModelLen, tp: s.tp ?? 1, pp: s.pp ?? 1, kvDtype, options });

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { makeDeployment } from "../../lib/calc/index.js";
-import { vllmKvFromBudget, vllmStartup } from "../../lib/calc/engines/vllm.js";
+import { reportsConcurrencyTokens, vllmKvFromBudget, vllmStartup } from "../../lib/calc/engines/vllm.js";
 import { resolveModel } from "../../loaders/models.js";
 import { parseVllmLog } from "../../plugins/engine-vllm/index.js";
 import { ROOT } from "../helpers/cli.js";
@@ -133,6 +133,44 @@ describe("vLLM evidence cases", () => {
       expect((blocks / Math.ceil(c.settings.maxModelLen / 16)).toFixed(2)).toBe(c.reported.maxConcurrency!.toFixed(2));
     });
   }
+});
+
+// From vLLM 0.21 the printed "GPU KV cache size" is int(max_concurrency × max_model_len) (kv_cache_utils.py
+// _report_kv_cache_config), so it need not be a multiple of the block size.
+describe("vLLM 0.21+ token report", () => {
+  it("reportsConcurrencyTokens: 0.21 and later; a malformed release is an input error", () => {
+    expect(reportsConcurrencyTokens(undefined)).toBe(false);
+    expect(reportsConcurrencyTokens("0.20.2")).toBe(false);
+    expect(reportsConcurrencyTokens("0.21.0")).toBe(true);
+    expect(reportsConcurrencyTokens("0.25.1")).toBe(true);
+    expect(reportsConcurrencyTokens("1.0")).toBe(true);
+    expect(() => reportsConcurrencyTokens("latest")).toThrow(/MAJOR.MINOR/);
+  });
+
+  it("the 0.25.1 Gemma 4 log obeys it: 3,875,400 tokens = 14.78x (two decimals) × 262,144", () => {
+    const c = evidence.cases.find((x) => x.id === "gemma-4-26b-a4b-awq-dgx-spark-0.25.1")!;
+    const f = parseVllmLog(logText(c.log));
+    const len = c.settings.maxModelLen;
+    expect(f.kvCapacityTokens! % 16).not.toBe(0);
+    expect(f.kvCapacityTokens!).toBeGreaterThanOrEqual(Math.trunc((f.maxConcurrency! - 0.005) * len));
+    expect(f.kvCapacityTokens!).toBeLessThanOrEqual(Math.trunc((f.maxConcurrency! + 0.005) * len));
+  });
+
+  it("Gemma 3 27B's ROCm budget under 0.25: same blocks and concurrency, tokens = concurrency × max_model_len", async () => {
+    const c = evidence.cases.find((x) => x.id === "gemma-3-27b-it-mi300x-rocm-0.11")!;
+    const model = (await resolveModel(c.modelRef!, { offline: true })).model;
+    const old = makeDeployment(model, { engine: "vllm", context: c.settings.maxModelLen, kvDtype: "bf16" });
+    const now = { ...old, options: { ...old.options, vllmVersion: "0.25.1" } };
+    const budget = [c.reported.availableKvGiB! * GIB];
+    const a = vllmKvFromBudget(model, old, budget);
+    const b = vllmKvFromBudget(model, now, budget);
+    expect(a.kvCapacityTokens).toBe(c.reported.kvCapacityTokens);
+    expect(b.numBlocks).toBe(a.numBlocks);
+    expect(b.maxConcurrency).toBe(a.maxConcurrency);
+    expect(b.kvCapacityTokens).toBe(Math.trunc(a.maxConcurrency * c.settings.maxModelLen));
+    // Sliding layers are capped by their window, so the newer report is larger for this hybrid layout.
+    expect(b.kvCapacityTokens).toBeGreaterThan(a.kvCapacityTokens);
+  });
 });
 
 // Start-up components vLLM logs at DEBUG level (llm-d-benchmark's summary of H100 logs): the profile-run peak is

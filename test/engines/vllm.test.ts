@@ -156,6 +156,17 @@ describe("hwledger fit --engine vllm (CLI)", () => {
     expect(runCli([...base, "--tp", "3"]).stderr).toMatch(/28 attention heads divisible by --tp 3/);
   });
 
+  it("--vllm-version 0.21+ prints tokens as concurrency × context; a malformed release is exit 2", () => {
+    const args = ["fit", "--model", "google/gemma-3-27b-it", "--engine", "vllm", "--context", "32768", "--kv-budget-gib", "100", "--json"];
+    const before = runCliJson(args);
+    const after = runCliJson([...args, "--vllm-version", "0.25.1"]);
+    expect(after.maxConcurrency).toBe(before.maxConcurrency);
+    expect(after.kvCapacityTokens).toBe(Math.trunc(before.maxConcurrency * 32768));
+    const bad = runCli([...args, "--vllm-version", "latest"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/MAJOR\.MINOR/);
+  });
+
   it("bad vLLM input is exit 2 with one line", () => {
     const r = runCli(["fit", "--model", "Qwen/Qwen2.5-7B-Instruct", "--engine", "vllm", "--kv-dtype", "q4_0", "--kv-budget-gib", "4"]);
     expect(r.code).toBe(2);

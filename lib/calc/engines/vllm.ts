@@ -301,6 +301,20 @@ function blocksPerRequest(l: Layout, len: number, mnbt: number): number {
   return blocks;
 }
 
+/**
+ * Whether this vLLM release prints "GPU KV cache size" as int(max_concurrency × max_model_len)
+ * (kv_cache_utils.py _report_kv_cache_config, from 0.21: hybrid and sliding-window layouts no longer report
+ * num_blocks // len(groups) × min block size; vllm-project/vllm#43308 shows the jump between 0.20.0 and 0.21.0, and
+ * the 0.25.1 fixture log prints 3,875,400 = 14.78…x × 262,144, not a multiple of 16).
+ */
+export function reportsConcurrencyTokens(version: string | undefined): boolean {
+  if (!version) return false;
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  if (!m) throw new InputError(`vLLM version "${version}" is not of the form MAJOR.MINOR[.PATCH]`);
+  const major = Number(m[1]);
+  return major > 0 || Number(m[2]) >= 21;
+}
+
 export interface VllmKvResult {
   numBlocks: number;
   kvCapacityTokens: number;
@@ -311,8 +325,8 @@ export interface VllmKvResult {
 /**
  * From per-worker KV budgets to vLLM's printed figures (kv_cache_utils.py get_kv_cache_configs: num_blocks per
  * worker = available // page // group_size (get_num_blocks), then the minimum over workers;
- * _report_kv_cache_config: tokens = num_blocks // len(groups) × min_block_size; concurrency = num_blocks /
- * cdiv(Σ_group max_memory_usage, page)).
+ * _report_kv_cache_config: tokens = num_blocks // len(groups) × min_block_size, or from 0.21 int(concurrency ×
+ * max_model_len); concurrency = num_blocks / Σ_group cdiv(max_memory_usage, page)).
  */
 export function vllmKvFromBudget(model: ModelSpec, dep: Deployment, availablePerStage: number[]): VllmKvResult {
   const l = layoutOf(model, dep);
@@ -325,9 +339,10 @@ export function vllmKvFromBudget(model: ModelSpec, dep: Deployment, availablePer
     numBlocks = Math.min(numBlocks, Math.max(0, Math.floor(Math.floor(availablePerStage[s] ?? availablePerStage[0]) / per)));
   });
   if (!Number.isFinite(numBlocks)) numBlocks = 0;
-  const blockTokens = l.mambaOnly ? dep.context : l.minBlockSize;
-  const kvCapacityTokens = Math.floor(numBlocks / l.groups.length) * blockTokens;
   const maxConcurrency = numBlocks / blocksPerRequest(l, dep.context, mnbt);
+  const kvCapacityTokens = reportsConcurrencyTokens(dep.options?.vllmVersion)
+    ? Math.trunc(maxConcurrency * dep.context)
+    : Math.floor(numBlocks / l.groups.length) * (l.mambaOnly ? dep.context : l.minBlockSize);
   // estimate_max_model_len: largest length whose request fits the blocks (equivalent to the byte test).
   let maxContext = 0;
   if (blocksPerRequest(l, 1, mnbt) <= numBlocks) {
