@@ -63,6 +63,20 @@ function tokensHeld(t: CacheTable, i: number, ctx: number): number {
   }
 }
 
+/** conv_kernel_size of recurrent layer i: its ssm_conv1d weight is [d_conv, channels]; 0 when it has none. */
+const kernelMemo = new WeakMap<ModelSpec, Map<number, number>>();
+function convKernel(model: ModelSpec, i: number): number {
+  let byLayer = kernelMemo.get(model);
+  if (!byLayer) kernelMemo.set(model, (byLayer = new Map()));
+  let k = byLayer.get(i);
+  if (k === undefined) {
+    k = 0;
+    for (const t of model.layers[i]?.tensors ?? []) if (t.name.endsWith("ssm_conv1d") && t.shape.length === 2) k = t.shape[0];
+    byLayer.set(i, k);
+  }
+  return k;
+}
+
 const basisMemo = [new Map<string, string[]>(), new Map<string, string[]>()];
 function cacheBasis(dep: Deployment, q: boolean): string[] {
   const isStatic = dep.options?.cacheImplementation === "static";
@@ -73,7 +87,7 @@ function cacheBasis(dep: Deployment, q: boolean): string[] {
     b = [
       `transformers KV: ${kind}, ${q ? `QuantizedCache ${dep.kvDtypeK} group ${HF_QKV_GROUP} with a ${HF_QKV_RESIDUAL}-token 16-bit residual` : `keys/values in ${dep.kvDtypeK}`}; ` +
         "sliding layers hold sliding_window tokens of storage (DynamicSlidingWindowLayer keeps a view of the last window - 1), MLA expanded per head, " +
-        "SSM state per sequence (src/transformers/cache_utils.py)",
+        "SSM state per sequence with the full conv_kernel_size window (src/transformers/cache_utils.py, modeling_mamba.py MambaCache)",
     ];
     memo.set(dep.kvDtypeK, b);
   }
@@ -106,7 +120,11 @@ function cache(model: ModelSpec, dep: Deployment, layers = true): CacheResult {
     let bytes = 0;
     if (k === CK.recurrent) {
       // MambaCache / Mamba2 / HybridMambaAttentionDynamicCache: conv_states and ssm_states per sequence in the model dtype.
-      bytes = (t.convElems[i] + t.stateElems[i]) * half * dep.seqs;
+      // conv_states keep the whole kernel window, zeros(batch, channels, conv_kernel_size) (models/mamba/modeling_mamba.py
+      // MambaCache; the slow path rolls it and sums conv_state × conv1d.weight over all conv_kernel_size columns), where the
+      // table (llama.cpp's layout) counts conv_kernel_size - 1 columns.
+      const k = convKernel(model, i);
+      bytes = (t.convElems[i] * (k > 1 ? k / (k - 1) : 1) + t.stateElems[i]) * half * dep.seqs;
     } else if (k !== CK.none) {
       // MLA: DeepseekV2/V3Attention expands kv_b_proj and caches per-head K (nope + rope) and V (the table is "expanded").
       const elems = t.elems[i];
@@ -141,6 +159,36 @@ function slidingPrefillPinned(model: ModelSpec, dep: Deployment, perElem: number
   return b * dep.seqs;
 }
 
+/**
+ * bitsandbytes 4-bit (--weights nf4 / nf4-nodq; transformers' load_in_4bit stores fp4 the same way) runs every
+ * matmul over more than one token on a dequantized copy of the whole weight: bitsandbytes autograd/_functions.py
+ * MatMul4Bit.forward = linear(A, dequantize_4bit(B, quant_state).to(A.dtype).t()). dequantize_4bit returns the
+ * weight's 16-bit dtype; .to(A.dtype) adds a float32 copy when the layer computes in float32, which is transformers'
+ * default (utils/quantization_config.py BitsAndBytesConfig: bnb_4bit_compute_dtype None -> torch.float32) for a
+ * float16 model (bitsandbytes nn/modules.py Linear4bit.set_compute_type switches to the input dtype only for bf16/fp32
+ * inputs). The model runs in float16 unless its config says bfloat16 (quantizer_bnb_4bit update_dtype: float16 when
+ * no dtype is given). One prefill matmul at a time: the largest quantized linear's copy is the transient.
+ */
+const bnb4Memo = new WeakMap<ModelSpec, number>();
+function bnb4DequantBytes(model: ModelSpec, dep: Deployment): number {
+  if (dep.weights !== "nf4" && dep.weights !== "nf4-nodq") return 0;
+  let elems = bnb4Memo.get(model);
+  if (elems === undefined) {
+    elems = 0;
+    for (const l of model.layers) {
+      for (const t of l.tensors) {
+        if (t.shape.length < 2 || !BNB_LINEAR.has(t.role)) continue;
+        // A 3-D expert tensor is [in, out, experts]: one expert's linear is multiplied at a time.
+        elems = Math.max(elems, t.shape[0] * t.shape[1]);
+      }
+    }
+    bnb4Memo.set(model, elems);
+  }
+  const fp32Compute = !/bfloat16|bf16/i.test(model.nativeDtype);
+  return elems * (2 + (fp32Compute ? 4 : 0));
+}
+const BNB_LINEAR: ReadonlySet<string> = new Set(["attention", "ffn", "expert", "shared_expert", "ssm"]);
+
 function largestLayerKv(model: ModelSpec, dep: Deployment, half: number): number {
   const t = cacheTable(model, "expanded");
   let m = t.maxFullElems * half * dep.context;
@@ -166,9 +214,12 @@ export const transformersProfile: EngineProfile = {
     const pinned = dep.options?.cacheImplementation === "static" ? 0 : slidingPrefillPinned(model, dep, elemBytes(dep));
     // generate() sets logits_to_keep=1: last-token logits, upcast to float32 (GenerationMixin._sample .float()).
     const logits = dep.seqs * w.vocab * 4 * 2;
+    const dequant = bnb4DequantBytes(model, dep);
     return {
-      bytes: prefill + grow + pinned + logits,
-      basis: "estimate: the whole prompt (context tokens) through the widest block in one forward (SDPA/flash, no score matrix), one layer's K/V copied by torch.cat, sliding layers' prompt storage pinned by the window view until the first decode step, last-token logits in float32 (generate logits_to_keep=1)",
+      bytes: prefill + grow + pinned + logits + dequant,
+      basis:
+        "estimate: the whole prompt (context tokens) through the widest block in one forward (SDPA/flash, no score matrix), one layer's K/V copied by torch.cat, sliding layers' prompt storage pinned by the window view until the first decode step, last-token logits in float32 (generate logits_to_keep=1)" +
+        (dequant ? "; bitsandbytes 4-bit: the largest linear dequantized for the prefill matmul (16-bit, plus a float32 copy when computing in float32: MatMul4Bit.forward)" : ""),
     };
   },
   overhead: () => ({
