@@ -138,7 +138,10 @@ export interface EngineOptions {
   sampler?: "flashinfer" | "native";
   /**
    * vLLM release whose start-up report to reproduce ("0.25.1"); absent = the releases the start-up replay is checked on
-   * (0.10–0.20). From 0.21 "GPU KV cache size" is max concurrency × max_model_len instead of blocks per group × block.
+   * (0.10–0.20). From 0.21 "GPU KV cache size" is max concurrency × max_model_len instead of blocks per group × block,
+   * and the start-up replay subtracts the CUDA graph estimate when one is given; from 0.26 sliding-window and chunked
+   * groups reserve max_in_flight_tokens (2 × max_num_batched_tokens under the default async scheduling) per request;
+   * from 0.28.1 max context must fit num_blocks − 1 (the null block). See lib/calc/engines/vllm.ts.
    */
   vllmVersion?: string;
   /** vLLM MXFP4 MoE kernel, which sets the expert padding: Marlin on GPUs without FP4 (A100), else Triton. */

@@ -21,7 +21,7 @@ export interface EvidenceCase {
     maxNumBatchedTokens?: number; maxNumSeqs?: number; sampler?: "flashinfer" | "native"; enforceEager?: boolean; mxfp4Backend?: "marlin" | "triton";
     vllmVersion?: string;
   };
-  reported: { weightsGiB?: number; availableKvGiB?: number; availableKvGiBPerStage?: number[]; kvCapacityTokens: number; maxConcurrency?: number };
+  reported: { weightsGiB?: number; availableKvGiB?: number; availableKvGiBPerStage?: number[]; kvCapacityTokens: number; maxConcurrency?: number; estimatedCudaGraphGiB?: number };
   predicted?: Prediction;
 }
 
@@ -75,7 +75,9 @@ export async function predict(c: EvidenceCase): Promise<Prediction> {
   };
   const s = c.settings;
   if (s.gpuMemoryGiB && s.gpuMemoryUtilization) {
-    const st = vllmStartup(model, dep, s.gpuMemoryGiB * GIB, s.gpuMemoryUtilization);
+    // vLLM 0.21+ subtracts its measured CUDA graph estimate; the log prints it, hwledger has no model of it.
+    const graph = c.reported.estimatedCudaGraphGiB;
+    const st = vllmStartup(model, dep, s.gpuMemoryGiB * GIB, s.gpuMemoryUtilization, undefined, graph === undefined ? undefined : graph * GIB);
     const g = vllmKvFromBudget(model, dep, st.availableBytes);
     out.fromGpu = {
       weightsGiB: round3(st.weightsBytes[0] / GIB),

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { makeDeployment } from "../../lib/calc/index.js";
-import { reportsConcurrencyTokens, vllmKvFromBudget, vllmStartup } from "../../lib/calc/engines/vllm.js";
+import { reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmKvFromBudget, vllmStartup } from "../../lib/calc/engines/vllm.js";
 import { resolveModel } from "../../loaders/models.js";
 import { parseVllmLog } from "../../plugins/engine-vllm/index.js";
 import { ROOT } from "../helpers/cli.js";
@@ -170,6 +170,74 @@ describe("vLLM 0.21+ token report", () => {
     expect(b.kvCapacityTokens).toBe(Math.trunc(a.maxConcurrency * c.settings.maxModelLen));
     // Sliding layers are capped by their window, so the newer report is larger for this hybrid layout.
     expect(b.kvCapacityTokens).toBeGreaterThan(a.kvCapacityTokens);
+  });
+});
+
+// Later start-up rules, each gated on EngineOptions.vllmVersion (absent = the 0.10–0.20 behaviour the evidence above uses).
+describe("vLLM release rules after 0.21", () => {
+  it("gates: in-flight tokens from 0.26, null block from 0.28.1, CUDA graph estimate from 0.21 unless eager", () => {
+    expect(vllmInFlightTokens(undefined, 8192, 1)).toBe(8192);
+    expect(vllmInFlightTokens("0.25.1", 8192, 1)).toBe(8192);
+    expect(vllmInFlightTokens("0.26.0", 8192, 1)).toBe(16384); // async scheduling: 2 batches in flight
+    expect(vllmInFlightTokens("0.26.0", 8192, 4)).toBe(4 * 8192); // V1 runner with PP: pp batches
+    expect(reservesNullBlock("0.28.0")).toBe(false);
+    expect(reservesNullBlock("0.28.1")).toBe(true);
+    expect(reservesNullBlock("0.29.0")).toBe(true);
+    expect(subtractsCudaGraphEstimate(undefined)).toBe(false);
+    expect(subtractsCudaGraphEstimate("0.20.2")).toBe(false);
+    expect(subtractsCudaGraphEstimate("0.21.0")).toBe(true);
+    expect(subtractsCudaGraphEstimate("0.21.0", true)).toBe(false);
+    expect(() => vllmInFlightTokens("main", 8192, 1)).toThrow(/MAJOR.MINOR/);
+  });
+
+  it("vllm#49878 arithmetic (Gemma 4 31B, 0.25.1 → 0.26): a sliding group charges cdiv(1023 + 2 × 32768, 16) + 1 blocks", () => {
+    // The numbers: 2113 blocks per sliding group before, 4161 after, with max_num_batched_tokens 32768.
+    const swa = (inFlight: number) => Math.ceil((1024 - 1 + inFlight) / 16) + 1;
+    expect(swa(vllmInFlightTokens("0.25.1", 32768, 1))).toBe(2113);
+    expect(swa(vllmInFlightTokens("0.26.0", 32768, 1))).toBe(4161);
+  });
+
+  it("Gemma 3 27B at 131072 tokens: same blocks, lower concurrency from 0.26 (sliding groups reserve 2 × max_num_batched_tokens)", async () => {
+    const model = (await resolveModel("google/gemma-3-27b-it", { offline: true })).model;
+    const dep = (v: string) => makeDeployment(model, { engine: "vllm", context: 131072, kvDtype: "bf16", options: { maxNumBatchedTokens: 8192, vllmVersion: v } });
+    const budget = [60 * GIB];
+    const a = vllmKvFromBudget(model, dep("0.25.1"), budget);
+    const b = vllmKvFromBudget(model, dep("0.26.0"), budget);
+    expect(b.numBlocks).toBe(a.numBlocks);
+    // Full group: 131072 / 16 = 8192 blocks; each sliding (window 1024) group 577 blocks before, 1089 after.
+    const groups = Math.round((a.numBlocks / a.maxConcurrency - 8192) / 577);
+    expect(a.numBlocks / a.maxConcurrency).toBeCloseTo(8192 + groups * 577, 6);
+    expect(b.numBlocks / b.maxConcurrency).toBeCloseTo(8192 + groups * 1089, 6);
+    expect(b.maxConcurrency).toBeLessThan(a.maxConcurrency);
+  });
+
+  it("null block (vllm#47272): from 0.28.1 a request must fit num_blocks − 1, the printed figures do not change", async () => {
+    const model = (await resolveModel("Qwen/Qwen3-8B", { offline: true })).model;
+    const dep = (v: string) => makeDeployment(model, { engine: "vllm", context: 16384, kvDtype: "bf16", options: { vllmVersion: v } });
+    const page = 16 * 36 * 8 * 128 * 2 * 2; // 16 tokens × 36 layers × 8 KV heads × (K + V) 128 × bf16
+    const budget = [1000 * page];
+    const a = vllmKvFromBudget(model, dep("0.28.0"), budget);
+    const b = vllmKvFromBudget(model, dep("0.28.1"), budget);
+    expect(a.numBlocks).toBe(1000);
+    expect(b.numBlocks).toBe(1000);
+    expect(b.kvCapacityTokens).toBe(a.kvCapacityTokens);
+    expect(b.maxConcurrency).toBe(a.maxConcurrency);
+    expect(a.maxContext).toBe(16000);
+    expect(b.maxContext).toBe(15984);
+  });
+
+  it("CUDA graph estimate: 0.21+ start-up replay subtracts the given estimate, not under --enforce-eager or without a version", async () => {
+    const model = (await resolveModel("Qwen/Qwen3-8B", { offline: true })).model;
+    const dep = (options: object) => makeDeployment(model, { engine: "vllm", context: 16384, kvDtype: "bf16", options });
+    const g = 0.52 * GIB;
+    const base = vllmStartup(model, dep({}), 80 * GIB, 0.9, undefined, g).availableBytes[0];
+    const net = vllmStartup(model, dep({ vllmVersion: "0.21.0" }), 80 * GIB, 0.9, undefined, g).availableBytes[0];
+    expect(Math.abs(net - (base - g))).toBeLessThanOrEqual(1); // both floored to whole bytes
+    expect(vllmStartup(model, dep({ vllmVersion: "0.21.0", enforceEager: true }), 80 * GIB, 0.9, undefined, g).availableBytes[0])
+      .toBe(vllmStartup(model, dep({ enforceEager: true }), 80 * GIB, 0.9).availableBytes[0]);
+    const noEstimate = vllmStartup(model, dep({ vllmVersion: "0.21.0" }), 80 * GIB, 0.9);
+    expect(noEstimate.availableBytes[0]).toBe(base);
+    expect(noEstimate.basis.join(" ")).toMatch(/CUDA graph estimate/);
   });
 });
 

@@ -1,7 +1,10 @@
 // vLLM memory profile: paged KV cache, hybrid allocator groups and the whole start-up accounting
 // (profile run, "Available KV cache memory", "GPU KV cache size", "Maximum concurrency").
-// Modelled on the V1 engine of vLLM 0.10.x–0.11.x (CUDA graphs captured after the KV cache is allocated,
-// so graph memory is not subtracted from the budget; v0.21+ subtracts an "Estimated CUDA graph memory").
+// Modelled on the V1 engine of vLLM 0.10.x–0.13 (CUDA graphs captured after the KV cache is allocated, so graph
+// memory is not subtracted from the budget). EngineOptions.vllmVersion switches on the later start-up rules, each
+// gated where it is defined: 0.21 tokens report and CUDA graph estimate (reportsConcurrencyTokens,
+// subtractsCudaGraphEstimate), 0.26 in-flight tokens for sliding/chunked groups (vllmInFlightTokens), 0.28.1 null
+// block in the max_model_len check (reservesNullBlock).
 // Each rule names the vLLM file and function it follows.
 import { kvBytes } from "../kvdtype.js";
 import { weightScheme } from "../quant.js";
@@ -252,22 +255,78 @@ function layoutOf(model: ModelSpec, dep: Deployment): Layout {
 }
 
 /**
- * Max bytes one request needs in one layer of a group (vllm/v1/kv_cache_interface.py max_memory_usage_bytes):
- * full/MLA cdiv(max_model_len, bs) pages; sliding (cdiv(min(window − 1 + max_num_batched_tokens, len), bs) + 1);
- * chunked cdiv(min(chunk + max_num_batched_tokens, len), bs); Mamba one page.
+ * Max bytes one request needs in one layer of a group (vllm/v1/kv_cache_interface.py max_memory_usage_bytes, from
+ * 0.20 via max_admission_blocks_per_request): full/MLA cdiv(max_model_len, bs) pages; sliding
+ * (cdiv(min(window − 1 + in_flight, len), bs) + 1); chunked cdiv(min(chunk + in_flight, len), bs); Mamba one page.
+ * `inFlight` is max_num_batched_tokens up to 0.25 and VllmConfig.max_in_flight_tokens from 0.26 (vllmInFlightTokens).
  */
-function requestBlocks(g: Group, len: number, mnbt: number): number {
+function requestBlocks(g: Group, len: number, inFlight: number): number {
   switch (g.kind) {
     case "full":
     case "mla":
       return cdiv(len, g.blockSize);
     case "sliding":
-      return cdiv(Math.min(g.window - 1 + mnbt, len), g.blockSize) + 1;
+      return cdiv(Math.min(g.window - 1 + inFlight, len), g.blockSize) + 1;
     case "chunked":
-      return cdiv(Math.min(g.window + mnbt, len), g.blockSize);
+      return cdiv(Math.min(g.window + inFlight, len), g.blockSize);
     case "mamba":
       return 1;
   }
+}
+
+// ---------------------------------------------------------------- release rules
+
+const releaseMemo = new Map<string, number>();
+/** "0.25.1" → 2501 (minor × 100 + patch, major × 10⁶); malformed → InputError. Memoized (the plan path asks per call). */
+function releaseKey(version: string): number {
+  let k = releaseMemo.get(version);
+  if (k === undefined) {
+    const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+    if (!m) throw new InputError(`vLLM version "${version}" is not of the form MAJOR.MINOR[.PATCH]`);
+    k = Number(m[1]) * 1e6 + Number(m[2]) * 100 + Number(m[3] ?? 0);
+    releaseMemo.set(version, k);
+  }
+  return k;
+}
+
+/** Whether `version` (absent = the 0.10–0.20 behaviour) is at least MAJOR.MINOR.PATCH. */
+export function vllmAtLeast(version: string | undefined, major: number, minor: number, patch = 0): boolean {
+  if (!version) return false;
+  return releaseKey(version) >= major * 1e6 + minor * 100 + patch;
+}
+
+/**
+ * Tokens a recycling-aware (sliding-window / chunked-local) KV group reserves per request beyond its window.
+ * Up to 0.25: max_num_batched_tokens. From 0.26.0 (vllm-project/vllm#47728, "Free out-of-window blocks on the
+ * processed-token basis under async scheduling"; vllm#49878 traces the Gemma 4 jump between 0.25.1 and 0.26 to it):
+ * vllm/config/vllm.py VllmConfig.max_in_flight_tokens = max_concurrent_batches × max_num_batched_tokens, where
+ * max_concurrent_batches is 2 under async scheduling with pp = 1 (the default scheduler since 0.14: "Asynchronous
+ * scheduling is enabled"), and pp otherwise (V1 model runner; the V2 runner's pp + 1 is not modelled).
+ */
+export function vllmInFlightTokens(version: string | undefined, mnbt: number, pp: number): number {
+  if (!vllmAtLeast(version, 0, 26)) return mnbt;
+  return (pp <= 1 ? 2 : pp) * mnbt;
+}
+
+/**
+ * From 0.28.1 (vllm-project/vllm#47272, merged 2026-08-20 after the v0.28.0 branch cut; in v0.28.1rc0 and
+ * v0.29.0rc1+): kv_cache_utils.py get_kv_cache_configs checks max_model_len (and auto-fit) against
+ * available − one block (check_memory: BlockPool holds the null block back), so a request must fit num_blocks − 1
+ * blocks. The printed tokens and concurrency still use all num_blocks.
+ */
+export function reservesNullBlock(version: string | undefined): boolean {
+  return vllmAtLeast(version, 0, 28, 1);
+}
+
+/**
+ * From 0.21.0 determine_available_memory (vllm/v1/worker/gpu_worker.py) subtracts the profiled CUDA graph memory
+ * ("Estimated CUDA graph memory: X GiB total", GPUModelRunner.profile_cudagraph_memory) from the KV budget when
+ * graphs will be captured (not --enforce-eager, not ROCm) and VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS is on
+ * ("CUDA graph memory profiling is enabled (default since v0.21.0)"). The printed "Available KV cache memory" is
+ * already net of it.
+ */
+export function subtractsCudaGraphEstimate(version: string | undefined, enforceEager?: boolean): boolean {
+  return !enforceEager && vllmAtLeast(version, 0, 21);
 }
 
 const perBlockMemo = new WeakMap<Layout, number[]>();
@@ -293,11 +352,11 @@ function bytesPerBlock(l: Layout, stage: number[]): number {
 }
 
 /** Blocks one request of `len` tokens needs (get_max_concurrency_for_kv_cache_config denominator). */
-function blocksPerRequest(l: Layout, len: number, mnbt: number): number {
+function blocksPerRequest(l: Layout, len: number, inFlight: number): number {
   if (l.mambaOnly) return 1;
-  if (l.mode === "uniform-type") return requestBlocks(l.groups[0], len, mnbt);
+  if (l.mode === "uniform-type") return requestBlocks(l.groups[0], len, inFlight);
   let blocks = 0;
-  for (const g of l.groups) blocks += requestBlocks(g, len, mnbt);
+  for (const g of l.groups) blocks += requestBlocks(g, len, inFlight);
   return blocks;
 }
 
@@ -308,11 +367,7 @@ function blocksPerRequest(l: Layout, len: number, mnbt: number): number {
  * the 0.25.1 fixture log prints 3,875,400 = 14.78…x × 262,144, not a multiple of 16).
  */
 export function reportsConcurrencyTokens(version: string | undefined): boolean {
-  if (!version) return false;
-  const m = /^(\d+)\.(\d+)/.exec(version);
-  if (!m) throw new InputError(`vLLM version "${version}" is not of the form MAJOR.MINOR[.PATCH]`);
-  const major = Number(m[1]);
-  return major > 0 || Number(m[2]) >= 21;
+  return vllmAtLeast(version, 0, 21);
 }
 
 export interface VllmKvResult {
@@ -330,7 +385,8 @@ export interface VllmKvResult {
  */
 export function vllmKvFromBudget(model: ModelSpec, dep: Deployment, availablePerStage: number[]): VllmKvResult {
   const l = layoutOf(model, dep);
-  const mnbt = dep.options?.maxNumBatchedTokens ?? vllmSchedulerDefaults().maxNumBatchedTokens;
+  const version = dep.options?.vllmVersion;
+  const inFlight = vllmInFlightTokens(version, dep.options?.maxNumBatchedTokens ?? vllmSchedulerDefaults().maxNumBatchedTokens, dep.pp);
   if (l.mode === "none") return { numBlocks: 1, kvCapacityTokens: 0, maxConcurrency: Number.POSITIVE_INFINITY, maxContext: model.maxContext };
   let numBlocks = Number.POSITIVE_INFINITY;
   l.stages.forEach((stage, s) => {
@@ -339,19 +395,21 @@ export function vllmKvFromBudget(model: ModelSpec, dep: Deployment, availablePer
     numBlocks = Math.min(numBlocks, Math.max(0, Math.floor(Math.floor(availablePerStage[s] ?? availablePerStage[0]) / per)));
   });
   if (!Number.isFinite(numBlocks)) numBlocks = 0;
-  const maxConcurrency = numBlocks / blocksPerRequest(l, dep.context, mnbt);
-  const kvCapacityTokens = reportsConcurrencyTokens(dep.options?.vllmVersion)
+  const maxConcurrency = numBlocks / blocksPerRequest(l, dep.context, inFlight);
+  const kvCapacityTokens = reportsConcurrencyTokens(version)
     ? Math.trunc(maxConcurrency * dep.context)
     : Math.floor(numBlocks / l.groups.length) * (l.mambaOnly ? dep.context : l.minBlockSize);
-  // estimate_max_model_len: largest length whose request fits the blocks (equivalent to the byte test).
+  // estimate_max_model_len: largest length whose request fits the blocks (equivalent to the byte test); from
+  // 0.28.1 against the usable blocks, num_blocks − 1 (reservesNullBlock).
+  const usable = reservesNullBlock(version) ? numBlocks - 1 : numBlocks;
   let maxContext = 0;
-  if (blocksPerRequest(l, 1, mnbt) <= numBlocks) {
+  if (blocksPerRequest(l, 1, inFlight) <= usable) {
     let lo = 1;
     let hi = Math.max(1, model.maxContext);
-    if (blocksPerRequest(l, hi, mnbt) <= numBlocks) lo = hi;
+    if (blocksPerRequest(l, hi, inFlight) <= usable) lo = hi;
     while (hi - lo > 1) {
       const mid = Math.floor((lo + hi) / 2);
-      if (blocksPerRequest(l, mid, mnbt) <= numBlocks) lo = mid;
+      if (blocksPerRequest(l, mid, inFlight) <= usable) lo = mid;
       else hi = mid;
     }
     maxContext = l.mambaOnly ? model.maxContext : lo;
@@ -545,8 +603,11 @@ export interface StartupAccounting {
  * vllm/v1/worker/gpu_worker.py Worker.determine_available_memory: requested = total × gpu_memory_utilization
  * (init_device), available KV = requested − (weights + torch peak increase of profile_run + non-torch increase).
  * The CUDA context predates the first snapshot and so sits inside the (1 − utilization) margin.
+ * From 0.21 the CUDA graph estimate is subtracted too (subtractsCudaGraphEstimate). vLLM measures it by capturing
+ * graphs into a dummy KV cache; hwledger has no model of it, so it is an input (`cudaGraphBytes`, the logged
+ * "Estimated CUDA graph memory"); absent, nothing is subtracted and the basis says so.
  */
-export function vllmStartup(model: ModelSpec, dep0: Deployment, gpuMemoryBytes: number, utilization: number, weightsOverride?: number): StartupAccounting {
+export function vllmStartup(model: ModelSpec, dep0: Deployment, gpuMemoryBytes: number, utilization: number, weightsOverride?: number, cudaGraphBytes?: number): StartupAccounting {
   const dep = effectiveOptions(dep0, gpuMemoryBytes);
   const l = layoutOf(model, dep);
   const weights = weightsOverride !== undefined ? l.stages.map(() => weightsOverride) : vllmWeightsPerRank(model, dep);
@@ -561,7 +622,9 @@ export function vllmStartup(model: ModelSpec, dep0: Deployment, gpuMemoryBytes: 
     return e;
   });
   const requested = gpuMemoryBytes * utilization;
-  const available = stages.map((_, i) => Math.floor(requested - weights[i] - peaks[i].bytes - nt.bytes));
+  const graphs = subtractsCudaGraphEstimate(o?.vllmVersion, o?.enforceEager);
+  const graphBytes = graphs ? (cudaGraphBytes ?? 0) : 0;
+  const available = stages.map((_, i) => Math.floor(requested - weights[i] - peaks[i].bytes - nt.bytes - graphBytes));
   return {
     requestedBytes: requested,
     weightsBytes: weights,
@@ -572,6 +635,11 @@ export function vllmStartup(model: ModelSpec, dep0: Deployment, gpuMemoryBytes: 
       `vLLM: available KV = ${utilization} × ${(gpuMemoryBytes / GIB).toFixed(2)} GiB − weights − profile peak − non-torch, per rank (gpu_worker.py determine_available_memory)`,
       peaks[peaks.length - 1].basis,
       nt.basis,
+      ...(graphs
+        ? [cudaGraphBytes !== undefined
+          ? `vLLM ${o!.vllmVersion}: minus the CUDA graph estimate ${(cudaGraphBytes / GIB).toFixed(2)} GiB (gpu_worker.py, default since 0.21)`
+          : `vLLM ${o!.vllmVersion}: also subtracts its measured CUDA graph estimate (default since 0.21; public logs show 0.1–0.6 GiB), not modelled here`]
+        : []),
     ],
   };
 }
@@ -650,7 +718,8 @@ export const vllmProfile: EngineProfile = {
   label: "vLLM",
   cache(model, dep): CacheResult {
     const l = layoutOf(model, dep);
-    const mnbt = dep.options?.maxNumBatchedTokens ?? DEFAULT_MNBT;
+    const o = dep.options;
+    const mnbt = o?.vllmVersion ? vllmInFlightTokens(o.vllmVersion, o.maxNumBatchedTokens ?? DEFAULT_MNBT, dep.pp) : (o?.maxNumBatchedTokens ?? DEFAULT_MNBT);
     const { pageSum, perTokenFull, basis } = pagesOf(l);
     // What the requests of this deployment occupy: blocks per request × the group's pages, on each TP rank.
     let total = 0;
