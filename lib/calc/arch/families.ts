@@ -15,6 +15,7 @@ import { jambaFamily } from "./jamba.js";
 import { qwen3NextFamily, qwen35MoeFamily } from "./qwen3-next.js";
 import { nemotronHFamily } from "./nemotron-h.js";
 import { kimiVlFamily } from "./kimi-vl.js";
+import { gemma4Family } from "./gemma4.js";
 
 export const FAMILIES: ArchitectureFamily[] = [llamaFamily, qwen2Family, qwen3Family];
 // MoE, MLA, SSM and hybrid families (catalog part 2).
@@ -23,3 +24,5 @@ FAMILIES.push(mixtralFamily, qwen2MoeFamily, qwen3MoeFamily, deepseekFamily, gpt
 FAMILIES.push(gemmaFamily, gemma2Family, gemma3Family, phiFamily, phi3Family, falconFamily, starcoderFamily, llama4Family);
 // Kimi-VL: DeepSeek-style text model + MoonViT tower (catalog from HF pages).
 FAMILIES.push(kimiVlFamily);
+// Gemma 4: sliding/global attention with per-type KV geometry, k_eq_v, KV-shared layers, MoE beside the dense MLP, PLE.
+FAMILIES.push(gemma4Family);
