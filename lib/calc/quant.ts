@@ -218,6 +218,29 @@ registerWeightScheme(
     (t) => isLinear(t) && packable(t, 128), (t) => gptqTensorBytes(t, 128, 8)),
   ["gptq_int8"],
 );
+/**
+ * compressed-tensors pack-quantized int4 (llm-compressor W4A16; vLLM compressed_tensors_wNa16.py
+ * CompressedTensorsWNA16.create_weights): weight_packed int32 [out, in/8], weight_scale [out, in // group] in the
+ * model dtype (a trailing partial group gets no scale: floor division), an int32-packed 4-bit zero point per scale
+ * when asymmetric, weight_shape int64[2].
+ */
+export function w4a16TensorBytes(t: TensorSpec, group: number, symmetric: boolean): number {
+  const inDim = t.shape[0];
+  const rows = rowsOf(t);
+  const experts = t.shape.length > 2 ? t.shape[t.shape.length - 1] : 1;
+  const scales = Math.floor(inDim / group) * rows;
+  return (inDim * rows) / 2 + scales * HALF + (symmetric ? 0 : scales / 2) + 16 * experts;
+}
+for (const [group, sym] of [[128, true], [64, true], [32, true], [128, false]] as const) {
+  const name = `w4a16${group === 128 ? "" : `-g${group}`}${sym ? "" : "-asym"}`;
+  registerWeightScheme(
+    quantScheme(name, `W4A16 int4 g${group}${sym ? "" : " asym"} (compressed-tensors)`,
+      `compressed-tensors pack-quantized int4, group ${group}: 0.5 B/weight + model-dtype scale per ${group}${sym ? "" : " + 4-bit zero point"} (vLLM compressed_tensors_wNa16.py); lm_head, embeddings, norms, routers 16-bit`,
+      (t) => isLinear(t) && t.shape.length >= 2 && t.shape[0] % 8 === 0, (t) => w4a16TensorBytes(t, group, sym)),
+    group === 128 && sym ? ["compressed-tensors-w4a16", "ct-w4a16"] : [],
+  );
+}
+
 registerWeightScheme(
   quantScheme("nf4", "bnb NF4 (double quant)", "bitsandbytes NF4, blocksize 64, double-quantized absmax (8-bit per block + fp32 per 256 blocks; bitsandbytes functional.py quantize_4bit); lm_head and embeddings 16-bit (transformers get_keys_to_not_convert)",
     (t) => isLinear(t) || t.role === "router", (t) => nf4TensorBytes(t, true)),
@@ -317,3 +340,59 @@ registerWeightScheme(
   },
   ["safetensors"],
 );
+
+/**
+ * The weight scheme a published checkpoint is stored in, from its config.json `quantization_config` (HF
+ * transformers quantizers; vLLM picks its quantization method from the same block) or mlx_lm's `quantization`;
+ * `{}` for a 16-bit checkpoint, `{ unsupported }` when the method is one hwledger does not lay out.
+ */
+export function schemeFromQuantizationConfig(config: Record<string, unknown>): { scheme?: string; unsupported?: string } {
+  const mlx = config.quantization as { bits?: unknown; group_size?: unknown; mode?: unknown } | undefined;
+  const qc = config.quantization_config as Record<string, unknown> | undefined;
+  if (!qc || typeof qc !== "object") {
+    if (mlx && typeof mlx === "object") {
+      // mlx_lm.utils.quantize_model writes {"group_size", "bits"[, "mode"]}: affine groups of 64 unless a mode says mx.
+      if (mlx.mode === "mxfp4" || mlx.mode === "mxfp8") return { scheme: `mlx-${mlx.mode}` };
+      return mlx.group_size === 64 && [3, 4, 5, 6, 8].includes(Number(mlx.bits)) ? { scheme: `mlx-${mlx.bits}bit` } : { unsupported: `mlx quantization ${JSON.stringify(mlx)}` };
+    }
+    return {};
+  }
+  const method = String(qc.quant_method ?? "").toLowerCase();
+  const bits = Number(qc.bits ?? qc.w_bit ?? NaN);
+  const group = Number(qc.group_size ?? qc.q_group_size ?? NaN);
+  switch (method) {
+    case "fp8":
+      // Block-scaled (weight_block_size, DeepSeek-V3 style) or per-tensor scales (Fp8Config without blocks).
+      return { scheme: qc.weight_block_size ? "fp8" : "fp8-tensor" };
+    case "mxfp4":
+      return { scheme: "mxfp4" };
+    case "awq":
+      if (bits === 4 && group === 128) return { scheme: "awq" };
+      if (bits === 4 && group === 64) return { scheme: "awq-g64" };
+      break;
+    case "gptq":
+      if (bits === 4 && group === 128) return { scheme: "gptq" };
+      if (bits === 8 && group === 128) return { scheme: "gptq-int8" };
+      break;
+    case "bitsandbytes":
+      if (qc.load_in_4bit) return { scheme: qc.bnb_4bit_use_double_quant ? "nf4" : "nf4-nodq" };
+      if (qc.load_in_8bit) return { scheme: "int8" };
+      break;
+    case "compressed-tensors": {
+      // The first config group's weight args (llm-compressor writes one group for uniform W4A16 / W8A8 / FP8).
+      const groups = Object.values((qc.config_groups ?? {}) as Record<string, { weights?: Record<string, unknown> }>);
+      const w = groups[0]?.weights;
+      if (!w) break;
+      const nb = Number(w.num_bits);
+      if (nb === 8 && w.type === "float") return { scheme: w.strategy === "block" ? "fp8" : "fp8-tensor" };
+      if (nb === 8 && w.type === "int") return { scheme: "int8" };
+      if (nb === 4 && w.type === "int" && w.strategy === "group") {
+        const g = Number(w.group_size);
+        const name = `w4a16${g === 128 ? "" : `-g${g}`}${w.symmetric === false ? "-asym" : ""}`;
+        if (SCHEMES.has(name)) return { scheme: name };
+      }
+      break;
+    }
+  }
+  return { unsupported: `quantization_config ${method || "(no quant_method)"}${Number.isNaN(bits) ? "" : ` ${bits}-bit`}${Number.isNaN(group) ? "" : ` group ${group}`}` };
+}

@@ -147,3 +147,42 @@ describe("whole checkpoints against published sizes (tolerance 2%: metadata, bia
     expect(weightBytes({ ...llama8b, globals: [] }, "mlx-8bit").total).toBeGreaterThan(weightBytes({ ...llama8b, globals: [] }, "int8").total);
   });
 });
+
+// A checkpoint published quantized says so in config.json; plans default to that scheme (deployment.ts nativeWeights).
+describe("the scheme of a quantized checkpoint, from its config.json", () => {
+  const base = catalogConfig(catalogEntries().find((e) => e.id === "Qwen/Qwen2.5-7B-Instruct")!);
+  const cases: Array<[string, Record<string, unknown>, string | undefined]> = [
+    ["AutoAWQ 4-bit g128", { quantization_config: { quant_method: "awq", bits: 4, group_size: 128, zero_point: true, version: "gemm" } }, "awq"],
+    ["AutoAWQ 4-bit g64", { quantization_config: { quant_method: "awq", bits: 4, group_size: 64 } }, "awq-g64"],
+    ["GPTQ 4-bit g128", { quantization_config: { quant_method: "gptq", bits: 4, group_size: 128, desc_act: false } }, "gptq"],
+    ["GPTQ 8-bit g128", { quantization_config: { quant_method: "gptq", bits: 8, group_size: 128 } }, "gptq-int8"],
+    ["bnb 4-bit double quant", { quantization_config: { quant_method: "bitsandbytes", load_in_4bit: true, bnb_4bit_use_double_quant: true } }, "nf4"],
+    ["bnb 4-bit", { quantization_config: { quant_method: "bitsandbytes", load_in_4bit: true } }, "nf4-nodq"],
+    ["bnb 8-bit", { quantization_config: { quant_method: "bitsandbytes", load_in_8bit: true } }, "int8"],
+    ["FP8 block (DeepSeek-V3 style)", { quantization_config: { quant_method: "fp8", fmt: "e4m3", weight_block_size: [128, 128] } }, "fp8"],
+    ["FP8 per tensor", { quantization_config: { quant_method: "fp8", activation_scheme: "dynamic" } }, "fp8-tensor"],
+    ["compressed-tensors W4A16 g128", { quantization_config: { quant_method: "compressed-tensors", config_groups: { group_0: { targets: ["Linear"], weights: { num_bits: 4, type: "int", symmetric: true, strategy: "group", group_size: 128 } } } } }, "w4a16"],
+    ["compressed-tensors W4A16 g32 asymmetric", { quantization_config: { quant_method: "compressed-tensors", config_groups: { g: { weights: { num_bits: 4, type: "int", symmetric: false, strategy: "group", group_size: 32 } } } } }, undefined],
+    ["compressed-tensors FP8", { quantization_config: { quant_method: "compressed-tensors", config_groups: { g: { weights: { num_bits: 8, type: "float", strategy: "channel" } } } } }, "fp8-tensor"],
+    ["mlx_lm 4-bit", { quantization: { group_size: 64, bits: 4 } }, "mlx-4bit"],
+    ["HQQ", { quantization_config: { quant_method: "hqq" } }, undefined],
+  ];
+  for (const [label, extra, scheme] of cases) {
+    it(`${label} -> ${scheme ?? "not modelled (16-bit, with a note)"}`, () => {
+      const m = modelFromHfConfig({ ...base, ...extra }, "q");
+      expect(m.nativeQuant).toBe(scheme);
+      if (scheme) {
+        expect(weightSchemeNames()).toContain(scheme);
+        expect(m.notes).toEqual([]);
+      } else expect(m.notes.join(" ")).toMatch(/is not a layout hwledger models/);
+    });
+  }
+
+  it("W4A16 g128 (compressed-tensors): 0.5 B/weight + a 16-bit scale per 128 inputs, no zero point, weight_shape", () => {
+    const sq = t([4096, 4096]);
+    expect(bytes("w4a16", sq)).toBe(8_388_608 + 32 * 4096 * 2 + 16);
+    expect(bytes("w4a16-asym", sq)).toBe(8_388_608 + 32 * 4096 * 2 + (32 * 4096) / 2 + 16);
+    // A trailing partial group gets no scale (compressed_tensors_wNa16.py: input_size // group_size).
+    expect(bytes("w4a16", t([704, 2816], "expert"))).toBe((704 * 2816) / 2 + 5 * 2816 * 2 + 16);
+  });
+});

@@ -93,7 +93,6 @@ export function buildDeepseek(config: HfConfig, id: string): ModelSpec {
   // --speculative-config method=deepseek_mtp; llama.cpp skips them): not part of the main model planned here.
   const mtp = r.optInt("num_nextn_predict_layers", 0);
   if (mtp > 0) notes.push(`num_nextn_predict_layers=${mtp}: the multi-token-prediction module is not counted (only loaded for speculative decoding)`);
-  const q = config.quantization_config as { quant_method?: unknown } | undefined;
   return finishModel({
     id,
     modelType: String(config.model_type),
@@ -104,7 +103,6 @@ export function buildDeepseek(config: HfConfig, id: string): ModelSpec {
     maxContext: r.optInt("max_position_embeddings", 4096),
     tiedEmbeddings: tied,
     nativeDtype: dtypeOf(config),
-    ...(typeof q?.quant_method === "string" ? { nativeQuant: q.quant_method } : {}),
     layers,
     globals: globalTensors({ vocab, hidden, tied }),
     notes,

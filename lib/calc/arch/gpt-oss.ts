@@ -49,7 +49,6 @@ export function buildGptOss(config: HfConfig, id: string): ModelSpec {
     const cache = sliding ? slidingAttention(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim);
     layers.push(layer(i, sliding ? "sliding" : "attention", cache, tensors, { experts, activeExperts: active, sharedExperts: 0 }));
   }
-  const q = config.quantization_config as { quant_method?: unknown } | undefined;
   return finishModel({
     id,
     modelType: "gpt_oss",
@@ -61,7 +60,6 @@ export function buildGptOss(config: HfConfig, id: string): ModelSpec {
     tiedEmbeddings: tied,
     // gpt-oss configs carry no torch_dtype: the non-expert weights are bf16.
     nativeDtype: dtypeOf(config),
-    ...(typeof q?.quant_method === "string" ? { nativeQuant: q.quant_method } : {}),
     layers,
     globals: globalTensors({ vocab, hidden, tied }),
   });

@@ -5,6 +5,7 @@ import type { HfConfig } from "./common.js";
 import { FAMILIES } from "./families.js";
 import { buildLlamaLike } from "./llama.js";
 import { buildMambaSsm } from "./mamba.js";
+import { schemeFromQuantizationConfig } from "../quant.js";
 
 const BY_TYPE = new Map<string, (typeof FAMILIES)[number]>();
 for (const f of FAMILIES) for (const t of f.modelTypes) BY_TYPE.set(t, f);
@@ -22,6 +23,10 @@ export function modelFromHfConfig(config: unknown, id?: string): ModelSpec {
   }
   const cfg = config as HfConfig;
   const label = id ?? (typeof cfg._name_or_path === "string" && cfg._name_or_path ? cfg._name_or_path : "model");
+  return withNativeQuant(buildFamily(cfg, label), cfg);
+}
+
+function buildFamily(cfg: HfConfig, label: string): ModelSpec {
   const modelType = cfg.model_type;
   if (modelType === undefined && cfg.ssm_cfg !== undefined) return buildMambaSsm(cfg, label);
   if (typeof modelType !== "string" || !modelType) {
@@ -37,5 +42,13 @@ export function modelFromHfConfig(config: unknown, id?: string): ModelSpec {
   }
   const m = buildLlamaLike(cfg, label, "generic");
   m.notes.push(`model_type "${modelType}" is not a known family: planned as a generic llama-style decoder from the standard config fields`);
+  return m;
+}
+
+/** A checkpoint published quantized (quantization_config) is planned in that scheme unless --weights says otherwise. */
+function withNativeQuant(m: ModelSpec, cfg: HfConfig): ModelSpec {
+  const q = schemeFromQuantizationConfig(cfg);
+  if (q.scheme) m.nativeQuant = q.scheme;
+  else if (q.unsupported) m.notes.push(`${q.unsupported} is not a layout hwledger models: planned at the checkpoint's 16-bit dtype unless --weights is given`);
   return m;
 }
