@@ -97,6 +97,10 @@ describe("vLLM start-up accounting (gpu_worker.py determine_available_memory)", 
     expect(vllmSchedulerDefaults(79.19 * GIB)).toEqual({ maxNumBatchedTokens: 8192, maxNumSeqs: 1024 });
     expect(vllmSchedulerDefaults(79.25 * GIB, "NVIDIA A100-SXM4-80GB")).toEqual({ maxNumBatchedTokens: 2048, maxNumSeqs: 256 });
     expect(vllmSchedulerDefaults(23.6 * GIB)).toEqual({ maxNumBatchedTokens: 2048, maxNumSeqs: 256 });
+    // vLLM 0.28.0 raised the large-GPU budget to 16384 (vllm#51726); smaller GPUs and the A100 keep 2048.
+    expect(vllmSchedulerDefaults(79.19 * GIB, undefined, "0.27.1").maxNumBatchedTokens).toBe(8192);
+    expect(vllmSchedulerDefaults(79.19 * GIB, undefined, "0.28.0").maxNumBatchedTokens).toBe(16384);
+    expect(vllmSchedulerDefaults(79.25 * GIB, "NVIDIA A100-SXM4-80GB", "0.28.0").maxNumBatchedTokens).toBe(2048);
   });
 
   it("available = total × utilization − weights − profile peak − non-torch, and a bigger batch budget costs KV", () => {

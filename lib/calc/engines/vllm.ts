@@ -24,11 +24,13 @@ export const VLLM_VOCAB_PADDING = 64;
 /**
  * Scheduler defaults for `vllm serve` (UsageContext.OPENAI_API_SERVER): vllm/engine/arg_utils.py
  * EngineArgs.get_batch_defaults — 8192 tokens / 1024 seqs when the GPU has >= 70 GiB and is not an A100,
- * else 2048 / 256 (also what vLLM falls back to when it cannot query the device).
+ * else 2048 / 256 (also what vLLM falls back to when it cannot query the device). From 0.28.0 the large-GPU token
+ * budget is 16384 (vllm-project/vllm#51726, merged 2026-08-10; the v0.28.0 release notes list the new default).
  */
-export function vllmSchedulerDefaults(gpuMemoryBytes?: number, gpuName?: string): { maxNumBatchedTokens: number; maxNumSeqs: number } {
+export function vllmSchedulerDefaults(gpuMemoryBytes?: number, gpuName?: string, version?: string): { maxNumBatchedTokens: number; maxNumSeqs: number } {
   const big = gpuMemoryBytes !== undefined && gpuMemoryBytes >= 70 * GIB && !(gpuName ?? "").toLowerCase().includes("a100");
-  return big ? { maxNumBatchedTokens: 8192, maxNumSeqs: 1024 } : { maxNumBatchedTokens: 2048, maxNumSeqs: 256 };
+  if (!big) return { maxNumBatchedTokens: 2048, maxNumSeqs: 256 };
+  return { maxNumBatchedTokens: vllmAtLeast(version, 0, 28) ? 16384 : 8192, maxNumSeqs: 1024 };
 }
 
 /** One layer's cache as one rank stores it (vllm/v1/kv_cache_interface.py specs). */
@@ -645,7 +647,7 @@ export function vllmStartup(model: ModelSpec, dep0: Deployment, gpuMemoryBytes: 
 }
 
 function effectiveOptions(dep: Deployment, gpuMemoryBytes?: number): Deployment {
-  const d = vllmSchedulerDefaults(gpuMemoryBytes);
+  const d = vllmSchedulerDefaults(gpuMemoryBytes, undefined, dep.options?.vllmVersion);
   const o = dep.options ?? {};
   return { ...dep, options: { ...o, maxNumBatchedTokens: o.maxNumBatchedTokens ?? d.maxNumBatchedTokens, maxNumSeqs: o.maxNumSeqs ?? d.maxNumSeqs } };
 }
