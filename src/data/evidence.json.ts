@@ -36,8 +36,15 @@ async function modelOf(c: Case): Promise<ModelSpec> {
 
 function settingsOf(c: Case, engineFromFile: string): Record<string, unknown> {
   if (c.settings) return c.settings;
-  const context = (c.promptTokens ?? 0) + (c.generationTokens ?? 0) || c.context;
-  return { engine: c.engine ?? engineFromFile, weights: c.weights, kvDtype: c.kvDtype, context };
+  const context = (c.promptTokens ?? 0) + (c.generationTokens ?? c.newTokens ?? 0) || c.context;
+  return { engine: c.engine ?? engineFromFile, weights: c.weights, kvDtype: c.kvDtype, context, ...(c.seqs ? { seqs: c.seqs } : {}) };
+}
+
+/** transformers cases quote torch's max_memory_allocated in GiB (printedGiB). */
+function reportedOf(c: Case): Record<string, number> {
+  if (c.reported) return c.reported;
+  if (typeof c.printedGiB === "number") return { peakBytes: Math.round(c.printedGiB * 2 ** 30) };
+  return typeof c.log === "string" ? reportedFromLog(c.log) : {};
 }
 
 const rows: unknown[] = [];
@@ -52,7 +59,7 @@ for (const f of files) {
     continue;
   }
   for (const c of cases) {
-    const reported: Record<string, number> = c.reported ?? (typeof c.log === "string" ? reportedFromLog(c.log) : {});
+    const reported = reportedOf(c);
     const settings = settingsOf(c, f.replace(/\.json$/, ""));
     let predicted: Record<string, number> = c.predicted ?? {};
     let note = c.predicted ? "prediction recorded by the engine test" : "";
