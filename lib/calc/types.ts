@@ -72,6 +72,11 @@ export interface VisionSpec {
   params: number;
   /** How the parameter count was obtained. */
   basis: string;
+  /**
+   * Tokens of the largest multimodal item when the model attends bidirectionally within an item (prefix-LM), so one
+   * item must fit in one scheduler step (vLLM raises its default max_num_batched_tokens to this floor).
+   */
+  prefixLmItemTokens?: number;
 }
 
 export interface ModelSpec {

@@ -100,6 +100,11 @@ describe("vLLM 0.25.1: cyankiwi/gemma-4-26B-A4B-it AWQ, max_model_len 262144 (vl
     for (const r of [lo, hi]) expect(r.maxConcurrency.toFixed(2)).toBe("14.78");
     // Without the raise (the scheduler default of 2048) the same budget would print ≈ 15.01x / 3.93M tokens, and
     // without V in the cache of the k_eq_v layers ≈ 26x: the printed figures confirm both rules.
+    // The profile applies the raise itself when no --max-num-batched-tokens is given (vllmDefaultBatchedTokens: the
+    // largest video item of gemma4_mm.py, 32 × 78 = 2496 tokens).
+    expect(m.vision?.prefixLmItemTokens).toBe(mnbt);
+    const byDefault = makeDeployment(m, { engine: "vllm", context: 262144, kvDtype: "bf16", options: { vllmVersion: "0.25.1" } });
+    expect(vllmKvFromBudget(m, byDefault, [83.89 * GIB])).toEqual(vllmKvFromBudget(m, dep, [83.89 * GIB]));
   });
 });
 

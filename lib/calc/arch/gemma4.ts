@@ -164,6 +164,12 @@ function buildGemma4Text(raw: HfConfig, id: string, modelType: string, vision?: 
  * vLLM gemma4_mm.py loads the same HF module (AutoModel.from_config) unquantized unless both widths divide by 64.
  * Defaults are Gemma4VisionConfig's. Google's "~550M" vision figure matches this count without the position table.
  */
+/**
+ * vLLM model_executor/models/gemma4_mm.py: a video item is at most _VIDEO_MAX_FRAMES (32) frames of
+ * _VIDEO_MAX_SOFT_TOKENS (70) soft tokens plus 2 + 6 framing tokens each, the largest item of any modality.
+ */
+const GEMMA4_VIDEO_ITEM_TOKENS = 32 * (70 + 2 + 6);
+
 export function gemma4Vision(config: HfConfig, id: string, textHidden: number): VisionSpec {
   const v = config.vision_config;
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InputError(`${id}: "vision_config" must be an object`);
@@ -181,9 +187,13 @@ export function gemma4Vision(config: HfConfig, id: string, textHidden: number): 
   const perLayer = 4 * h + h * heads * hd + 2 * h * kvHeads * hd + heads * hd * h + 2 * hd + 3 * h * inter;
   const tower = embedder + layers * perLayer + (standardize ? 2 * h : 0);
   const projector = h * textHidden;
+  // use_bidirectional_attention "vision": attention is bidirectional within an image or video (prefix-LM).
+  const text = config.text_config as HfConfig | undefined;
+  const prefixLm = text?.use_bidirectional_attention === "vision";
   return {
     params: tower + projector,
     basis: `Gemma 4 vision tower ${layers}×${h} (patch ${patch}, ${positions}-entry 2D position table) = ${tower} + embed_vision ${projector} (transformers gemma4 modeling)`,
+    ...(prefixLm ? { prefixLmItemTokens: GEMMA4_VIDEO_ITEM_TOKENS } : {}),
   };
 }
 

@@ -33,6 +33,15 @@ export function vllmSchedulerDefaults(gpuMemoryBytes?: number, gpuName?: string,
   return { maxNumBatchedTokens: vllmAtLeast(version, 0, 28) ? 16384 : 8192, maxNumSeqs: 1024 };
 }
 
+/**
+ * The max_num_batched_tokens vLLM uses when the user gives none: the scheduler default, raised for a multimodal
+ * prefix-LM model to its largest item (vllm/engine/arg_utils.py: "Raising max_num_batched_tokens from %d to %d to
+ * accommodate '%s' input for prefix-LM model", _get_min_mm_batched_tokens; only when the flag was not set).
+ */
+export function vllmDefaultBatchedTokens(model: ModelSpec, gpuMemoryBytes?: number, version?: string): number {
+  return Math.max(vllmSchedulerDefaults(gpuMemoryBytes, undefined, version).maxNumBatchedTokens, model.vision?.prefixLmItemTokens ?? 0);
+}
+
 /** One layer's cache as one rank stores it (vllm/v1/kv_cache_interface.py specs). */
 interface LayerKv {
   layer: number;
@@ -388,7 +397,7 @@ export interface VllmKvResult {
 export function vllmKvFromBudget(model: ModelSpec, dep: Deployment, availablePerStage: number[]): VllmKvResult {
   const l = layoutOf(model, dep);
   const version = dep.options?.vllmVersion;
-  const inFlight = vllmInFlightTokens(version, dep.options?.maxNumBatchedTokens ?? vllmSchedulerDefaults().maxNumBatchedTokens, dep.pp);
+  const inFlight = vllmInFlightTokens(version, dep.options?.maxNumBatchedTokens ?? vllmDefaultBatchedTokens(model, undefined, version), dep.pp);
   if (l.mode === "none") return { numBlocks: 1, kvCapacityTokens: 0, maxConcurrency: Number.POSITIVE_INFINITY, maxContext: model.maxContext };
   let numBlocks = Number.POSITIVE_INFINITY;
   l.stages.forEach((stage, s) => {
@@ -539,7 +548,7 @@ function layerWidths(model: ModelSpec) {
 export function vllmProfilePeak(model: ModelSpec, dep: Deployment, stageLayers?: number[], lastStage = true): Estimate {
   const o = dep.options ?? {};
   const defaults = vllmSchedulerDefaults();
-  const T = o.maxNumBatchedTokens ?? defaults.maxNumBatchedTokens;
+  const T = o.maxNumBatchedTokens ?? vllmDefaultBatchedTokens(model, undefined, o.vllmVersion);
   const R = Math.min(o.maxNumSeqs ?? defaults.maxNumSeqs, T);
   const a = 2; // activations run in the model dtype (fp16/bf16)
   const tp = dep.tp;
@@ -610,7 +619,7 @@ export interface StartupAccounting {
  * "Estimated CUDA graph memory"); absent, nothing is subtracted and the basis says so.
  */
 export function vllmStartup(model: ModelSpec, dep0: Deployment, gpuMemoryBytes: number, utilization: number, weightsOverride?: number, cudaGraphBytes?: number): StartupAccounting {
-  const dep = effectiveOptions(dep0, gpuMemoryBytes);
+  const dep = effectiveOptions(model, dep0, gpuMemoryBytes);
   const l = layoutOf(model, dep);
   const weights = weightsOverride !== undefined ? l.stages.map(() => weightsOverride) : vllmWeightsPerRank(model, dep);
   const nt = vllmNonTorch(dep);
@@ -646,16 +655,17 @@ export function vllmStartup(model: ModelSpec, dep0: Deployment, gpuMemoryBytes: 
   };
 }
 
-function effectiveOptions(dep: Deployment, gpuMemoryBytes?: number): Deployment {
+function effectiveOptions(model: ModelSpec, dep: Deployment, gpuMemoryBytes?: number): Deployment {
   const d = vllmSchedulerDefaults(gpuMemoryBytes, undefined, dep.options?.vllmVersion);
   const o = dep.options ?? {};
-  return { ...dep, options: { ...o, maxNumBatchedTokens: o.maxNumBatchedTokens ?? d.maxNumBatchedTokens, maxNumSeqs: o.maxNumSeqs ?? d.maxNumSeqs } };
+  const mnbt = o.maxNumBatchedTokens ?? vllmDefaultBatchedTokens(model, gpuMemoryBytes, o.vllmVersion);
+  return { ...dep, options: { ...o, maxNumBatchedTokens: mnbt, maxNumSeqs: o.maxNumSeqs ?? d.maxNumSeqs } };
 }
 
 function fitVllm(model: ModelSpec, dep0: Deployment, budget: FitBudget): FitResult {
   // vllm/config ModelConfig.verify_with_parallel_config: attention heads must split evenly over TP ranks.
   if (model.nHeads % dep0.tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads divisible by --tp ${dep0.tp}`);
-  const dep = effectiveOptions(dep0, budget.gpuMemoryBytes);
+  const dep = effectiveOptions(model, dep0, budget.gpuMemoryBytes);
   const l = layoutOf(model, dep);
   let avail: number[];
   const basis = [...l.notes];
@@ -721,7 +731,8 @@ export const vllmProfile: EngineProfile = {
   cache(model, dep): CacheResult {
     const l = layoutOf(model, dep);
     const o = dep.options;
-    const mnbt = o?.vllmVersion ? vllmInFlightTokens(o.vllmVersion, o.maxNumBatchedTokens ?? DEFAULT_MNBT, dep.pp) : (o?.maxNumBatchedTokens ?? DEFAULT_MNBT);
+    const batched = o?.maxNumBatchedTokens ?? (model.vision?.prefixLmItemTokens ? vllmDefaultBatchedTokens(model) : DEFAULT_MNBT);
+    const mnbt = o?.vllmVersion ? vllmInFlightTokens(o.vllmVersion, batched, dep.pp) : batched;
     const { pageSum, perTokenFull, basis } = pagesOf(l);
     // What the requests of this deployment occupy: blocks per request × the group's pages, on each TP rank.
     let total = 0;
@@ -750,7 +761,7 @@ export const vllmProfile: EngineProfile = {
     let e = m.peak.get(key);
     if (!e) {
       const stages = ppStageLayers(model.layers.length, dep.pp);
-      e = vllmProfilePeak(model, effectiveOptions(dep), stages[stages.length - 1], true);
+      e = vllmProfilePeak(model, effectiveOptions(model, dep), stages[stages.length - 1], true);
       m.peak.set(key, e);
     }
     m.lastPeak = { tp: dep.tp, pp: dep.pp, o, e };
