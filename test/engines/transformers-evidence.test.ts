@@ -136,11 +136,12 @@ describe(`transformers: ${fixture.cases.length} weight-dominated real peaks (wit
 
 describe("pythia-410m-deduped (transformers#31031): 15 generate() peaks over batch × prompt length", () => {
   const cfg = fixture.pythia.config;
-  // hwledger has no gpt_neox family (the generic path assumes a gated MLP: +100M parameters). GPT-NeoX's tensors are
-  // Phi-2's layout: q/k/v/dense with bias, parallel attention + GELU fc1/fc2 with bias, untied head. Phi-2 has one
-  // LayerNorm per block and a biased lm_head where GPT-NeoX has two LayerNorms and no head bias: 1,152 parameters
-  // (2.3 KB) apart. K/V are head_dim wide either way (rotary_pct only picks the rotated dims).
-  const model = modelFromHfConfig({ ...cfg, model_type: "phi", rotary_pct: undefined, use_parallel_residual: undefined }, "pythia-410m-deduped");
+  // Built as what it is: the gpt_neox family (lib/calc/arch/gpt-neox.ts) from pythia-410m-deduped's config.json fields.
+  // Until that family existed this test built the model as Phi-2 (same q/k/v/dense and fc1/fc2 biases, but one
+  // LayerNorm per block and a biased lm_head): 1,152 parameters (2,304 B in fp16) too many. Switching changed the
+  // weights by exactly that and nothing else (KV, activation estimate and overhead are identical), so every row's
+  // residual moved by -0.0002 points and the growth test not at all.
+  const model = modelFromHfConfig(cfg, "pythia-410m-deduped");
   const kvPerToken = 24 * 2 * 1024 * 2;
   const rows = fixture.pythia.rows.map(([batch, prompt, eagerMB, sdpaMB]) => ({ batch, prompt, eagerMB, sdpaMB }));
   const predict = (batch: number, prompt: number) => {
@@ -150,8 +151,9 @@ describe("pythia-410m-deduped (transformers#31031): 15 generate() peaks over bat
     return { plan: p.memory, predicted: p.memory.totalBytes + era };
   };
 
-  it("weights: 405.3M parameters × 2 B (the published 405,334,016 + 1,152)", () => {
-    expect(predict(1, 128).plan.weightsBytes).toBe((405_334_016 + 1_152) * 2);
+  it("weights: exactly the published 405,334,016 parameters × 2 B (Pythia model card, 410M row)", () => {
+    expect(model.family).toBe("gpt_neox");
+    expect(predict(1, 128).plan.weightsBytes).toBe(405_334_016 * 2);
   });
 
   it("every row is verbatim in the log, and memory depends on batch × prompt only (no quadratic attention term)", () => {

@@ -16,6 +16,8 @@ import { qwen3NextFamily, qwen35MoeFamily } from "./qwen3-next.js";
 import { nemotronHFamily } from "./nemotron-h.js";
 import { kimiVlFamily } from "./kimi-vl.js";
 import { gemma4Family } from "./gemma4.js";
+import { gptNeoxFamily } from "./gpt-neox.js";
+import { gpt2Family, optFamily } from "./gpt2.js";
 
 export const FAMILIES: ArchitectureFamily[] = [llamaFamily, qwen2Family, qwen3Family];
 // MoE, MLA, SSM and hybrid families (catalog part 2).
@@ -26,3 +28,5 @@ FAMILIES.push(gemmaFamily, gemma2Family, gemma3Family, phiFamily, phi3Family, fa
 FAMILIES.push(kimiVlFamily);
 // Gemma 4: sliding/global attention with per-type KV geometry, k_eq_v, KV-shared layers, MoE beside the dense MLP, PLE.
 FAMILIES.push(gemma4Family);
+// Legacy non-gated families: GPT-NeoX (Pythia), GPT-2, OPT.
+FAMILIES.push(gptNeoxFamily, gpt2Family, optFamily);
