@@ -109,6 +109,30 @@ export function attentionTensors(
   return t;
 }
 
+/**
+ * The GPT-2-style pre-LayerNorm block (GPT-2, GPT-BigCode, GPT-NeoX): biased LayerNorms, a fused QKV projection of
+ * `qkvWidth` outputs and an output projection (biased unless `attnBias` is false), an ungated biased MLP.
+ */
+export function biasedFusedBlockTensors(i: number, hidden: number, qkvWidth: number, inner: number, attnBias = true): TensorSpec[] {
+  const b = `blk.${i}.`;
+  const t = [
+    normTensor(b + "attn_norm", hidden),
+    normTensor(b + "attn_norm.bias", hidden),
+    tensor(b + "attn_qkv", [hidden, qkvWidth], "attention"),
+    tensor(b + "attn_output", [hidden, hidden], "attention"),
+  ];
+  if (attnBias) t.push(normTensor(b + "attn_qkv.bias", qkvWidth), normTensor(b + "attn_output.bias", hidden));
+  t.push(
+    normTensor(b + "ffn_norm", hidden),
+    normTensor(b + "ffn_norm.bias", hidden),
+    tensor(b + "ffn_up", [hidden, inner], "ffn"),
+    normTensor(b + "ffn_up.bias", inner),
+    tensor(b + "ffn_down", [inner, hidden], "ffn"),
+    normTensor(b + "ffn_down.bias", hidden),
+  );
+  return t;
+}
+
 /** Gated MLP (SwiGLU/GeGLU): ffn_gate, ffn_up, ffn_down. */
 export function gatedFfnTensors(i: number, hidden: number, intermediate: number, role: TensorRole = "ffn", suffix = ""): TensorSpec[] {
   const b = `blk.${i}.`;

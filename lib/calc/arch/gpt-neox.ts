@@ -10,9 +10,9 @@
 // GGUF names: llama.cpp LLM_ARCH_GPTNEOX (src/llama-model.cpp load_tensors: attn_norm(+bias), attn_qkv(+bias),
 // attn_output(+bias), ffn_norm(+bias) for post_attention_layernorm, ffn_up/ffn_down(+bias), output_norm(+bias), output).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer } from "./common.js";
 import type { HfConfig } from "./common.js";
-import type { LayerSpec, ModelSpec, TensorSpec } from "../types.js";
+import type { LayerSpec, ModelSpec } from "../types.js";
 
 export function buildGptNeox(config: HfConfig, id: string): ModelSpec {
   const r = new ConfigReader(config, id);
@@ -22,25 +22,7 @@ export function buildGptNeox(config: HfConfig, id: string): ModelSpec {
   const bias = r.optBool("attention_bias", true);
   const tied = r.optBool("tie_word_embeddings", false);
   const layers: LayerSpec[] = [];
-  for (let i = 0; i < nLayers; i++) {
-    const b = `blk.${i}.`;
-    const t: TensorSpec[] = [
-      normTensor(b + "attn_norm", hidden),
-      normTensor(b + "attn_norm.bias", hidden),
-      tensor(b + "attn_qkv", [hidden, 3 * hidden], "attention"),
-      tensor(b + "attn_output", [hidden, hidden], "attention"),
-    ];
-    if (bias) t.push(normTensor(b + "attn_qkv.bias", 3 * hidden), normTensor(b + "attn_output.bias", hidden));
-    t.push(
-      normTensor(b + "ffn_norm", hidden),
-      normTensor(b + "ffn_norm.bias", hidden),
-      tensor(b + "ffn_up", [hidden, intermediate], "ffn"),
-      normTensor(b + "ffn_up.bias", intermediate),
-      tensor(b + "ffn_down", [intermediate, hidden], "ffn"),
-      normTensor(b + "ffn_down.bias", hidden),
-    );
-    layers.push(layer(i, "attention", fullAttention(nHeads, headDim), t));
-  }
+  for (let i = 0; i < nLayers; i++) layers.push(layer(i, "attention", fullAttention(nHeads, headDim), biasedFusedBlockTensors(i, hidden, 3 * hidden, intermediate, bias)));
   return finishModel({
     id,
     modelType: String(config.model_type),

@@ -16,7 +16,7 @@
 // vocab, bias=False), tied to embed_tokens). llama.cpp has no OPT architecture: tensors use the same GGUF-style
 // names as the llama family (attn_q/attn_k/attn_v), with project_in/project_out as globals.
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, dtypeOf, finishModel, fullAttention, layer, normTensor, tensor } from "./common.js";
+import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer, normTensor, tensor } from "./common.js";
 import type { HfConfig } from "./common.js";
 import type { LayerSpec, ModelSpec, TensorSpec } from "../types.js";
 
@@ -32,31 +32,9 @@ export function buildGpt2(config: HfConfig, id: string): ModelSpec {
   const headDim = hidden / nHeads;
   const tied = r.optBool("tie_word_embeddings", true);
   const layers: LayerSpec[] = [];
-  for (let i = 0; i < nLayers; i++) {
-    const b = `blk.${i}.`;
-    const t: TensorSpec[] = [
-      normTensor(b + "attn_norm", hidden),
-      normTensor(b + "attn_norm.bias", hidden),
-      tensor(b + "attn_qkv", [hidden, 3 * hidden], "attention"),
-      normTensor(b + "attn_qkv.bias", 3 * hidden),
-      tensor(b + "attn_output", [hidden, hidden], "attention"),
-      normTensor(b + "attn_output.bias", hidden),
-      normTensor(b + "ffn_norm", hidden),
-      normTensor(b + "ffn_norm.bias", hidden),
-      tensor(b + "ffn_up", [hidden, inner], "ffn"),
-      normTensor(b + "ffn_up.bias", inner),
-      tensor(b + "ffn_down", [inner, hidden], "ffn"),
-      normTensor(b + "ffn_down.bias", hidden),
-    ];
-    layers.push(layer(i, "attention", fullAttention(nHeads, headDim), t));
-  }
-  const globals: TensorSpec[] = [
-    tensor("token_embd", [hidden, vocab], "embedding"),
-    tensor("position_embd", [hidden, positions], "embedding"),
-    normTensor("output_norm", hidden),
-    normTensor("output_norm.bias", hidden),
-  ];
-  if (!tied) globals.push(tensor("output", [hidden, vocab], "lm_head"));
+  for (let i = 0; i < nLayers; i++) layers.push(layer(i, "attention", fullAttention(nHeads, headDim), biasedFusedBlockTensors(i, hidden, 3 * hidden, inner)));
+  const globals = globalTensors({ vocab, hidden, tied, normBias: true });
+  globals.splice(1, 0, tensor("position_embd", [hidden, positions], "embedding"));
   return finishModel({
     id,
     modelType: String(config.model_type),

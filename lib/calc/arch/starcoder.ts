@@ -4,9 +4,9 @@
 // when multi_query, GPTBigCodeMLP c_fc/c_proj, wpe = Embedding(max_position_embeddings, embed)).
 // GGUF names: llama.cpp LLM_ARCH_STARCODER (position_embd, attn_qkv, ffn_up/ffn_down with .bias).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer, tensor } from "./common.js";
 import type { HfConfig } from "./common.js";
-import type { LayerSpec, ModelSpec, TensorSpec } from "../types.js";
+import type { LayerSpec, ModelSpec } from "../types.js";
 
 export function buildGptBigCode(config: HfConfig, id: string): ModelSpec {
   const r = new ConfigReader(config, id);
@@ -22,25 +22,8 @@ export function buildGptBigCode(config: HfConfig, id: string): ModelSpec {
   const nKvHeads = multiQuery ? 1 : nHeads;
   const tied = r.optBool("tie_word_embeddings", true);
   const layers: LayerSpec[] = [];
-  for (let i = 0; i < nLayers; i++) {
-    const b = `blk.${i}.`;
-    const qkv = hidden + 2 * nKvHeads * headDim;
-    const t: TensorSpec[] = [
-      normTensor(b + "attn_norm", hidden),
-      normTensor(b + "attn_norm.bias", hidden),
-      tensor(b + "attn_qkv", [hidden, qkv], "attention"),
-      normTensor(b + "attn_qkv.bias", qkv),
-      tensor(b + "attn_output", [hidden, hidden], "attention"),
-      normTensor(b + "attn_output.bias", hidden),
-      normTensor(b + "ffn_norm", hidden),
-      normTensor(b + "ffn_norm.bias", hidden),
-      tensor(b + "ffn_up", [hidden, inner], "ffn"),
-      normTensor(b + "ffn_up.bias", inner),
-      tensor(b + "ffn_down", [inner, hidden], "ffn"),
-      normTensor(b + "ffn_down.bias", hidden),
-    ];
-    layers.push(layer(i, "attention", fullAttention(nKvHeads, headDim), t));
-  }
+  const qkv = hidden + 2 * nKvHeads * headDim;
+  for (let i = 0; i < nLayers; i++) layers.push(layer(i, "attention", fullAttention(nKvHeads, headDim), biasedFusedBlockTensors(i, hidden, qkv, inner)));
   const globals = globalTensors({ vocab, hidden, tied, normBias: true });
   globals.splice(1, 0, tensor("position_embd", [hidden, positions], "embedding"));
   return finishModel({

@@ -731,7 +731,8 @@ export const vllmProfile: EngineProfile = {
   cache(model, dep): CacheResult {
     const l = layoutOf(model, dep);
     const o = dep.options;
-    const batched = o?.maxNumBatchedTokens ?? (model.vision?.prefixLmItemTokens ? vllmDefaultBatchedTokens(model) : DEFAULT_MNBT);
+    // vllmDefaultBatchedTokens without a GPU size, kept allocation-free for the plan hot path.
+    const batched = o?.maxNumBatchedTokens ?? Math.max(DEFAULT_MNBT, model.vision?.prefixLmItemTokens ?? 0);
     const mnbt = o?.vllmVersion ? vllmInFlightTokens(o.vllmVersion, batched, dep.pp) : batched;
     const { pageSum, perTokenFull, basis } = pagesOf(l);
     // What the requests of this deployment occupy: blocks per request × the group's pages, on each TP rank.
