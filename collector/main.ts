@@ -1,0 +1,36 @@
+// The hwledger CLI program. Each command lives in collector/commands/<name>.ts and registers itself here.
+import { Command, CommanderError } from "commander";
+import { exitCodeFor, oneLine } from "./errors.js";
+import { COMMANDS } from "./commands/index.js";
+
+/** Registers the command named in argv (or all of them for top-level help and unknown names). */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
+  const program = new Command("hwledger")
+    .description("Plan, run and account LLM deployments on your own and rented hardware")
+    .version("0.1.0")
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const first = argv.find((a) => !a.startsWith("-"));
+  const names = first && first in COMMANDS ? [first] : Object.keys(COMMANDS);
+  for (const name of names) (await COMMANDS[name]())(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = await buildProgram(argv);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0; usage errors are bad input.
+      if (err.exitCode === 0) return 0;
+      return 2;
+    }
+    process.stderr.write(`hwledger: ${oneLine(err)}\n`);
+    if (process.env.HWLEDGER_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return exitCodeFor(err);
+  }
+}
