@@ -7,9 +7,9 @@ import { join } from "node:path";
 import type { BenchFigure } from "./run.js";
 import { makeEvent } from "../lib/fleet/events.js";
 import type { Event } from "../lib/fleet/events.js";
-import { appendEvents, queryLedger } from "../collector/ledger/index.js";
-import { lit, withConnection } from "../collector/ledger/duck.js";
-import { segmentName } from "../collector/ledger/layout.js";
+import { appendEvents, queryLedger } from "../lib/ledger/index.js";
+import { lit, withConnection } from "../lib/ledger/duck.js";
+import { segmentName } from "../lib/ledger/layout.js";
 
 const BATCH = 100_000;
 const BATCHES = 4;

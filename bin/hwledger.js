@@ -4,9 +4,9 @@
 import { isBuildFresh } from "../scripts/build-cli.js";
 
 if (!process.env.HWLEDGER_FROM_SOURCE && isBuildFresh()) {
-  await import("../.build/collector/cli.js");
+  await import("../.build/cli/index.js");
 } else {
   const { register } = await import("tsx/esm/api");
   register();
-  await import("../collector/cli.ts");
+  await import("../cli/index.ts");
 }

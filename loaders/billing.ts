@@ -4,7 +4,7 @@ import type { Quote } from "../lib/fleet/candidates.js";
 import { deviceIdForGpuName } from "../lib/fleet/offers.js";
 
 export async function usageFromLedger(ledgerDir: string, by: "day" | "month"): Promise<UsageRow[]> {
-  const { queryLedger } = await import("../collector/ledger/index.js");
+  const { queryLedger } = await import("../lib/ledger/index.js");
   const fmt = by === "day" ? "%Y-%m-%d" : "%Y-%m";
   const rows = await queryLedger(
     ledgerDir,
@@ -28,7 +28,7 @@ export async function usageFromLedger(ledgerDir: string, by: "day" | "month"): P
 
 /** Latest on-demand price_quoted per device, and each fleet device's catalog id: what billing prices busy time at. */
 export async function billingPrices(ledgerDir: string): Promise<{ quotes: Quote[]; catalogIds: Record<string, string | null> }> {
-  const { queryLedger } = await import("../collector/ledger/index.js");
+  const { queryLedger } = await import("../lib/ledger/index.js");
   const q = await queryLedger(
     ledgerDir,
     `select payload->>'device' as device, try_cast(payload->>'pricePerHour' as double) as p, payload->>'source' as src

@@ -14,7 +14,7 @@ export interface FleetDevice extends PlacementDevice {
 
 export async function fleetDevices(ledgerDir: string): Promise<FleetDevice[]> {
   if (!existsSync(ledgerDir)) return [];
-  const { queryLedger } = await import("../collector/ledger/index.js");
+  const { queryLedger } = await import("../lib/ledger/index.js");
   const rows = await queryLedger(
     ledgerDir,
     `select device_id, host, payload from events where type = 'device_registered' and device_id is not null

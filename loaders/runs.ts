@@ -26,7 +26,7 @@ export interface RecordedRun {
 }
 
 export async function recordedRuns(ledgerDir: string): Promise<RecordedRun[]> {
-  const { queryLedger } = await import("../collector/ledger/index.js");
+  const { queryLedger } = await import("../lib/ledger/index.js");
   const rows = await queryLedger(
     ledgerDir,
     `with planned as (select payload->>'jobId' as job, * from events where type = 'job_planned'),

@@ -11,7 +11,7 @@ export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const BUILD = join(ROOT, ".build");
 export const STAMP = join(BUILD, ".stamp");
 /** The folders the CLI runs from; `data/` is linked whole (read by path from lib/fleet). */
-export const SOURCES = ["lib", "loaders", "plugins", "collector"];
+export const SOURCES = ["lib", "loaders", "plugins", "collector", "cli"];
 
 function walk(dir, out = []) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {

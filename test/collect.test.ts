@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { queryLedger } from "../collector/ledger/index.js";
+import { queryLedger } from "../lib/ledger/index.js";
 import { ROOT, runCli as runCliRaw } from "./helpers/cli.js";
 import { tempLedger } from "./helpers/ledger.js";
 

@@ -52,7 +52,7 @@ describe("hwledger devices with a ledger", () => {
     const { mkdtempSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { appendEvents } = await import("../collector/ledger/index.js");
+    const { appendEvents } = await import("../lib/ledger/index.js");
     const { makeEvent } = await import("../lib/fleet/events.js");
     const dir = mkdtempSync(join(tmpdir(), "hwl-devices-"));
     await appendEvents(dir, [

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { compactLedger, queryLedger, scanLedger } from "../collector/ledger/index.js";
+import { compactLedger, queryLedger, scanLedger } from "../lib/ledger/index.js";
 import { ROOT } from "./helpers/cli.js";
 import { tempLedger } from "./helpers/ledger.js";
 

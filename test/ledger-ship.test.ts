@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvents, compactLedger, queryLedger, scanLedger, shipLedger } from "../collector/ledger/index.js";
+import { appendEvents, compactLedger, queryLedger, scanLedger, shipLedger } from "../lib/ledger/index.js";
 import { runCli, runCliJson } from "./helpers/cli.js";
 import { telemetry, tempLedger } from "./helpers/ledger.js";
 import { blackhole, freePort, startSshd } from "./helpers/sshd.js";

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { EVENT_TYPES, makeEvent, parseEvent } from "../lib/fleet/events.js";
 import { ULID_RE, ulid } from "../lib/fleet/ulid.js";
-import { appendEvents, compactLedger, queryLedger, readEvents, scanLedger } from "../collector/ledger/index.js";
+import { appendEvents, compactLedger, queryLedger, readEvents, scanLedger } from "../lib/ledger/index.js";
 import { runCli, runCliJson } from "./helpers/cli.js";
 import { telemetry, tempLedger } from "./helpers/ledger.js";
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { calibrationFromLedger, recordedRuns } from "../loaders/runs.js";
 import { fleetDevices } from "../loaders/fleet.js";
-import { queryLedger } from "../collector/ledger/index.js";
+import { queryLedger } from "../lib/ledger/index.js";
 import { ROOT, runCliJson } from "./helpers/cli.js";
 import { setInput, startSite } from "./helpers/browser.js";
 import type { Problems, Site } from "./helpers/browser.js";

@@ -5,7 +5,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalTransport } from "../collector/transport/index.js";
-import { queryLedger } from "../collector/ledger/index.js";
+import { queryLedger } from "../lib/ledger/index.js";
 import { discoverPlugins, probePlugins } from "../plugins/index.js";
 import type { ExecResult, ProbeTransport } from "../plugins/manifest.js";
 import { probeLinux } from "../plugins/probe-linux/index.js";

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryLedger } from "../collector/ledger/index.js";
+import { queryLedger } from "../lib/ledger/index.js";
 import { engineError } from "../collector/run/launcher.js";
 import { tinyModel, writeGguf } from "./helpers/gguf-writer.js";
 import { ROOT, runCli } from "./helpers/cli.js";

@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { readEvents } from "../ledger/index.js";
+import { readEvents } from "../../lib/ledger/index.js";
 import { transportFor } from "../transport/index.js";
 import { hostLabel } from "./probe-host.js";
 import type { KnownDevice } from "./probe-host.js";

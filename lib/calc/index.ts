@@ -2,7 +2,7 @@
 export * from "./types.js";
 export { modelFromHfConfig, knownModelTypes } from "./arch/index.js";
 export { parseConfigText } from "./arch/config-text.js";
-export { plan, paramCounts, weightBytes } from "./plan.js";
+export { plan, planJson, paramCounts, weightBytes } from "./plan.js";
 export type { PlanOptions, ParamCounts, WeightBytes } from "./plan.js";
 export { maxContext, maxContextForKv, fit, fewestGpus, bestQuant, perRankBytes } from "./solve.js";
 export type { FitBudget, FitResult } from "./solve.js";

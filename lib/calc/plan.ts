@@ -166,3 +166,16 @@ function splitAcrossDevices(model: ModelSpec, dep: Deployment, w: WeightBytes, v
   }
   return rows;
 }
+
+/** The JSON contract of `plan --json` (byte values are integers). */
+export function planJson(p: MemoryPlan) {
+  return {
+    params: p.params,
+    memory: p.memory,
+    kv: p.kv,
+    layers: p.layers,
+    devices: p.devices,
+    basis: p.basis,
+    warnings: p.warnings,
+  };
+}

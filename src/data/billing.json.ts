@@ -2,7 +2,7 @@
 // on-demand price per device and each fleet device's catalog id — so the costs page can bill with the same
 // lib/fleet functions while its sliders change the owned-hardware assumptions.
 import { existsSync } from "node:fs";
-import { defaultLedgerDir } from "../../collector/ledger/index.js";
+import { defaultLedgerDir } from "../../lib/ledger/index.js";
 import { billingPrices, usageFromLedger } from "../../loaders/billing.js";
 
 const ledger = defaultLedgerDir();

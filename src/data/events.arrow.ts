@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { Float64, Table, Utf8, tableToIPC, vectorFromArray } from "apache-arrow";
 import type { Vector } from "apache-arrow";
-import { defaultLedgerDir, queryLedger } from "../../collector/ledger/index.js";
+import { defaultLedgerDir, queryLedger } from "../../lib/ledger/index.js";
 
 const TEXT = ["id", "ts", "host", "device_id", "type", "job_id", "engine", "model", "probe", "payload"] as const;
 const NUM: Record<string, string> = {

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { defaultEfficiency, makeDeployment, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
-import { defaultLedgerDir, queryLedger } from "../../collector/ledger/index.js";
+import { defaultLedgerDir, queryLedger } from "../../lib/ledger/index.js";
 import { fleetDevices } from "../../loaders/fleet.js";
 import { resolveModel } from "../../loaders/models.js";
 import { calibrationFromLedger, recordedRuns } from "../../loaders/runs.js";

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { appendEvents } from "../../collector/ledger/index.js";
+import { appendEvents } from "../../lib/ledger/index.js";
 import { makeEvent } from "../../lib/fleet/events.js";
 import { runCli, runCliJson } from "../helpers/cli.js";
 

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { appendEvents } from "../../collector/ledger/index.js";
+import { appendEvents } from "../../lib/ledger/index.js";
 import { calibrate, decodeWeightBytes, makeDeployment, speed } from "../../lib/calc/index.js";
 import type { DeviceCaps, ModelSpec } from "../../lib/calc/index.js";
 import { makeEvent } from "../../lib/fleet/events.js";

@@ -4,16 +4,16 @@
 // cost; plus this machine as `hwledger collect` records it. Written once into a fixed folder; rewritten only when
 // this file changes (so the site is not rebuilt).
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeDeployment, plan, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { makeEvent } from "../../lib/fleet/events.js";
 import type { Event } from "../../lib/fleet/events.js";
-import { appendEvents } from "../../collector/ledger/index.js";
-import { planJson } from "../../collector/commands/plan.js";
+import { appendEvents } from "../../lib/ledger/index.js";
+import { planJson } from "../../lib/calc/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import { runCli } from "./cli.js";
 
@@ -92,7 +92,29 @@ async function events(): Promise<Event[]> {
 /** Writes the test ledger unless the one on disk was written by this version of this file. */
 export async function ensureTestLedger(): Promise<string> {
   const version = createHash("sha256").update(readFileSync(fileURLToPath(import.meta.url))).digest("hex");
-  if (existsSync(STAMP) && readFileSync(STAMP, "utf8") === version && existsSync(TEST_LEDGER)) return TEST_LEDGER;
+  const fresh = () => existsSync(STAMP) && readFileSync(STAMP, "utf8") === version && existsSync(TEST_LEDGER);
+  if (fresh()) return TEST_LEDGER;
+  // Test files run in parallel: one writes, the others wait for it (a lock folder; a stale one is taken over).
+  const lock = `${TEST_LEDGER}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() - statSync(lock, { throwIfNoEntry: false })?.mtimeMs! > 300_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    if (!fresh()) await writeTestLedger(version);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  return TEST_LEDGER;
+}
+
+async function writeTestLedger(version: string): Promise<void> {
   rmSync(TEST_LEDGER, { recursive: true, force: true });
   mkdirSync(TEST_LEDGER, { recursive: true });
   await appendEvents(TEST_LEDGER, await events());
@@ -102,5 +124,4 @@ export async function ensureTestLedger(): Promise<string> {
     if (r.code !== 0) throw new Error(`hwledger collect failed (${r.code}): ${r.stderr}`);
   }
   writeFileSync(STAMP, version);
-  return TEST_LEDGER;
 }

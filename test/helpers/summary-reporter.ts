@@ -8,14 +8,15 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const m of testModules) {
+      const failedBefore = failed;
       for (const t of m.children.allTests()) {
         const s = t.result().state;
         if (s === "passed") passed++;
         else if (s === "failed") failed++;
         else skipped++;
       }
-      // A file that failed to load has no tests but is a failure.
-      if (m.state() === "failed" && ![...m.children.allTests()].length) failed++;
+      // A file that failed to load, or whose setup failed (its tests then skipped), is a failure.
+      if (m.state() === "failed" && failed === failedBefore) failed++;
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
   }

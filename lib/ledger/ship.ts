@@ -5,11 +5,11 @@
 // Offline spool: when the target is unreachable nothing changes locally; the next ship sends everything.
 import { readFile } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
-import { InputError } from "../../lib/calc/types.js";
-import { LocalTransport } from "../transport/local.js";
-import { SshTransport, parseSshUrl } from "../transport/ssh.js";
-import type { SshOptions } from "../transport/ssh.js";
-import type { Transport } from "../transport/types.js";
+import { InputError } from "../calc/types.js";
+import { LocalTransport } from "../../collector/transport/local.js";
+import { SshTransport, parseSshUrl } from "../../collector/transport/ssh.js";
+import type { SshOptions } from "../../collector/transport/ssh.js";
+import type { Transport } from "../../collector/transport/types.js";
 import { withConnection } from "./duck.js";
 import { DT_RE, HOSTDIR_RE, SEGMENT_RE } from "./layout.js";
 import { COMPACTIONS_DIR, manifestName, parseManifest, readManifests, replacedBy } from "./manifests.js";

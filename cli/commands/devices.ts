@@ -11,7 +11,7 @@ export function registerDevices(program: Command): void {
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: { ledger?: string; json?: boolean }) => {
       const { catalogDevices } = await import("../../lib/fleet/devices.js");
-      const { defaultLedgerDir } = await import("../ledger/index.js");
+      const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
       const { fleetDevices } = await import("../../loaders/fleet.js");
       const catalog = catalogDevices().map((d) => ({ ...d, source: "catalog" as const }));
       const fleet = (await fleetDevices(flags.ledger ?? defaultLedgerDir())).map((d) => ({ ...d, source: "fleet" as const }));

@@ -14,7 +14,7 @@ interface LedgerFlags {
 }
 
 async function ledgerDir(flags: LedgerFlags): Promise<string> {
-  const { defaultLedgerDir } = await import("../ledger/layout.js");
+  const { defaultLedgerDir } = await import("../../lib/ledger/layout.js");
   return flags.ledger ?? defaultLedgerDir();
 }
 
@@ -50,7 +50,7 @@ export function registerLedger(program: Command): void {
     .argument("<sql>", "SQL, e.g. \"SELECT type, count(*) FROM events GROUP BY type\"")
     .option("--json", "print an array of row objects")
     .action(async (sql: string, flags: LedgerFlags) => {
-      const { queryLedger } = await import("../ledger/reader.js");
+      const { queryLedger } = await import("../../lib/ledger/reader.js");
       const rows = await queryLedger(await ledgerDir(flags), sql);
       if (flags.json) return printJson(rows);
       process.stdout.write(table(rows) + "\n");
@@ -60,7 +60,7 @@ export function registerLedger(program: Command): void {
     .option("--small-bytes <n>", "merge segments smaller than this", String(16 * 1024 * 1024))
     .option("--json", "print the result as JSON")
     .action(async (flags: LedgerFlags & { smallBytes: string }) => {
-      const { compactLedger } = await import("../ledger/compact.js");
+      const { compactLedger } = await import("../../lib/ledger/compact.js");
       const r = await compactLedger(await ledgerDir(flags), { smallBytes: await strictNumber(flags.smallBytes, "--small-bytes") });
       if (flags.json) return printJson(r);
       process.stdout.write(
@@ -81,7 +81,7 @@ export function registerLedger(program: Command): void {
       async (
         flags: LedgerFlags & { to: string; identity?: string; knownHosts?: string; trustHostKey?: boolean; connectTimeout: string },
       ) => {
-        const { shipLedger } = await import("../ledger/ship.js");
+        const { shipLedger } = await import("../../lib/ledger/ship.js");
         const r = await shipLedger(await ledgerDir(flags), flags.to, {
           identityFile: flags.identity,
           knownHostsFile: flags.knownHosts,
@@ -100,7 +100,7 @@ export function registerLedger(program: Command): void {
     .option("--json", "print the segments written as JSON")
     .action(async (flags: LedgerFlags & { batch?: string; host?: string }) => {
       const { makeEvent } = await import("../../lib/fleet/events.js");
-      const { appendEvents } = await import("../ledger/writer.js");
+      const { appendEvents } = await import("../../lib/ledger/writer.js");
       const { hostname } = await import("node:os");
       const dir = await ledgerDir(flags);
       const defaultHost = flags.host ?? hostname().split(".")[0].replace(/[^A-Za-z0-9._-]/g, "-");

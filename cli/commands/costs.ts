@@ -28,7 +28,7 @@ export function registerCosts(program: Command): void {
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: CostsFlags) => {
       if (flags.by !== "day" && flags.by !== "month") throw new InputError(`--by must be day or month, got "${flags.by}"`);
-      const { defaultLedgerDir } = await import("../ledger/index.js");
+      const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
       const { usageFromLedger, billingPrices } = await import("../../loaders/billing.js");
       const { purchasePrices, defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
       const dir = flags.ledger ?? defaultLedgerDir();

@@ -1,23 +1,9 @@
 // hwledger plan: the memory plan of one model under one deployment.
 import type { Command } from "commander";
-import { plan } from "../../lib/calc/index.js";
-import type { MemoryPlan } from "../../lib/calc/index.js";
+import { plan, planJson } from "../../lib/calc/index.js";
 import { formatBytes, formatCount, printJson } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
-
-/** The JSON contract of `plan --json` (byte values are integers). */
-export function planJson(p: MemoryPlan) {
-  return {
-    params: p.params,
-    memory: p.memory,
-    kv: p.kv,
-    layers: p.layers,
-    devices: p.devices,
-    basis: p.basis,
-    warnings: p.warnings,
-  };
-}
 
 export function registerPlan(program: Command): void {
   const cmd = program.command("plan").description("memory plan: weights, KV cache, activations, overhead");

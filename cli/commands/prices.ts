@@ -25,7 +25,7 @@ export function registerPrices(program: Command): void {
       const prices = await loadPrices(flags.online ? { online: true } : {});
       const offers = flags.device ? prices.offers.filter((o) => o.deviceId === flags.device) : prices.offers;
       if (flags.record) {
-        const { appendEvents, defaultLedgerDir } = await import("../ledger/index.js");
+        const { appendEvents, defaultLedgerDir } = await import("../../lib/ledger/index.js");
         const { makeEvent } = await import("../../lib/fleet/events.js");
         const host = hostname();
         const events = offers.flatMap((o) =>

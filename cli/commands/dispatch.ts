@@ -70,7 +70,7 @@ export function registerDispatch(program: Command): void {
       const { loadPrices } = await import("../../loaders/prices.js");
       const { defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
       const prices = await loadPrices(flags.online ? { online: true } : {});
-      const ledgerDir = flags.ledger ?? (await import("../ledger/index.js")).defaultLedgerDir();
+      const ledgerDir = flags.ledger ?? (await import("../../lib/ledger/index.js")).defaultLedgerDir();
       const { fleetDevices } = await import("../../loaders/fleet.js");
       const candidates = dispatchCandidates({
         catalog: catalogDevices(),
@@ -87,7 +87,7 @@ export function registerDispatch(program: Command): void {
       const result = dispatch(model, base, job, candidates);
       const out = { model: model.id, job, candidates: result.candidates, rejected: result.rejected, prices: prices.sources };
       if (flags.record !== false && result.candidates.length) {
-        const { appendEvents } = await import("../ledger/index.js");
+        const { appendEvents } = await import("../../lib/ledger/index.js");
         const { makeEvent } = await import("../../lib/fleet/events.js");
         const top = result.candidates[0];
         await appendEvents(ledgerDir, [makeEvent("dispatch_decided", { chosen: top.id, decision: { model: model.id, job, top: result.candidates.slice(0, 5), rejected: result.rejected.length } }, { host: hostname().replace(/[^A-Za-z0-9._-]/g, "-") })]);

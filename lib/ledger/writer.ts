@@ -5,9 +5,9 @@
 import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBDataChunk, VARCHAR } from "@duckdb/node-api";
-import type { Event } from "../../lib/fleet/events.js";
-import { parseEvent } from "../../lib/fleet/events.js";
-import { ulid } from "../../lib/fleet/ulid.js";
+import type { Event } from "../fleet/events.js";
+import { parseEvent } from "../fleet/events.js";
+import { ulid } from "../fleet/ulid.js";
 import { lit, withConnection } from "./duck.js";
 import { TMP_PREFIX, partitionDir, segmentName } from "./layout.js";
 

@@ -1,6 +1,6 @@
-// The hwledger CLI program. Each command lives in collector/commands/<name>.ts and registers itself here.
+// The hwledger CLI program. Each command lives in cli/commands/<name>.ts and registers itself here.
 import { Command, CommanderError } from "commander";
-import { exitCodeFor, oneLine } from "./errors.js";
+import { exitCodeFor, oneLine } from "../collector/errors.js";
 import { COMMANDS } from "./commands/index.js";
 
 /** Registers the command named in argv (or all of them for top-level help and unknown names). */

@@ -3,9 +3,9 @@
 import { open, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { DuckDBConnection, DuckDBResultReader } from "@duckdb/node-api";
-import { InputError } from "../../lib/calc/types.js";
-import type { Event } from "../../lib/fleet/events.js";
-import { parseEvent } from "../../lib/fleet/events.js";
+import { InputError } from "../calc/types.js";
+import type { Event } from "../fleet/events.js";
+import { parseEvent } from "../fleet/events.js";
 import { lit, withConnection } from "./duck.js";
 import { scanLedger } from "./layout.js";
 import type { SegmentFile } from "./layout.js";

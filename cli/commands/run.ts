@@ -1,6 +1,6 @@
 // hwledger run: plan a deployment, run it on a real engine (local or ssh://), record prediction and actual.
 import type { Command } from "commander";
-import { InputError, RuntimeFailure } from "../errors.js";
+import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import { formatBytes, printJson } from "../output.js";
 import { addModelOptions, deploymentFromFlags, loadModel, strictNumber } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
@@ -34,7 +34,7 @@ export function registerRun(program: Command): void {
     .option("--sample-interval <seconds>", "telemetry sampling period while the engine runs", "1")
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: RunFlags) => {
-      const { parseRunEngine, runJob } = await import("../run/launcher.js");
+      const { parseRunEngine, runJob } = await import("../../collector/run/launcher.js");
       const engine = parseRunEngine(flags.engine);
       if (flags.prompt !== undefined && flags.promptTokens !== undefined) throw new InputError("give --prompt or --prompt-tokens, not both");
       const gen = strictNumber(flags.gen, "--gen");
@@ -46,8 +46,8 @@ export function registerRun(program: Command): void {
       if (engine === "llama.cpp" && !flags.gguf) throw new InputError("llama.cpp runs a GGUF file: pass --gguf FILE");
       const { model } = await loadModel(flags);
       const dep = deploymentFromFlags(model, { ...flags, engine }, flags.context!);
-      const { openHost, knownDevices } = await import("../run/host.js");
-      const { defaultLedgerDir } = await import("../ledger/index.js");
+      const { openHost, knownDevices } = await import("../../collector/run/host.js");
+      const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
       const ledger = flags.ledger ?? defaultLedgerDir();
       const h = await openHost(flags.host, { trustHostKey: flags.trustHostKey });
       let result;

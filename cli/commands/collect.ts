@@ -2,7 +2,7 @@
 // --interval keeps sampling until SIGINT/SIGTERM. Each sample is its own atomic segment, so a killed collector
 // loses at most the sample in flight.
 import type { Command } from "commander";
-import { InputError, RuntimeFailure } from "../errors.js";
+import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import { printJson, progress } from "../output.js";
 import { strictNumber } from "../args.js";
 
@@ -30,9 +30,9 @@ export function registerCollect(program: Command): void {
         if (!(s > 0)) throw new InputError(`--interval must be a positive number of seconds, got "${flags.interval}"`);
         intervalMs = s * 1000;
       }
-      const { openHost, knownDevicesCached, rememberRegistrations, saveKnownDevices } = await import("../run/host.js");
-      const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../run/probe-host.js");
-      const { appendEvents, defaultLedgerDir } = await import("../ledger/index.js");
+      const { openHost, knownDevicesCached, rememberRegistrations, saveKnownDevices } = await import("../../collector/run/host.js");
+      const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../../collector/run/probe-host.js");
+      const { appendEvents, defaultLedgerDir } = await import("../../lib/ledger/index.js");
       const ledger = flags.ledger ?? defaultLedgerDir();
       const host = hostLabel(flags.host);
       const target = flags.host ?? "local";

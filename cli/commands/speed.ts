@@ -35,7 +35,7 @@ export function registerSpeed(program: Command): void {
       let eff;
       if (flags.calibrate !== false) {
         const { existsSync } = await import("node:fs");
-        const { defaultLedgerDir } = await import("../ledger/index.js");
+        const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
         const dir = flags.ledger ?? defaultLedgerDir();
         if (existsSync(dir)) {
           const { calibrationFromLedger } = await import("../../loaders/runs.js");

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { readdir } from "node:fs/promises";
-import { ULID_RE, ulidFrom, ulidTime } from "../../lib/fleet/ulid.js";
+import { ULID_RE, ulidFrom, ulidTime } from "../fleet/ulid.js";
 
 export const SEGMENT_RE = /^part-([0-9A-HJKMNP-TV-Z]{26})\.parquet$/;
 export const DT_RE = /^dt=(\d{4}-\d{2}-\d{2})$/;

@@ -1,8 +1,8 @@
 // hwledger probe: specs and telemetry of a host now (local or ssh://), recorded in the ledger.
 import type { Command } from "commander";
-import { InputError, RuntimeFailure } from "../errors.js";
+import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import { formatBytes, printJson } from "../output.js";
-import type { HostProbe } from "../run/probe-host.js";
+import type { HostProbe } from "../../collector/run/probe-host.js";
 
 export interface ProbeFlags {
   host?: string;
@@ -39,9 +39,9 @@ export function registerProbe(program: Command): void {
     .option("--ledger <dir>", "ledger directory (default: $HWLEDGER_LEDGER or ~/.local/share/hwledger/ledger)")
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: ProbeFlags) => {
-      const { openHost, knownDevices, rememberRegistrations, saveKnownDevices } = await import("../run/host.js");
-      const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../run/probe-host.js");
-      const { appendEvents, defaultLedgerDir } = await import("../ledger/index.js");
+      const { openHost, knownDevices, rememberRegistrations, saveKnownDevices } = await import("../../collector/run/host.js");
+      const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../../collector/run/probe-host.js");
+      const { appendEvents, defaultLedgerDir } = await import("../../lib/ledger/index.js");
       const ledger = flags.ledger ?? defaultLedgerDir();
       const host = hostLabel(flags.host);
       const target = flags.host ?? "local";

@@ -4,7 +4,7 @@
 // linked into place, sources deleted. A later compact finishes (rolls forward) an interrupted one.
 import { readdir, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ulid } from "../../lib/fleet/ulid.js";
+import { ulid } from "../fleet/ulid.js";
 import { lit, withConnection } from "./duck.js";
 import { TMP_PREFIX, scanLedger, segmentName } from "./layout.js";
 import type { SegmentFile } from "./layout.js";
