@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendEvents, compactLedger, queryLedger, scanLedger, shipLedger } from "../lib/ledger/index.js";
+import type { SshOptions } from "../collector/transport/index.js";
+import { folderTarget } from "../collector/transport/index.js";
 import { runCli, runCliJson } from "./helpers/cli.js";
 import { telemetry, tempLedger } from "./helpers/ledger.js";
 import { blackhole, freePort, startSshd } from "./helpers/sshd.js";
@@ -33,6 +35,11 @@ function central(): { dir: string; url: string } {
   return { dir, url: `${sshd.url}${dir}` };
 }
 const opts = () => ({ identityFile: sshd.keyFile, knownHostsFile: knownHosts, connectTimeoutMs: 5000 });
+/** The collector's transport for a URL or folder, as the CLI passes it to shipLedger. */
+function to(url: string, o: SshOptions = {}) {
+  const { transport, root } = folderTarget(url, o);
+  return { fs: transport, root, label: url };
+}
 const all = "SELECT id, ts, host, device_id, type, payload::VARCHAR AS payload FROM events ORDER BY id";
 
 describe("ledger ship", () => {
@@ -41,12 +48,12 @@ describe("ledger ship", () => {
     await appendEvents(local, telemetry(40, "a"));
     await appendEvents(local, telemetry(25, "b"));
     const c = central();
-    const first = await shipLedger(local, c.url, opts());
+    const first = await shipLedger(local, to(c.url, opts()));
     expect(first.copied).toHaveLength(2);
     expect(first.skipped).toBe(0);
-    const again = await shipLedger(local, c.url, opts());
+    const again = await shipLedger(local, to(c.url, opts()));
     expect(again).toMatchObject({ copied: [], skipped: 2, bytes: 0 });
-    const third = await shipLedger(local, c.url, opts());
+    const third = await shipLedger(local, to(c.url, opts()));
     expect(third.copied).toEqual([]);
     expect(await queryLedger(c.dir, all)).toEqual(await queryLedger(local, all));
   });
@@ -56,14 +63,14 @@ describe("ledger ship", () => {
     await appendEvents(local, telemetry(10, "a"));
     await appendEvents(local, telemetry(10, "a"));
     const c = central();
-    await shipLedger(local, c.url, opts());
+    await shipLedger(local, to(c.url, opts()));
     await compactLedger(local);
-    expect((await shipLedger(local, c.url, opts())).copied).toEqual([]);
+    expect((await shipLedger(local, to(c.url, opts()))).copied).toEqual([]);
     // New rows, then compaction merges them with already-shipped rows: shipped once, no row twice centrally.
     await appendEvents(local, telemetry(5, "a"));
     const r = await compactLedger(local);
     expect(r.rows).toBe(25);
-    const s = await shipLedger(local, c.url, opts());
+    const s = await shipLedger(local, to(c.url, opts()));
     expect(s.copied).toEqual(r.written);
     expect(await queryLedger(c.dir, "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events")).toEqual([{ n: 25, d: 25 }]);
     expect(await queryLedger(c.dir, all)).toEqual(await queryLedger(local, all));
@@ -71,7 +78,7 @@ describe("ledger ship", () => {
     const cc = await compactLedger(c.dir);
     expect(cc.rolledForward).toBe(2);
     expect((await scanLedger(c.dir)).segments).toHaveLength(1);
-    expect((await shipLedger(local, c.url, opts())).copied).toEqual([]);
+    expect((await shipLedger(local, to(c.url, opts()))).copied).toEqual([]);
     expect(await queryLedger(c.dir, "SELECT count(*) AS n FROM events")).toEqual([{ n: 25 }]);
   });
 
@@ -79,9 +86,9 @@ describe("ledger ship", () => {
     const local = ledger();
     for (let i = 0; i < 3; i++) await appendEvents(local, telemetry(7, "h"));
     const c = central();
-    await shipLedger(local, c.url, opts());
+    await shipLedger(local, to(c.url, opts()));
     expect((await compactLedger(c.dir)).merged).toBe(3);
-    expect((await shipLedger(local, c.url, opts())).copied).toEqual([]);
+    expect((await shipLedger(local, to(c.url, opts()))).copied).toEqual([]);
     expect(await queryLedger(c.dir, "SELECT count(*) AS n FROM events")).toEqual([{ n: 21 }]);
   });
 
@@ -91,11 +98,11 @@ describe("ledger ship", () => {
     const segs = (await scanLedger(local)).segments;
     const c = central();
     // What a ship killed mid-way leaves: one segment in place, one half-written temp file.
-    await shipLedger(local, c.url, opts());
+    await shipLedger(local, to(c.url, opts()));
     for (const s of segs.slice(1)) rmSync(join(c.dir, s.rel));
     writeFileSync(join(c.dir, segs[1].rel, "..", `.tmp-ship-${segs[1].name}`), "PAR1 half");
     expect(await queryLedger(c.dir, "SELECT count(*) AS n FROM events")).toEqual([{ n: 10 }]);
-    const r = await shipLedger(local, c.url, opts());
+    const r = await shipLedger(local, to(c.url, opts()));
     expect(r.copied).toEqual(segs.slice(1).map((s) => s.rel));
     expect(await queryLedger(c.dir, all)).toEqual(await queryLedger(local, all));
   });
@@ -147,8 +154,8 @@ describe("ledger ship", () => {
     await appendEvents(local, telemetry(3, "x"));
     const dest = join(sshd.dir, "local-dest");
     mkdirSync(dest);
-    expect((await shipLedger(local, dest)).copied).toHaveLength(1);
-    expect((await shipLedger(local, dest)).copied).toHaveLength(0);
+    expect((await shipLedger(local, to(dest))).copied).toHaveLength(1);
+    expect((await shipLedger(local, to(dest))).copied).toHaveLength(0);
     expect(readdirSync(dest)).toHaveLength(1);
     const r = runCli(["ledger", "ship", "--ledger", local, "--to", `ssh://${sshd.user}@127.0.0.1:${sshd.port}`]);
     expect(r.code).toBe(2);

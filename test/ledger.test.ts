@@ -58,20 +58,21 @@ describe("append and query", () => {
     const dir = ledger();
     const evs = telemetry(100);
     const r = await appendEvents(dir, evs);
-    expect(r.segment).toMatch(/^dt=\d{4}-\d{2}-\d{2}\/host=box1\/part-[0-9A-Z]{26}\.parquet$/);
-    expect(readFileSync(join(dir, r.segment)).subarray(0, 4).toString()).toBe("PAR1");
+    expect(r.segments[0]).toMatch(/^dt=\d{4}-\d{2}-\d{2}\/host=box1\/part-[0-9A-Z]{26}\.parquet$/);
+    expect(readFileSync(join(dir, r.segments[0])).subarray(0, 4).toString()).toBe("PAR1");
     const back = await readEvents(dir);
     expect(back).toEqual([...evs].sort((a, b) => (a.id < b.id ? -1 : 1)));
     const rows = await queryLedger(dir, "SELECT count(*) AS n, sum((payload->>'memoryUsedBytes')::BIGINT) AS s, typeof(any_value(payload)) AS t FROM events");
     expect(rows).toEqual([{ n: 100, s: (99 * 100 * 1024) / 2, t: "JSON" }]);
   });
 
-  it("re-appending the same batch writes nothing new (content-addressed segment)", async () => {
+  it("re-appending the same batch writes nothing new", async () => {
     const dir = ledger();
     const evs = telemetry(10);
     const a = await appendEvents(dir, evs);
+    expect(a).toMatchObject({ appended: 10, skipped: 0 });
     const b = await appendEvents(dir, [...evs].reverse());
-    expect(b.segment).toBe(a.segment);
+    expect(b).toEqual({ appended: 0, skipped: 10, segments: [] });
     expect((await scanLedger(dir)).segments).toHaveLength(1);
     expect((await queryLedger(dir, "SELECT count(*) AS n FROM events"))[0].n).toBe(10);
   });
@@ -108,13 +109,13 @@ describe("quarantine", () => {
   it("moves garbage, foreign files, foreign Parquet and truncated segments aside and queries the rest", async () => {
     const dir = ledger();
     const good = await appendEvents(dir, telemetry(20));
-    const part = join(dir, good.segment, "..");
+    const part = join(dir, good.segments[0], "..");
     writeFileSync(join(dir, "notes.txt"), "not a segment");
     writeFileSync(join(part, `part-${ulid()}.parquet`), "garbage that is not parquet");
     await duckCopy("SELECT 1 AS a, 'x' AS b", join(part, `part-${ulid()}.parquet`));
     const other = await appendEvents(dir, telemetry(5));
-    const bytes = readFileSync(join(dir, other.segment));
-    writeFileSync(join(dir, other.segment), bytes.subarray(0, bytes.length / 2));
+    const bytes = readFileSync(join(dir, other.segments[0]));
+    writeFileSync(join(dir, other.segments[0]), bytes.subarray(0, bytes.length / 2));
     mkdirSync(join(dir, "dt=2026-01-01", "stray"), { recursive: true });
 
     const rows = await queryLedger(dir, "SELECT count(*) AS n FROM events");
@@ -123,16 +124,16 @@ describe("quarantine", () => {
     expect(q.filter((f) => /notes\.txt\./.test(f))).toHaveLength(1);
     expect(q.filter((f) => /part-.*\.parquet\./.test(f))).toHaveLength(3);
     expect(q.some((f) => f.startsWith("dt=2026-01-01/stray"))).toBe(true);
-    expect((await scanLedger(dir)).segments.map((s) => s.rel)).toEqual([good.segment]);
+    expect((await scanLedger(dir)).segments.map((s) => s.rel)).toEqual([good.segments[0]]);
   });
 
   it("a segment with valid magic bytes but a damaged body is quarantined when DuckDB trips on it", async () => {
     const dir = ledger();
     await appendEvents(dir, telemetry(50, "a"));
     const bad = await appendEvents(dir, telemetry(2000, "b"));
-    const buf = readFileSync(join(dir, bad.segment));
+    const buf = readFileSync(join(dir, bad.segments[0]));
     buf.fill(0xab, 8, buf.length - 8); // footer and pages destroyed, PAR1 magic kept
-    writeFileSync(join(dir, bad.segment), buf);
+    writeFileSync(join(dir, bad.segments[0]), buf);
     const r = runCli(["ledger", "query", "SELECT count(*) AS n FROM events", "--ledger", dir, "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ n: 50 }]);
@@ -143,14 +144,14 @@ describe("quarantine", () => {
     const dir = ledger();
     await appendEvents(dir, telemetry(50, "a"));
     const bad = await appendEvents(dir, telemetry(2000, "b"));
-    const buf = readFileSync(join(dir, bad.segment));
+    const buf = readFileSync(join(dir, bad.segments[0]));
     const footerLen = buf.readUInt32LE(buf.length - 8);
     buf.fill(0x5a, 4, buf.length - 8 - footerLen); // every page, footer and magic untouched
-    writeFileSync(join(dir, bad.segment), buf);
+    writeFileSync(join(dir, bad.segments[0]), buf);
     expect(await queryLedger(dir, "SELECT count(*) AS n, count(DISTINCT host) AS h, min(payload->>'powerW') AS p FROM events")).toEqual([
       { n: 50, h: 1, p: "100" },
     ]);
-    expect(existsSync(join(dir, bad.segment))).toBe(false);
+    expect(existsSync(join(dir, bad.segments[0]))).toBe(false);
   });
 
   it("readEvents quarantines a segment whose rows fail the zod schema", async () => {

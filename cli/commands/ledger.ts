@@ -46,12 +46,25 @@ async function readStdin(): Promise<string> {
 export function registerLedger(program: Command): void {
   const ledger = program.command("ledger").description("query, compact, ship and append to the Parquet ledger");
 
-  addLedgerOption(ledger.command("query").description("run SQL over the view `events` (id, ts, host, device_id, type, payload JSON)"))
+  addLedgerOption(ledger.command("query").description("run one read-only SELECT over the view `events` (id, ts, host, device_id, type, payload JSON)"))
     .argument("<sql>", "SQL, e.g. \"SELECT type, count(*) FROM events GROUP BY type\"")
     .option("--json", "print an array of row objects")
-    .action(async (sql: string, flags: LedgerFlags) => {
-      const { queryLedger } = await import("../../lib/ledger/reader.js");
-      const rows = await queryLedger(await ledgerDir(flags), sql);
+    .option("--timeout <s>", "stop the query after this many seconds", "8")
+    .option("--memory-limit <size>", "DuckDB memory limit, e.g. 512MB or 4GB", "512MB")
+    .option("--max-rows <n>", "refuse results with more rows than this", "100000")
+    .option("--allow-read <path>", "also let the SQL read this file or folder outside the ledger (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (sql: string, flags: LedgerFlags & { timeout: string; memoryLimit: string; maxRows: string; allowRead: string[] }) => {
+      const { queryLedger } = await import("../../lib/ledger/query.js");
+      const timeout = await strictNumber(flags.timeout, "--timeout");
+      const maxRows = await strictNumber(flags.maxRows, "--max-rows");
+      if (!(timeout > 0)) throw new InputError(`--timeout must be positive, got ${flags.timeout}`);
+      if (!Number.isInteger(maxRows) || maxRows < 1) throw new InputError(`--max-rows must be a positive integer, got ${flags.maxRows}`);
+      const rows = await queryLedger(await ledgerDir(flags), sql, {
+        timeoutMs: timeout * 1000,
+        memoryLimit: flags.memoryLimit,
+        maxRows,
+        allowRead: flags.allowRead,
+      });
       if (flags.json) return printJson(rows);
       process.stdout.write(table(rows) + "\n");
     });
@@ -82,13 +95,14 @@ export function registerLedger(program: Command): void {
         flags: LedgerFlags & { to: string; identity?: string; knownHosts?: string; trustHostKey?: boolean; connectTimeout: string },
       ) => {
         const { shipLedger } = await import("../../lib/ledger/ship.js");
-        const r = await shipLedger(await ledgerDir(flags), flags.to, {
+        const { folderTarget } = await import("../../collector/transport/index.js");
+        const { transport, root } = folderTarget(flags.to, {
           identityFile: flags.identity,
           knownHostsFile: flags.knownHosts,
           trustHostKey: flags.trustHostKey,
           connectTimeoutMs: (await strictNumber(flags.connectTimeout, "--connect-timeout")) * 1000,
-          onProgress: progress,
         });
+        const r = await shipLedger(await ledgerDir(flags), { fs: transport, root, label: flags.to }, { onProgress: progress });
         if (flags.json) return printJson(r);
         process.stdout.write(`shipped ${r.copied.length} segments (${r.bytes} bytes), ${r.skipped} already there\n`);
       },
@@ -125,12 +139,17 @@ export function registerLedger(program: Command): void {
           throw new InputError(`stdin line ${i + 1}: ${(e as Error).message}`);
         }
       });
-      const segments: string[] = [];
-      for (let i = 0; i < events.length; i += batch === Infinity ? events.length : batch) {
-        const r = await appendEvents(dir, events.slice(i, i + (batch === Infinity ? events.length : batch)));
-        segments.push(...r.segments);
-        if (!flags.json) progress(`appended ${r.rows} events -> ${r.segments.join(", ")}`);
+      const step = batch === Infinity ? Math.max(events.length, 1) : batch;
+      const total = { events: events.length, appended: 0, skipped: 0, segments: [] as string[] };
+      for (let i = 0; i < events.length; i += step) {
+        const r = await appendEvents(dir, events.slice(i, i + step));
+        total.appended += r.appended;
+        total.skipped += r.skipped;
+        total.segments.push(...r.segments);
       }
-      if (flags.json) printJson({ events: events.length, segments });
+      if (flags.json) return printJson(total);
+      process.stdout.write(
+        `appended ${total.appended}, skipped ${total.skipped} already present` + (total.segments.length ? ` -> ${total.segments.join(", ")}` : "") + "\n",
+      );
     });
 }

@@ -57,8 +57,13 @@ export const PAYLOADS = {
     jobId,
     engine: z.string().min(1),
     model: z.string().min(1),
+    /** What the user asked for (HF id, path), when it differs from the resolved model id. */
+    modelRef: z.string().min(1).optional(),
+    /** Catalog id of the device the job runs on, when the producer knows it. */
+    deviceCatalogId: z.string().min(1).optional(),
     deployment: anyRecord.optional(),
     plan: anyRecord,
+    request: z.looseObject({ prompt: z.number().int().nonnegative().optional(), gen: z.number().int().nonnegative().optional() }).optional(),
   }),
   job_started: z.looseObject({
     jobId,
@@ -76,6 +81,7 @@ export const PAYLOADS = {
       decodeTokensPerSecond: num.optional(),
     }),
     durationS: num.nonnegative().optional(),
+    generatedTokens: z.number().int().nonnegative().optional(),
   }),
   job_failed: z.looseObject({
     jobId,
@@ -115,7 +121,7 @@ export type PayloadOf<T extends EventType> = z.infer<(typeof PAYLOADS)[T]>;
 export type PayloadInput<T extends EventType> = z.input<(typeof PAYLOADS)[T]>;
 
 const envelope = {
-  id: z.string().regex(ULID_RE, "id must be a ULID"),
+  id: z.string().regex(ULID_RE, "id must be a ULID (26 Crockford base32 digits, at most 7ZZZZZZZZZZZZZZZZZZZZZZZZZ)"),
   // UTC ISO-8601 with Z, e.g. 2026-11-27T20:56:49.123Z
   ts: z.iso.datetime({ offset: false, precision: 3 }),
   host: z.string().regex(HOST_RE, "host must match [A-Za-z0-9][A-Za-z0-9._-]*"),
@@ -146,14 +152,26 @@ export function parseEvent(value: unknown): Event {
   return r.data as Event;
 }
 
+// A time a producer may give: an ISO 8601 date, or date-time with Z or an offset. zod checks the calendar
+// (2026-02-30 is refused); Date alone would roll it over to March 2.
+const timeInput = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+
+/** A producer's event time as a Date; an impossible or ambiguous (no offset) time throws InputError. */
+export function eventTime(ts: Date | string): Date {
+  if (typeof ts === "string" && !timeInput.safeParse(ts).success)
+    throw new InputError(`invalid event time: ${JSON.stringify(ts)} (ISO 8601 date, or date-time with Z or an offset)`);
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) throw new InputError(`invalid event time: ${String(ts)}`);
+  return d;
+}
+
 /** Builds and validates a new event with a fresh ULID and the current UTC time. */
 export function makeEvent<T extends EventType>(
   type: T,
   payload: PayloadInput<T>,
   opts: { host: string; device_id?: string; ts?: Date | string; id?: string },
 ): Event {
-  const ts = opts.ts === undefined ? new Date() : new Date(opts.ts);
-  if (Number.isNaN(ts.getTime())) throw new InputError(`invalid event time: ${String(opts.ts)}`);
+  const ts = opts.ts === undefined ? new Date() : eventTime(opts.ts);
   const ev: Record<string, unknown> = {
     id: opts.id ?? ulid(ts.getTime()),
     ts: ts.toISOString(),

@@ -3,7 +3,8 @@
 // Pure: uses only globalThis.crypto (Node 20 and browsers).
 
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-export const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/** 26 Crockford base32 digits; the first is at most 7 (128 bits: 7ZZZZZZZZZZZZZZZZZZZZZZZZZ is the largest ULID). */
+export const ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
 let lastTime = -1;
 const lastRand = new Uint8Array(16); // 16 base32 digits of randomness (5 bits each)

@@ -1,23 +1,26 @@
-// ledger compact: merges a partition's small segments into one, without changing content (same rows, ids
-// unique). Order of work makes every crash point safe: merged file written + fsynced under a temp name,
-// manifest written (readers then hide the sources as soon as the merged segment exists), merged segment
-// linked into place, sources deleted. A later compact finishes (rolls forward) an interrupted one.
-import { readdir, stat, unlink } from "node:fs/promises";
+// ledger compact: merges a partition's small segments into one (lib/ledger/rewrite.ts), without changing
+// content: same rows, ids unique. Rows that fail the event schema are not carried into the merged segment; the
+// sources holding them go to _quarantine whole. Concurrent compactions (and repairs) serialize on a lock; readers
+// never need it: they see either the sources or the merged segment, never both (manifests), and retry when a
+// segment they listed is retired under them.
+import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { ulid } from "../fleet/ulid.js";
 import { lit, withConnection } from "./duck.js";
-import { TMP_PREFIX, scanLedger, segmentName } from "./layout.js";
+import { scanLedger } from "./layout.js";
 import type { SegmentFile } from "./layout.js";
-import { COMPACTIONS_DIR, readManifests, writeManifest } from "./manifests.js";
-import type { Manifest } from "./manifests.js";
-import { validSegments } from "./reader.js";
-import { fsyncPath, placeSegment } from "./writer.js";
+import { withLedgerLock } from "./lock.js";
+import { COMPACTIONS_DIR, readManifests } from "./manifests.js";
+import { retire, rewriteSegments, unlinkIfThere } from "./rewrite.js";
+import { invalidRows } from "./rows.js";
+import { validSegments } from "./segments.js";
 
 export interface CompactOptions {
   /** Segments smaller than this many bytes are merged (default 16 MiB). */
   smallBytes?: number;
   /** Temp files older than this are leftovers of crashed writers and are removed (default 10 min). */
   tempAgeMs?: number;
+  /** How long to wait for a compaction already running (default 10 min). */
+  waitMs?: number;
 }
 
 export interface CompactResult {
@@ -27,26 +30,22 @@ export interface CompactResult {
   written: string[];
   rows: number;
   tempsRemoved: number;
-  /** Source files of earlier, interrupted compactions deleted now. */
+  /** Source files of earlier, interrupted compactions retired now. */
   rolledForward: number;
-}
-
-async function unlinkIfThere(path: string): Promise<boolean> {
-  return unlink(path).then(
-    () => true,
-    (e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") return false;
-      throw e;
-    },
-  );
+  /** Rows left out because they failed the event schema (their source segments are in _quarantine). */
+  invalidRows: number;
 }
 
 export async function compactLedger(ledgerDir: string, opts: CompactOptions = {}): Promise<CompactResult> {
   ledgerDir = resolve(ledgerDir);
+  const res: CompactResult = { merged: 0, written: [], rows: 0, tempsRemoved: 0, rolledForward: 0, invalidRows: 0 };
+  if (!(await stat(ledgerDir).catch(() => null))?.isDirectory()) return res;
+  return withLedgerLock(ledgerDir, "rewrite", () => compactLocked(ledgerDir, opts, res), opts.waitMs);
+}
+
+async function compactLocked(ledgerDir: string, opts: CompactOptions, res: CompactResult): Promise<CompactResult> {
   const smallBytes = opts.smallBytes ?? 16 * 1024 * 1024;
   const tempAgeMs = opts.tempAgeMs ?? 10 * 60 * 1000;
-  const res: CompactResult = { merged: 0, written: [], rows: 0, tempsRemoved: 0, rolledForward: 0 };
-
   const scan = await scanLedger(ledgerDir);
   const now = Date.now();
   for (const t of scan.temps) {
@@ -57,18 +56,17 @@ export async function compactLedger(ledgerDir: string, opts: CompactOptions = {}
     if (n.includes(".tmp-")) await unlinkIfThere(join(ledgerDir, COMPACTIONS_DIR, n));
   }
 
-  const manifests = await readManifests(ledgerDir);
-  const bySegment = new Map(manifests.map((m) => [m.segment, m]));
+  // Roll forward: sources of a rewrite whose new segment is in place are retired.
   const present = new Set(scan.segments.map((s) => s.rel));
-  for (const m of manifests) {
+  for (const m of await readManifests(ledgerDir)) {
     if (!present.has(m.segment)) continue;
-    for (const r of m.replaces) if (present.has(r) && (await unlinkIfThere(join(ledgerDir, r)))) res.rolledForward++;
+    const dirty = new Set(m.quarantined ?? []);
+    for (const r of m.replaces) if (present.has(r) && (await retire(ledgerDir, r, dirty.has(r), "invalid rows, left by an interrupted rewrite"))) res.rolledForward++;
   }
 
   await withConnection(async (c) => {
-    const segs = await validSegments(c, ledgerDir);
     const groups = new Map<string, SegmentFile[]>();
-    for (const s of segs) {
+    for (const s of await validSegments(c, ledgerDir)) {
       const st = await stat(join(ledgerDir, s.rel)).catch(() => null);
       if (!st || st.size >= smallBytes) continue;
       const key = `dt=${s.dt}/host=${s.host}`;
@@ -76,48 +74,21 @@ export async function compactLedger(ledgerDir: string, opts: CompactOptions = {}
     }
     for (const [part, group] of groups) {
       if (group.length < 2) continue;
-      const files = `[${group.map((s) => lit(join(ledgerDir, s.rel))).join(",")}]`;
-      const src = `read_parquet(${files}, hive_partitioning = false)`;
-      const ids = (await c.runAndReadAll(`SELECT DISTINCT id FROM ${src} ORDER BY id`)).getColumnsJS()[0] as string[];
-      const name = segmentName(ids);
-      const rel = `${part}/${name}`;
-      const dirAbs = join(ledgerDir, part);
-      const tmp = join(dirAbs, `${TMP_PREFIX}${ulid()}-${process.pid}.parquet`);
-      try {
-        // One row per id (a duplicate can only be the same event written twice).
-        await c.run(
-          `COPY (SELECT id, ts, host, device_id, type, payload FROM ${src}
-                 QUALIFY row_number() OVER (PARTITION BY id) = 1 ORDER BY id)
-           TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
+      // Rows are validated here, at write time, so one bad row never makes a merged segment unreadable.
+      const bad = await invalidRows(c, group.map((s) => join(ledgerDir, s.rel)));
+      const dirty = new Set<string>();
+      if (bad.ids.size) {
+        const holders = await c.runAndReadAll(
+          `SELECT DISTINCT filename FROM read_parquet([${group.map((s) => lit(join(ledgerDir, s.rel))).join(",")}], filename = true, hive_partitioning = false)
+           WHERE id IN (${[...bad.ids].map(lit).join(",")})`,
         );
-        const written = Number(
-          (await c.runAndReadAll(`SELECT count(*) FROM read_parquet(${lit(tmp)})`)).getColumnsJS()[0][0],
-        );
-        if (written !== ids.length) throw new Error(`compact ${part}: wrote ${written} rows, expected ${ids.length}`);
-        await fsyncPath(tmp);
-        const replaces = new Set<string>();
-        const leaves = new Set<string>();
-        for (const s of group) {
-          replaces.add(s.rel);
-          const m = bySegment.get(s.rel);
-          if (m) {
-            m.replaces.forEach((r) => replaces.add(r));
-            m.leaves.forEach((r) => leaves.add(r));
-          } else leaves.add(s.rel);
-        }
-        replaces.delete(rel);
-        const manifest: Manifest = { segment: rel, replaces: [...replaces].sort(), leaves: [...leaves].sort(), rows: ids.length };
-        await writeManifest(ledgerDir, manifest);
-        await placeSegment(tmp, join(ledgerDir, rel));
-        await fsyncPath(dirAbs);
-      } finally {
-        await unlinkIfThere(tmp);
+        for (const [f] of holders.getRowsJS()) dirty.add(String(f).slice(ledgerDir.length + 1));
       }
-      for (const s of group) if (s.rel !== rel) await unlinkIfThere(join(ledgerDir, s.rel));
-      await fsyncPath(dirAbs);
+      const r = await rewriteSegments(c, ledgerDir, part, group, bad.ids, dirty, `invalid rows: ${bad.reason}`);
       res.merged += group.length;
-      res.written.push(rel);
-      res.rows += ids.length;
+      res.invalidRows += bad.ids.size;
+      if (r.rel) res.written.push(r.rel);
+      res.rows += r.rows;
     }
   });
   return res;

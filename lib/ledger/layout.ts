@@ -4,17 +4,20 @@
 //   _quarantine/…                                 corrupt or foreign files moved out of the way
 //   _compactions/<segment>.json                   which segments a compacted segment replaced (for ship)
 //   _ship/<target>.log                            segments already shipped to a target
+//   _append.lock/, _rewrite.lock/                 held by a writer / a compaction or repair (gone when released)
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { readdir } from "node:fs/promises";
 import { ULID_RE, ulidFrom, ulidTime } from "../fleet/ulid.js";
 
-export const SEGMENT_RE = /^part-([0-9A-HJKMNP-TV-Z]{26})\.parquet$/;
+export const SEGMENT_RE = new RegExp(`^part-(${ULID_RE.source.slice(1, -1)})\\.parquet$`);
 export const DT_RE = /^dt=(\d{4}-\d{2}-\d{2})$/;
 export const HOSTDIR_RE = /^host=([A-Za-z0-9][A-Za-z0-9._-]*)$/;
 export const TMP_PREFIX = ".tmp-";
-export const SPECIAL_DIRS = new Set(["_quarantine", "_compactions", "_ship"]);
+/** Lock folders (proper-lockfile): held while appending (check + write) and while rewriting segments. */
+export const LOCKS = { append: "_append.lock", rewrite: "_rewrite.lock" } as const;
+export const SPECIAL_DIRS = new Set<string>(["_quarantine", "_compactions", "_ship", ...Object.values(LOCKS)]);
 /** The glob DuckDB reads: only finished segments, never temp files. */
 export const SEGMENT_GLOB = "dt=*/host=*/part-*.parquet";
 

@@ -12,6 +12,8 @@ export const ManifestSchema = z.object({
   replaces: z.array(z.string()), // every segment it stands for, transitively (relative paths)
   leaves: z.array(z.string()), // the original (never compacted) segments among them
   rows: z.number().int().nonnegative(),
+  // Sources holding rows that failed validation: moved to _quarantine (not deleted) once the segment is in place.
+  quarantined: z.array(z.string()).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

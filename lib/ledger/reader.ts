@@ -1,242 +1,133 @@
-// Reading the ledger: the view `events` (id, ts, host, device_id, type, payload JSON) over every valid
-// segment. Files that are not ours or not readable are quarantined first, so one bad file never stops a query.
-import { open, stat } from "node:fs/promises";
+// Reading the ledger: the view `events` (id, ts, host, device_id, type, payload JSON) over the live segments, on
+// a read-only DuckDB (duck.ts). What is not a segment is moved aside first; when a read fails, the segments are
+// judged by reading each one itself (segments.ts), and only a segment proven unreadable is quarantined; a segment
+// with a few invalid rows is repaired (its valid rows kept). A read that raced with compaction (a listed segment
+// was retired under it) simply runs again on the new set.
 import { join, resolve } from "node:path";
-import type { DuckDBConnection, DuckDBResultReader } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../calc/types.js";
 import type { Event } from "../fleet/events.js";
-import { parseEvent } from "../fleet/events.js";
-import { lit, withConnection } from "./duck.js";
-import { scanLedger } from "./layout.js";
+import { lit, readOnlyInstance, withConnection } from "./duck.js";
+import type { ReadOnlyScope } from "./duck.js";
 import type { SegmentFile } from "./layout.js";
-import { readManifests, replacedBy } from "./manifests.js";
 import { quarantine } from "./quarantine.js";
+import { repairSegment } from "./rewrite.js";
+import { ROW_SQL, eventFromRow } from "./rows.js";
+import { checkSegment, keysOf, unchanged, validSegments } from "./segments.js";
 
-// Parquet physical types of a segment's columns, as DuckDB's parquet_schema() reports them.
-const EXPECTED: Record<string, string> = {
-  id: "BYTE_ARRAY",
-  ts: "INT64",
-  host: "BYTE_ARRAY",
-  device_id: "BYTE_ARRAY",
-  type: "BYTE_ARRAY",
-  payload: "BYTE_ARRAY",
-};
-
-// Segments are immutable: a file checked once (same path, size, mtime) need not be checked again.
-const checked = new Set<string>();
-
-async function hasParquetMagic(path: string): Promise<boolean> {
-  const fh = await open(path, "r");
-  try {
-    const { size } = await fh.stat();
-    if (size < 12) return false;
-    const head = Buffer.alloc(4);
-    const tail = Buffer.alloc(4);
-    await fh.read(head, 0, 4, 0);
-    await fh.read(tail, 0, 4, size - 4);
-    return head.toString("latin1") === "PAR1" && tail.toString("latin1") === "PAR1";
-  } finally {
-    await fh.close();
-  }
-}
-
-/** The file a DuckDB error names, if it is one of the given segments. */
-function segmentInError(msg: string, ledgerDir: string, segs: SegmentFile[]): SegmentFile | undefined {
-  return segs.find((s) => msg.includes(join(ledgerDir, s.rel)));
-}
-
-/** The segments DuckDB cannot read: their footer only, or every value of every column. */
-async function unreadable(c: DuckDBConnection, ledgerDir: string, segs: SegmentFile[], depth: "footer" | "full"): Promise<SegmentFile[]> {
-  const bad: SegmentFile[] = [];
-  for (const s of segs) {
-    const f = lit(join(ledgerDir, s.rel));
-    const sql =
-      depth === "footer"
-        ? `SELECT count(*) FROM parquet_schema(${f})`
-        : `SELECT sum(length(id) + length(host) + length(type) + coalesce(length(device_id), 0) + length(payload::VARCHAR) + epoch_us(ts) % 2) FROM read_parquet(${f})`;
-    await c.run(sql).catch(() => bad.push(s));
-  }
-  return bad;
-}
-
-/** DuckDB's error messages: "<Kind> Error: reason". */
-const DUCK_ERROR = /^[A-Za-z ]+ Error: /;
-
-/** Errors that are the query's fault, never the data's. */
-const QUERY_ERROR = /^(Parser|Binder|Catalog|Syntax|Not implemented|Dependency|Permission|Conversion|Out of Range|Mismatch Type|Interrupt) Error/;
-
-/** Scans, quarantines what is not a valid segment, and returns the valid segments. */
-export async function validSegments(c: DuckDBConnection, ledgerDir: string): Promise<SegmentFile[]> {
-  const scan = await scanLedger(ledgerDir);
-  for (const f of scan.foreign) await quarantine(ledgerDir, f, "not a ledger segment");
-  const hidden = replacedBy(await readManifests(ledgerDir), new Set(scan.segments.map((s) => s.rel)));
-  let segs: SegmentFile[] = [];
-  const fresh: { seg: SegmentFile; key: string }[] = [];
-  for (const s of scan.segments) {
-    if (hidden.has(s.rel)) continue; // a compacted segment holds these rows
-    const abs = join(ledgerDir, s.rel);
-    const st = await stat(abs).catch(() => null);
-    if (!st) continue; // compacted or quarantined meanwhile
-    const key = `${abs}:${st.size}:${st.mtimeMs}`;
-    if (checked.has(key)) {
-      segs.push(s);
-      continue;
-    }
-    if (!(await hasParquetMagic(abs))) {
-      await quarantine(ledgerDir, s.rel, "not a Parquet file (no PAR1 magic)");
-      continue;
-    }
-    fresh.push({ seg: s, key });
-    segs.push(s);
-  }
-  // Schema check of the new files in one pass over their footers; a footer DuckDB cannot read is named in
-  // its error: quarantine that file and check the rest again.
-  let pending = fresh;
-  for (let attempt = 0; pending.length > 0 && attempt <= pending.length; attempt++) {
-    const list = `[${pending.map((p) => lit(join(ledgerDir, p.seg.rel))).join(",")}]`;
-    try {
-      const r = await c.runAndReadAll(
-        `SELECT file_name, list(name || ':' || type) AS cols FROM parquet_schema(${list}) WHERE num_children IS NULL GROUP BY file_name`,
-      );
-      const byFile = new Map<string, string[]>();
-      for (const row of r.getRowObjectsJS()) byFile.set(String(row.file_name), (row.cols as string[]) ?? []);
-      for (const p of pending) {
-        const cols = byFile.get(join(ledgerDir, p.seg.rel)) ?? [];
-        const got = Object.fromEntries(cols.map((x) => x.split(":") as [string, string]));
-        const ok = cols.length === 6 && Object.entries(EXPECTED).every(([k, v]) => got[k] === v);
-        if (ok) checked.add(p.key);
-        else {
-          await quarantine(ledgerDir, p.seg.rel, `foreign Parquet schema (${cols.join(", ")})`);
-          segs = segs.filter((s) => s !== p.seg);
-        }
-      }
-      pending = [];
-    } catch (e) {
-      const msg = (e as Error).message;
-      const named = segmentInError(msg, ledgerDir, pending.map((p) => p.seg));
-      // DuckDB does not always name the file (e.g. "Variable-length int over 10 bytes"): check one by one.
-      const bad = named ? [named] : await unreadable(c, ledgerDir, pending.map((p) => p.seg), "footer");
-      if (bad.length === 0) throw e;
-      for (const b of bad) await quarantine(ledgerDir, b.rel, msg);
-      pending = pending.filter((p) => !bad.includes(p.seg));
-      segs = segs.filter((s) => !bad.includes(s));
-    }
-  }
-  return segs;
-}
+/** How often a read is tried again after a race with compaction or after moving a bad segment aside. */
+const ATTEMPTS = 20;
 
 const EMPTY_VIEW =
   "SELECT NULL::VARCHAR AS id, NULL::TIMESTAMPTZ AS ts, NULL::VARCHAR AS host, NULL::VARCHAR AS device_id, NULL::VARCHAR AS type, NULL::JSON AS payload WHERE false";
+const HIVE = "hive_partitioning = true, hive_types = {'dt': DATE, 'host': VARCHAR}";
+const COLS = "id, ts, host, device_id, type, payload";
 
-async function createView(c: DuckDBConnection, ledgerDir: string, segs: SegmentFile[]): Promise<void> {
-  const files = `[${segs.map((s) => lit(join(ledgerDir, s.rel))).join(",")}]`;
-  const hive = "hive_partitioning = true, hive_types = {'dt': DATE, 'host': VARCHAR}";
-  const cols = "id, ts, host, device_id, type, payload";
-  await c.run(`CREATE OR REPLACE TEMP VIEW events AS ${segs.length ? `SELECT ${cols} FROM read_parquet(${files}, ${hive})` : EMPTY_VIEW}`);
-  // The same rows plus the segment each came from (for readers that must point at a bad file).
-  await c.run(
-    `CREATE OR REPLACE TEMP VIEW events_files AS ${segs.length ? `SELECT ${cols}, filename FROM read_parquet(${files}, ${hive}, filename = true)` : `SELECT *, NULL::VARCHAR AS filename FROM (${EMPTY_VIEW})`}`,
-  );
+function files(ledgerDir: string, segs: readonly SegmentFile[]): string {
+  return `[${segs.map((s) => lit(join(ledgerDir, s.rel))).join(",")}]`;
 }
 
+async function createView(c: DuckDBConnection, ledgerDir: string, segs: readonly SegmentFile[]): Promise<void> {
+  await c.run(`CREATE OR REPLACE TEMP VIEW events AS ${segs.length ? `SELECT ${COLS} FROM read_parquet(${files(ledgerDir, segs)}, ${HIVE})` : EMPTY_VIEW}`);
+}
+
+/** DuckDB's error messages: "<Kind> Error: reason". */
+export const DUCK_ERROR = /^[A-Za-z ]+ Error: /;
+
+/** Errors that are the query's fault (or its limits'), never the data's. */
+const QUERY_ERROR =
+  /^(Parser|Binder|Catalog|Syntax|Not implemented|Dependency|Permission|Conversion|Out of Range|Mismatch Type|Interrupt|INTERRUPT|Out of Memory) Error/;
+
 /**
- * Runs fn with a connection on which the view `events` covers the ledger. A segment that turns out to be
- * corrupt while fn runs (DuckDB names it in the error) is quarantined and fn is retried.
+ * Judges each segment of a failed read by reading it itself; quarantines the unreadable ones and repairs those
+ * with rows whose payload is not JSON. True when it moved or repaired something (the read is then worth retrying).
  */
-export async function withLedger<T>(ledgerDir: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  ledgerDir = resolve(ledgerDir);
-  return withConnection(async (c) => {
-    await c.run("SET TimeZone = 'UTC'");
-    for (let attempt = 0; ; attempt++) {
-      const segs = await validSegments(c, ledgerDir);
-      await createView(c, ledgerDir, segs);
-      try {
-        return await fn(c);
-      } catch (e) {
-        const msg = String((e as Error)?.message ?? e);
-        if (attempt >= 10 || QUERY_ERROR.test(msg)) throw e;
-        const named = segmentInError(msg, ledgerDir, segs);
-        const bad = named ? [named] : await unreadable(c, ledgerDir, segs, "full");
-        if (bad.length === 0) throw e;
-        for (const b of bad) await quarantine(ledgerDir, b.rel, msg);
+async function settleBadSegments(ledgerDir: string, segs: readonly SegmentFile[]): Promise<boolean> {
+  let acted = false;
+  await withConnection(async (c) => {
+    for (const s of segs) {
+      const h = await checkSegment(c, join(ledgerDir, s.rel));
+      if (h.ok) continue;
+      if ("corrupt" in h) {
+        if (await quarantine(ledgerDir, s.rel, h.corrupt)) acted = true;
+      } else {
+        await repairSegment(ledgerDir, s, new Set(h.badRows), h.reason);
+        acted = true;
       }
     }
   });
+  return acted;
 }
 
-/** JSON-safe values: BigInt -> number when exact, else string; dates -> ISO strings; JSON columns parsed. */
-export function jsonSafe(v: unknown): unknown {
-  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (v instanceof Date) return v.toISOString();
-  if (Array.isArray(v)) return v.map(jsonSafe);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
-  return v;
-}
-
-function rowsOf(r: DuckDBResultReader): Record<string, unknown>[] {
-  const names = r.columnNames();
-  const types = r.columnTypes();
-  const isJson = names.map((_, i) => types[i].alias === "JSON");
-  return r.getRowObjectsJS().map((row) => {
-    const out: Record<string, unknown> = {};
-    names.forEach((n, i) => {
-      const v = row[n];
-      out[n] = isJson[i] && typeof v === "string" ? JSON.parse(v) : jsonSafe(v);
-    });
-    return out;
-  });
-}
-
-/** First line of a DuckDB error: what the CLI prints. */
-export function duckReason(e: unknown): string {
-  return String((e as Error)?.message ?? e).split("\n")[0];
+export interface ReadOptions {
+  /** Folders and files outside the ledger that SQL may read (absolute). Nothing else outside it is readable. */
+  allowDirs?: string[];
+  allowFiles?: string[];
+  /** DuckDB memory limit for the read, e.g. "512MB". */
+  memoryLimit?: string;
 }
 
 /**
- * Runs SQL over the view `events`; returns JSON-safe row objects. Bad SQL throws InputError with DuckDB's
- * one-line reason.
+ * Runs fn with a read-only connection on which the view `events` covers the ledger's live segments (also passed
+ * to fn). fn may run more than once (after a race with compaction, or after a bad segment was moved aside).
  */
-export async function queryLedger(ledgerDir: string, sql: string): Promise<Record<string, unknown>[]> {
+export async function withLedger<T>(
+  ledgerDir: string,
+  fn: (c: DuckDBConnection, segs: readonly SegmentFile[]) => Promise<T>,
+  opts: ReadOptions = {},
+): Promise<T> {
   ledgerDir = resolve(ledgerDir);
-  if (!sql.trim()) throw new InputError("empty SQL");
-  try {
-    // withLedger quarantines a damaged segment behind an error and retries; what remains is the query's fault.
-    return await withLedger(ledgerDir, async (c) => rowsOf(await c.runAndReadAll(sql)));
-  } catch (e) {
-    if (DUCK_ERROR.test(String((e as Error)?.message))) throw new InputError(duckReason(e));
-    throw e;
+  const scope: ReadOnlyScope = { dirs: [ledgerDir, ...(opts.allowDirs ?? [])], files: opts.allowFiles, memoryLimit: opts.memoryLimit };
+  const db = await readOnlyInstance(scope);
+  for (let attempt = 1; ; attempt++) {
+    const segs = await withConnection((c) => validSegments(c, ledgerDir));
+    const keys = await keysOf(ledgerDir, segs);
+    const c = await db.connect();
+    try {
+      await createView(c, ledgerDir, segs);
+      return await fn(c, segs);
+    } catch (e) {
+      if (attempt >= ATTEMPTS) throw e;
+      if (!(await unchanged(ledgerDir, segs, keys))) continue; // compaction retired a segment under us: read again
+      if (e instanceof InputError || QUERY_ERROR.test(String((e as Error)?.message))) throw e;
+      if (!(await settleBadSegments(ledgerDir, segs))) throw e;
+    } finally {
+      c.closeSync();
+    }
   }
 }
 
-/** Reads events back as validated Event objects (zod); a segment holding an invalid row is quarantined. `where` is trusted SQL over the events columns. */
+/**
+ * Reads events back as validated Event objects (zod), sorted by id. `where` is trusted SQL over the events
+ * columns. A row that fails the schema is left out, and its segment repaired: the valid rows stay, the original
+ * segment goes to _quarantine.
+ */
 export async function readEvents(ledgerDir: string, where = "true"): Promise<Event[]> {
   ledgerDir = resolve(ledgerDir);
-  for (;;) {
-    const bad = new Map<string, string>();
-    const events = await withLedger(ledgerDir, async (c) => {
-      const r = await c.runAndReadAll(
-        `SELECT id, ts, host, device_id, type, payload::VARCHAR AS payload, filename FROM events_files WHERE ${where} ORDER BY id`,
-      );
-      const out: Event[] = [];
-      for (const row of r.getRowObjectsJS()) {
+  const bad = new Map<string, { seg: SegmentFile; ids: Set<string>; why: string }>();
+  const events = await withLedger(ledgerDir, async (c, segs) => {
+    bad.clear();
+    if (segs.length === 0) return [];
+    const byFile = new Map(segs.map((s) => [join(ledgerDir, s.rel), s]));
+    const res = await c.stream(
+      `SELECT ${ROW_SQL}, filename FROM read_parquet(${files(ledgerDir, segs)}, ${HIVE}, filename = true) WHERE ${where} ORDER BY id`,
+    );
+    const out: Event[] = [];
+    for await (const rows of res.yieldRowObjectJs()) {
+      for (const row of rows) {
         try {
-          out.push(
-            parseEvent({
-              id: row.id,
-              ts: (row.ts as Date).toISOString(),
-              host: row.host,
-              device_id: row.device_id,
-              type: row.type,
-              payload: JSON.parse(String(row.payload)),
-            }),
-          );
+          out.push(eventFromRow(row));
         } catch (e) {
-          bad.set(String(row.filename), (e as Error).message);
+          const seg = byFile.get(String(row.filename));
+          if (!seg) throw e;
+          const b = bad.get(seg.rel) ?? { seg, ids: new Set<string>(), why: (e as Error).message };
+          b.ids.add(String(row.id));
+          bad.set(seg.rel, b);
         }
       }
-      return out;
-    });
-    if (bad.size === 0) return events;
-    for (const [file, why] of bad) await quarantine(ledgerDir, file.slice(ledgerDir.length + 1), why);
-  }
+    }
+    return out;
+  });
+  for (const b of bad.values()) await repairSegment(ledgerDir, b.seg, b.ids, b.why);
+  return events;
 }

@@ -1,20 +1,40 @@
-// ledger ship: copies local segments to another ledger (ssh://user@host[:port]/path over SFTP, or a local
-// folder). Never duplicates: segment names are content-addressed, so a segment already there (or whose rows
+// ledger ship: copies local segments to another ledger through a RemoteFs the caller opens (the CLI passes the
+// collector's SFTP or local transport). Never duplicates: segment names are content-addressed, so a segment already there (or whose rows
 // are all there, per compaction manifests on either side) is skipped; each copy lands under a temp name and is
 // renamed into place, so an interrupted ship leaves only ignored temp files and simply resumes next time.
 // Offline spool: when the target is unreachable nothing changes locally; the next ship sends everything.
 import { readFile } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
-import { InputError } from "../calc/types.js";
-import { LocalTransport } from "../../collector/transport/local.js";
-import { SshTransport, parseSshUrl } from "../../collector/transport/ssh.js";
-import type { SshOptions } from "../../collector/transport/ssh.js";
-import type { Transport } from "../../collector/transport/types.js";
 import { withConnection } from "./duck.js";
 import { DT_RE, HOSTDIR_RE, SEGMENT_RE } from "./layout.js";
 import { COMPACTIONS_DIR, manifestName, parseManifest, readManifests, replacedBy } from "./manifests.js";
 import type { Manifest } from "./manifests.js";
-import { validSegments } from "./reader.js";
+import { validSegments } from "./segments.js";
+
+/**
+ * The few file operations ship needs on the target ledger, POSIX paths. The collector's transports (local,
+ * SSH/SFTP) offer them; the CLI opens one and passes it in.
+ */
+export interface RemoteFs {
+  /** Entries of a folder; null when it does not exist. */
+  readdir(path: string): Promise<{ name: string; isDir: boolean }[] | null>;
+  readFile(path: string): Promise<Buffer>;
+  /** Writes atomically (temp name, rename). */
+  writeFile(path: string, data: string | Buffer): Promise<void>;
+  mkdirp(path: string): Promise<void>;
+  /** Renames; fails if `to` exists where the platform allows refusing. */
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ShipTarget {
+  fs: RemoteFs;
+  /** The target ledger's folder on that filesystem. */
+  root: string;
+  /** How to name the target in results (e.g. the URL the user gave). */
+  label: string;
+}
 
 export interface ShipResult {
   target: string;
@@ -24,7 +44,7 @@ export interface ShipResult {
 }
 
 /** Segments present in a remote ledger (relative paths) and its compaction manifests. */
-async function remoteState(t: Transport, root: string): Promise<{ present: Set<string>; manifests: Manifest[] }> {
+async function remoteState(t: RemoteFs, root: string): Promise<{ present: Set<string>; manifests: Manifest[] }> {
   const present = new Set<string>();
   for (const d of (await t.readdir(root)) ?? []) {
     if (!d.isDir || !DT_RE.test(d.name)) continue;
@@ -43,26 +63,11 @@ async function remoteState(t: Transport, root: string): Promise<{ present: Set<s
   return { present, manifests };
 }
 
-export function parseShipTarget(to: string, opts: SshOptions): { transport: Transport; root: string } {
-  if (to.startsWith("ssh://")) {
-    const t = parseSshUrl(to);
-    if (!t.path || t.path === "/") throw new InputError(`ship target needs a path: ssh://user@host[:port]/path, got ${to}`);
-    // ssh://host/~/x or ssh://host/./x mean paths relative to the remote home (SFTP resolves relative paths there).
-    const root = t.path.startsWith("/~/") ? t.path.slice(3) : t.path.startsWith("/./") ? t.path.slice(3) : t.path;
-    return { transport: new SshTransport(t, opts), root };
-  }
-  if (/^[a-z]+:\/\//i.test(to)) throw new InputError(`unsupported ship target (use ssh://user@host[:port]/path or a folder): ${to}`);
-  return { transport: new LocalTransport(), root: resolve(to) };
-}
-
-export async function shipLedger(
-  ledgerDir: string,
-  to: string,
-  opts: SshOptions & { onProgress?: (line: string) => void } = {},
-): Promise<ShipResult> {
+/** Copies what the target lacks; closes the target's filesystem when done. */
+export async function shipLedger(ledgerDir: string, target: ShipTarget, opts: { onProgress?: (line: string) => void } = {}): Promise<ShipResult> {
   ledgerDir = resolve(ledgerDir);
-  const { transport: t, root } = parseShipTarget(to, opts);
-  const res: ShipResult = { target: to, copied: [], skipped: 0, bytes: 0 };
+  const { fs: t, root } = target;
+  const res: ShipResult = { target: target.label, copied: [], skipped: 0, bytes: 0 };
   try {
     const segs = await withConnection((c) => validSegments(c, ledgerDir));
     const local = new Map((await readManifests(ledgerDir)).map((m) => [m.segment, m]));

@@ -1,15 +1,19 @@
 // Appending to the ledger: one batch = one immutable Parquet segment per (UTC day, host) partition.
 // Crash safety: DuckDB writes a temp file in the partition folder, we fsync it, hard-link it to its final
 // name (atomic, never overwrites), unlink the temp and fsync the folder. A crash leaves either the whole
-// segment or an ignored temp file, never half a segment.
+// segment or an ignored temp file, never half a segment. An id is written once: see appendEvents.
 import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DuckDBDataChunk, VARCHAR } from "@duckdb/node-api";
+import { InputError } from "../calc/types.js";
 import type { Event } from "../fleet/events.js";
 import { parseEvent } from "../fleet/events.js";
 import { ulid } from "../fleet/ulid.js";
 import { lit, withConnection } from "./duck.js";
+import { storedEvents } from "./ids.js";
 import { TMP_PREFIX, partitionDir, segmentName } from "./layout.js";
+import { withLedgerLock } from "./lock.js";
+import { sameEvent } from "./rows.js";
 
 /** The column order of every segment (and of the `events` view). */
 export const COLUMNS = ["id", "ts", "host", "device_id", "type", "payload"] as const;
@@ -91,34 +95,72 @@ async function writeSegment(ledgerDir: string, part: string, rows: Event[]): Pro
 }
 
 export interface AppendResult {
-  /** The segment written (the first one when the batch spanned several partitions). */
-  segment: string;
-  /** Every segment written, relative to the ledger dir. */
+  /** Events written now. */
+  appended: number;
+  /** Events not written because the same event is already in the ledger (or earlier in the batch). */
+  skipped: number;
+  /** The segments written, relative to the ledger dir (none when everything was already there). */
   segments: string[];
-  rows: number;
+}
+
+/** An event whose id is already in the ledger (or earlier in the batch) with other content: nothing was written. */
+export class LedgerConflict extends InputError {
+  override name = "LedgerConflict";
+  constructor(
+    readonly id: string,
+    readonly differs: string,
+  ) {
+    super(`event ${id} is already in the ledger with another ${differs}: refusing the batch (nothing written)`);
+  }
+}
+
+function difference(a: Event, b: Event): string {
+  if (a.ts !== b.ts) return "ts";
+  if (a.host !== b.host) return "host";
+  if ((a.device_id ?? null) !== (b.device_id ?? null)) return "device_id";
+  if (a.type !== b.type) return "type";
+  return "payload";
 }
 
 /**
- * Validates every event (zod) and appends the batch. A batch for one host within one UTC day is exactly one
- * segment (atomic); a batch spanning days or hosts becomes one segment per partition (each atomic).
+ * Validates every event (zod) and appends those not yet in the ledger. Idempotent: an event whose id is
+ * already stored (in any partition) is skipped when it is the same event, and the whole batch is refused with
+ * LedgerConflict when it differs. A batch for one host within one UTC day is exactly one segment (atomic); a
+ * batch spanning days or hosts becomes one segment per partition (each atomic). Appenders take turns (a lock)
+ * between the check and the write, so two of them never both write an id.
  */
 export async function appendEvents(ledgerDir: string, events: readonly unknown[]): Promise<AppendResult> {
   if (events.length === 0) throw new Error("appendEvents: empty batch");
-  const valid = events.map((e) => parseEvent(e));
-  const seen = new Set<string>();
-  const parts = new Map<string, Event[]>();
-  for (const e of valid) {
-    if (seen.has(e.id)) continue; // the same event twice in one batch is one event
-    seen.add(e.id);
-    const p = partitionDir(e.ts.slice(0, 10), e.host);
-    let list = parts.get(p);
-    if (!list) parts.set(p, (list = []));
-    list.push(e);
+  ledgerDir = resolve(ledgerDir);
+  const byId = new Map<string, Event>();
+  let skipped = 0;
+  for (const e of events.map((x) => parseEvent(x))) {
+    const prev = byId.get(e.id);
+    if (!prev) byId.set(e.id, e);
+    else if (sameEvent(prev, e)) skipped++;
+    else throw new LedgerConflict(e.id, difference(prev, e));
   }
-  const segments: string[] = [];
-  for (const [p, rows] of [...parts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    segments.push(await writeSegment(ledgerDir, p, rows));
-  }
-  return { segment: segments[0], segments, rows: seen.size };
+  return withLedgerLock(ledgerDir, "append", async () => {
+    const ids = [...byId.keys()].sort();
+    const stored = await withConnection((c) => storedEvents(c, ledgerDir, ids));
+    for (const [id, old] of stored) {
+      const e = byId.get(id)!;
+      if (!sameEvent(old, e)) throw new LedgerConflict(id, difference(old, e));
+      byId.delete(id);
+      skipped++;
+    }
+    const parts = new Map<string, Event[]>();
+    for (const e of byId.values()) {
+      const p = partitionDir(e.ts.slice(0, 10), e.host);
+      let list = parts.get(p);
+      if (!list) parts.set(p, (list = []));
+      list.push(e);
+    }
+    const segments: string[] = [];
+    for (const [p, rows] of [...parts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      segments.push(await writeSegment(ledgerDir, p, rows));
+    }
+    return { appended: byId.size, skipped, segments };
+  });
 }
