@@ -1,14 +1,12 @@
 // Which of a batch's ids are already in the ledger, in any partition. Each segment's id range comes from its
 // Parquet footer statistics (read once per segment and process: segments are immutable), so only segments whose
 // range holds one of the ids are read; appending new events (ids later than everything stored) reads none.
-import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { DuckDBDataChunk, VARCHAR } from "@duckdb/node-api";
 import type { Event } from "../fleet/events.js";
 import { lit } from "./duck.js";
-import type { SegmentFile } from "./layout.js";
 import { ROW_SQL, eventFromRow } from "./rows.js";
-import { fileKey, liveSegments } from "./segments.js";
+import { fileKey, stableSegments } from "./segments.js";
 
 type Range = { min: string; max: string } | "unknown";
 const ranges = new Map<string, Range>();
@@ -55,12 +53,7 @@ function holdsAny(sorted: readonly string[], r: Range): boolean {
  */
 export async function storedEvents(c: DuckDBConnection, ledgerDir: string, sortedIds: readonly string[]): Promise<Map<string, Event>> {
   for (let attempt = 1; ; attempt++) {
-    const segs: { seg: SegmentFile; abs: string; key: string }[] = [];
-    for (const seg of await liveSegments(ledgerDir)) {
-      const abs = join(ledgerDir, seg.rel);
-      const key = await fileKey(abs);
-      if (key) segs.push({ seg, abs, key });
-    }
+    const segs = await stableSegments(ledgerDir);
     await idRanges(c, segs);
     const cands = segs.filter((s) => ranges.has(s.key) && holdsAny(sortedIds, ranges.get(s.key)!));
     const found = new Map<string, Event>();

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { readdir } from "node:fs/promises";
+import type { Dirent } from "node:fs";
 import { ULID_RE, ulidFrom, ulidTime } from "../fleet/ulid.js";
 
 export const SEGMENT_RE = new RegExp(`^part-(${ULID_RE.source.slice(1, -1)})\\.parquet$`);
@@ -63,6 +64,18 @@ export interface LedgerScan {
   foreign: string[];
 }
 
+/**
+ * A partition folder's entries, listed twice in a row and merged: a listing taken while a compaction links its
+ * merged segment and removes the sources may miss the new entry, but the second listing, begun after the first
+ * ended, has it. (Entries gone by then are dropped by the caller, which lists again.)
+ */
+async function listTwice(dir: string): Promise<Dirent[]> {
+  const a = await readdir(dir, { withFileTypes: true });
+  const b = await readdir(dir, { withFileTypes: true });
+  const names = new Set(b.map((d) => d.name));
+  return [...b, ...a.filter((d) => !names.has(d.name))];
+}
+
 /** Walks the ledger tree once and classifies every file. A missing directory is an empty ledger. */
 export async function scanLedger(dir: string): Promise<LedgerScan> {
   const out: LedgerScan = { segments: [], temps: [], foreign: [] };
@@ -84,7 +97,7 @@ export async function scanLedger(dir: string): Promise<LedgerScan> {
         out.foreign.push(relH);
         continue;
       }
-      for (const f of await readdir(join(dir, relH), { withFileTypes: true })) {
+      for (const f of await listTwice(join(dir, relH))) {
         const rel = `${relH}/${f.name}`;
         if (f.name.startsWith(TMP_PREFIX)) out.temps.push(rel);
         else if (f.isFile() && SEGMENT_RE.test(f.name)) out.segments.push({ rel, dt: dt[1], host: host[1], name: f.name });

@@ -25,21 +25,37 @@ export interface QueryOptions {
 const EXPLAIN_PREFIX = /^\s*EXPLAIN\s+(?:\([^)]*\)\s*)?(?:ANALY[SZ]E\s+)?/i;
 export const MEMORY_LIMIT_RE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
 
-/** Prepares the only statement of `sql`, refusing anything but a SELECT (or EXPLAIN of one). */
+/** Whether `sql` is exactly one SELECT, by DuckDB's parser alone (json_serialize_sql serializes only SELECTs). */
+async function isOneSelect(c: DuckDBConnection, sql: string): Promise<boolean> {
+  const p = await c.prepare("SELECT json_serialize_sql($1::VARCHAR) AS j");
+  p.bindVarchar(1, sql);
+  const j = JSON.parse(String((await p.runAndReadAll()).getRowObjectsJS()[0].j)) as { error: boolean; statements?: unknown[] };
+  return !j.error && j.statements?.length === 1;
+}
+
+/** The statement's first keyword, for the refusal message. */
+function keyword(sql: string): string {
+  const m = /^[A-Za-z]+/.exec(sql.replace(/^(\s|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/|\()*/, ""));
+  return m ? m[0].toUpperCase() : "this";
+}
+
+/**
+ * Prepares the only statement of `sql`, refusing anything but a SELECT (or EXPLAIN of one). The kind is decided
+ * by parsing alone: binding a statement can already act (EXPORT DATABASE creates its folder when prepared).
+ */
 async function readOnlyStatement(c: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
   const all = await c.extractStatements(sql).catch((e: Error) => {
     throw new InputError(duckReason(e).replace(/^Failed to extract statements: /, ""));
   });
   if (all.count === 0) throw new InputError("empty SQL");
   if (all.count > 1) throw new InputError(`ledger query runs one statement at a time, got ${all.count}`);
+  const explained = EXPLAIN_PREFIX.test(sql) ? sql.replace(EXPLAIN_PREFIX, "") : null;
+  if (!(await isOneSelect(c, sql)) && !(explained !== null && (await isOneSelect(c, explained))))
+    throw new InputError(`ledger query is read-only: ${keyword(sql)} statements are refused (only SELECT)`);
   const p = await all.prepare(0);
-  if (p.statementType === StatementType.SELECT) return p;
-  if (p.statementType === StatementType.EXPLAIN) {
-    const inner = await c.extractStatements(sql.replace(EXPLAIN_PREFIX, ""));
-    if (inner.count === 1 && (await inner.prepare(0)).statementType === StatementType.SELECT) return p;
-  }
-  const kind = StatementType[p.statementType] ?? "this";
-  throw new InputError(`ledger query is read-only: ${kind} statements are refused (only SELECT)`);
+  if (p.statementType !== StatementType.SELECT && p.statementType !== StatementType.EXPLAIN)
+    throw new InputError(`ledger query is read-only: ${StatementType[p.statementType]} statements are refused (only SELECT)`);
+  return p;
 }
 
 /** JSON-safe values: BigInt -> number when exact, else string; dates -> ISO strings; JSON columns parsed. */

@@ -46,7 +46,14 @@ async function settleBadSegments(ledgerDir: string, segs: readonly SegmentFile[]
   let acted = false;
   await withConnection(async (c) => {
     for (const s of segs) {
-      const h = await checkSegment(c, join(ledgerDir, s.rel));
+      const h = await checkSegment(c, join(ledgerDir, s.rel)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return null; // retired meanwhile: the read is worth retrying
+        throw e;
+      });
+      if (!h) {
+        acted = true;
+        continue;
+      }
       if (h.ok) continue;
       if ("corrupt" in h) {
         if (await quarantine(ledgerDir, s.rel, h.corrupt)) acted = true;
@@ -82,6 +89,7 @@ export async function withLedger<T>(
   for (let attempt = 1; ; attempt++) {
     const segs = await withConnection((c) => validSegments(c, ledgerDir));
     const keys = await keysOf(ledgerDir, segs);
+    if ([...keys.values()].includes(null) && attempt < ATTEMPTS) continue; // retired since listed: list again
     const c = await db.connect();
     try {
       await createView(c, ledgerDir, segs);
@@ -90,6 +98,7 @@ export async function withLedger<T>(
       if (attempt >= ATTEMPTS) throw e;
       if (!(await unchanged(ledgerDir, segs, keys))) continue; // compaction retired a segment under us: read again
       if (e instanceof InputError || QUERY_ERROR.test(String((e as Error)?.message))) throw e;
+      if (process.env.HWLEDGER_DEBUG) process.stderr.write(`hwledger: read failed, checking its segments: ${String((e as Error)?.message).split("\n")[0]}\n`);
       if (!(await settleBadSegments(ledgerDir, segs))) throw e;
     } finally {
       c.closeSync();

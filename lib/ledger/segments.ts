@@ -47,9 +47,29 @@ async function hasParquetMagic(path: string): Promise<boolean> {
 
 /** The segments a reader sees: every finished segment not replaced by a compacted one. No side effects. */
 export async function liveSegments(ledgerDir: string): Promise<SegmentFile[]> {
-  const scan = await scanLedger(ledgerDir);
-  const hidden = replacedBy(await readManifests(ledgerDir), new Set(scan.segments.map((s) => s.rel)));
-  return scan.segments.filter((s) => !hidden.has(s.rel));
+  return (await stableSegments(ledgerDir)).map((x) => x.seg);
+}
+
+/**
+ * The live segments with each file's identity, from a listing no compaction or repair changed while it was
+ * taken: when a listed segment is gone by the time it is looked at, a rewrite retired it and the segment that
+ * replaced it may be missing from the listing, so the listing is taken again.
+ */
+export async function stableSegments(ledgerDir: string): Promise<{ seg: SegmentFile; abs: string; key: string }[]> {
+  for (let attempt = 1; ; attempt++) {
+    const scan = await scanLedger(ledgerDir);
+    const hidden = replacedBy(await readManifests(ledgerDir), new Set(scan.segments.map((s) => s.rel)));
+    const out: { seg: SegmentFile; abs: string; key: string }[] = [];
+    let gone = false;
+    for (const seg of scan.segments) {
+      if (hidden.has(seg.rel)) continue;
+      const abs = join(ledgerDir, seg.rel);
+      const key = await fileKey(abs);
+      if (key) out.push({ seg, abs, key });
+      else gone = true;
+    }
+    if (!gone || attempt >= 50) return out;
+  }
 }
 
 export type SegmentHealth =
@@ -112,12 +132,9 @@ export async function validSegments(c: DuckDBConnection, ledgerDir: string): Pro
   for (const f of scan.foreign) await quarantine(ledgerDir, f, "not a ledger segment");
   const out: SegmentFile[] = [];
   const fresh: { seg: SegmentFile; abs: string; key: string }[] = [];
-  for (const s of await liveSegments(ledgerDir)) {
-    const abs = join(ledgerDir, s.rel);
-    const key = await fileKey(abs);
-    if (!key) continue; // compacted or quarantined meanwhile
-    if (footerChecked.has(key)) out.push(s);
-    else fresh.push({ seg: s, abs, key });
+  for (const s of await stableSegments(ledgerDir)) {
+    if (footerChecked.has(s.key)) out.push(s.seg);
+    else fresh.push(s);
   }
   if (fresh.length === 0) return out;
   let cols: Map<string, string[]> | null = null;
@@ -146,12 +163,15 @@ export async function validSegments(c: DuckDBConnection, ledgerDir: string): Pro
 }
 
 /** True when every segment still exists unchanged (a failed read over them is then not a race with compaction). */
-export async function unchanged(ledgerDir: string, segs: SegmentFile[], keys: Map<string, string | null>): Promise<boolean> {
-  for (const s of segs) if ((await fileKey(join(ledgerDir, s.rel))) !== keys.get(s.rel)) return false;
+export async function unchanged(ledgerDir: string, segs: readonly SegmentFile[], keys: Map<string, string | null>): Promise<boolean> {
+  for (const s of segs) {
+    const k = await fileKey(join(ledgerDir, s.rel));
+    if (k === null || k !== keys.get(s.rel)) return false;
+  }
   return true;
 }
 
-export async function keysOf(ledgerDir: string, segs: SegmentFile[]): Promise<Map<string, string | null>> {
+export async function keysOf(ledgerDir: string, segs: readonly SegmentFile[]): Promise<Map<string, string | null>> {
   const m = new Map<string, string | null>();
   for (const s of segs) m.set(s.rel, await fileKey(join(ledgerDir, s.rel)));
   return m;
