@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // HOME, XDG folders and hwledger's default paths point at a temp folder in every test file and spawned CLI.
+    setupFiles: ["test/helpers/hermetic.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",

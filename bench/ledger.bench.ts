@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { BenchFigure } from "./run.js";
 import { makeEvent } from "../lib/fleet/events.js";
 import type { Event } from "../lib/fleet/events.js";
-import { appendEvents, queryLedger } from "../lib/ledger/index.js";
+import { appendEvents, field, queryLedger, typeIs } from "../lib/ledger/index.js";
 import { lit, withConnection } from "../lib/ledger/duck.js";
 import { segmentName } from "../lib/ledger/layout.js";
 
@@ -63,7 +63,7 @@ export async function run(): Promise<BenchFigure[]> {
     const total = rows.reduce((s, r) => s + (r.n as number), 0);
     if (total !== TOTAL) throw new Error(`group-by saw ${total} events, expected ${TOTAL}`);
     const t1 = performance.now();
-    await queryLedger(big, "SELECT device_id, avg((payload->>'powerW')::DOUBLE) AS w FROM events WHERE type = 'telemetry_sample' GROUP BY device_id");
+    await queryLedger(big, `SELECT device_id, avg(${field("telemetry_sample", "powerW").sql}) AS w FROM events WHERE ${typeIs("telemetry_sample")} GROUP BY device_id`);
     const jsonGroupby = (performance.now() - t1) / 1000;
     return [
       { name: "ledger_append_events_per_s", value: Math.round(rate), unit: "events/s" },

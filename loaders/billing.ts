@@ -2,18 +2,21 @@
 import type { UsageRow } from "../lib/fleet/billing.js";
 import type { Quote } from "../lib/fleet/candidates.js";
 import { deviceIdForGpuName } from "../lib/fleet/offers.js";
+import { field, typeIs } from "../lib/ledger/fields.js";
+import { LATEST_REGISTRATIONS } from "./fleet.js";
 
 export async function usageFromLedger(ledgerDir: string, by: "day" | "month"): Promise<UsageRow[]> {
-  const { queryLedger } = await import("../lib/ledger/index.js");
+  const { queryLedger } = await import("../lib/ledger/query.js");
   const fmt = by === "day" ? "%Y-%m-%d" : "%Y-%m";
+  const done = typeIs("job_completed");
   const rows = await queryLedger(
     ledgerDir,
     `select coalesce(device_id, host) as device, strftime(ts::timestamp, '${fmt}') as period,
-       count(*) filter (where type = 'job_completed') as jobs,
-       coalesce(sum(try_cast(payload->>'durationS' as double)) filter (where type = 'job_completed'), 0) as busy_seconds,
-       coalesce(sum(try_cast(payload->>'generatedTokens' as double)) filter (where type = 'job_completed'), 0) as tokens,
-       coalesce(sum(try_cast(payload->>'amount' as double)) filter (where type = 'cost_recorded'), 0) as recorded_cost
-     from events where type in ('job_completed', 'cost_recorded')
+       count(*) filter (where ${done}) as jobs,
+       coalesce(sum(${field("job_completed", "durationS").sql}) filter (where ${done}), 0) as busy_seconds,
+       coalesce(sum(${field("job_completed", "generatedTokens").sql}) filter (where ${done}), 0) as tokens,
+       coalesce(sum(${field("cost_recorded", "amount").sql}) filter (where ${typeIs("cost_recorded")}), 0) as recorded_cost
+     from events where ${typeIs("job_completed", "cost_recorded")}
      group by all order by period, device`,
   );
   return rows.map((r) => ({
@@ -28,18 +31,18 @@ export async function usageFromLedger(ledgerDir: string, by: "day" | "month"): P
 
 /** Latest on-demand price_quoted per device, and each fleet device's catalog id: what billing prices busy time at. */
 export async function billingPrices(ledgerDir: string): Promise<{ quotes: Quote[]; catalogIds: Record<string, string | null> }> {
-  const { queryLedger } = await import("../lib/ledger/index.js");
+  const { queryLedger } = await import("../lib/ledger/query.js");
+  const device = field("price_quoted", "device").sql;
   const q = await queryLedger(
     ledgerDir,
-    `select payload->>'device' as device, try_cast(payload->>'pricePerHour' as double) as p, payload->>'source' as src
-     from events where type = 'price_quoted' and coalesce(payload->>'spot', 'false') = 'false'
-     qualify row_number() over (partition by payload->>'device' order by ts desc) = 1`,
+    `select ${device} as device, ${field("price_quoted", "pricePerHour").sql} as p, ${field("price_quoted", "source").sql} as src
+     from events where ${typeIs("price_quoted")} and not coalesce(${field("price_quoted", "spot").sql}, false)
+     qualify row_number() over (partition by ${device} order by ts desc) = 1`,
   );
   const regs = await queryLedger(
     ledgerDir,
-    `select device_id, payload->>'name' as name, try_cast(payload->>'memoryBytes' as double) as mem
-     from events where type = 'device_registered' and device_id is not null
-     qualify row_number() over (partition by device_id order by ts desc) = 1`,
+    `select device_id, ${field("device_registered", "name").sql} as name, ${field("device_registered", "memoryBytes").sql} as mem
+     from ${LATEST_REGISTRATIONS}`,
   );
   return {
     quotes: q.filter((r) => typeof r.p === "number").map((r) => ({ device: String(r.device), perHour: r.p as number, source: String(r.src) })),

@@ -5,6 +5,8 @@ import type { DeviceClass, Efficiency, EngineId, MeasuredRun } from "../lib/calc
 import { placementDevice } from "../lib/fleet/caps.js";
 import { catalogDevices } from "../lib/fleet/devices.js";
 import { deviceIdForGpuName } from "../lib/fleet/offers.js";
+import { field, payloadOf, typeIs } from "../lib/ledger/fields.js";
+import { LATEST_REGISTRATIONS } from "./fleet.js";
 import { resolveModel } from "./models.js";
 
 export interface RecordedRun {
@@ -26,42 +28,47 @@ export interface RecordedRun {
 }
 
 export async function recordedRuns(ledgerDir: string): Promise<RecordedRun[]> {
-  const { queryLedger } = await import("../lib/ledger/index.js");
+  const { queryLedger } = await import("../lib/ledger/query.js");
+  const reg = { name: field("device_registered", "name").sql, mem: field("device_registered", "memoryBytes").sql };
   const rows = await queryLedger(
     ledgerDir,
-    `with planned as (select payload->>'jobId' as job, * from events where type = 'job_planned'),
-          done as (select payload->>'jobId' as job, type, payload from events where type in ('job_completed', 'job_failed')),
-          regs as (select device_id, payload->>'name' as name, try_cast(payload->>'memoryBytes' as double) as mem from events
-                   where type = 'device_registered' and device_id is not null
-                   qualify row_number() over (partition by device_id order by ts desc) = 1)
-     select p.job, p.host, coalesce(p.device_id, p.payload->>'device') as device, p.payload as planned, p.ts,
+    `with planned as (select ${field("job_planned", "jobId").sql} as job, * from events where ${typeIs("job_planned")}),
+          done as (select ${field("job_completed", "jobId").sql} as job, type, payload from events where ${typeIs("job_completed", "job_failed")}),
+          regs as (select device_id, ${reg.name} as name, ${reg.mem} as mem from ${LATEST_REGISTRATIONS})
+     select p.job, p.host, p.device_id as device, p.payload as planned, p.ts,
             d.type as outcome, d.payload as result, r.name as device_name, r.mem as device_mem
-     from planned p left join done d using (job) left join regs r on r.device_id = coalesce(p.device_id, p.payload->>'device')
+     from planned p left join done d using (job) left join regs r on r.device_id = p.device_id
      order by p.ts`,
   );
   const catalog = new Set(catalogDevices().map((d) => d.id));
-  return rows.map((r) => {
-    const planned = (r.planned ?? {}) as Record<string, any>;
-    const result = (r.result ?? {}) as Record<string, any>;
+  const out: RecordedRun[] = [];
+  for (const r of rows) {
+    const planned = payloadOf("job_planned", r.planned);
+    if (!planned) continue;
+    const completed = r.outcome === "job_completed" ? payloadOf("job_completed", r.result) : null;
+    const failed = r.outcome === "job_failed" ? payloadOf("job_failed", r.result) : null;
     const device = r.device === null || r.device === undefined ? null : String(r.device);
-    const catalogId = planned.deviceCatalogId ?? (device && catalog.has(device) ? device : r.device_name ? deviceIdForGpuName(String(r.device_name), Number(r.device_mem) / 1024 ** 3) : undefined) ?? null;
-    return {
-      jobId: String(r.job),
+    const byName = r.device_name ? deviceIdForGpuName(String(r.device_name), Number(r.device_mem) / 1024 ** 3) : undefined;
+    const catalogId = planned.deviceCatalogId ?? (device && catalog.has(device) ? device : byName) ?? null;
+    out.push({
+      jobId: planned.jobId,
       host: String(r.host),
       device,
       catalogId,
-      model: String(planned.model),
+      model: planned.model,
       modelRef: planned.modelRef ?? null,
-      engine: String(planned.engine),
+      engine: planned.engine,
       status: r.outcome === "job_completed" ? "completed" : r.outcome === "job_failed" ? "failed" : "running",
       ts: String(r.ts),
       deployment: planned.deployment ?? {},
       request: planned.request ?? null,
-      predicted: planned.plan?.memory ?? {},
-      actual: result.actual ?? {},
-      reason: result.reason ?? null,
-    };
-  });
+      // The plan is lib/calc's planJson(), kept as recorded.
+      predicted: ((planned.plan as { memory?: RecordedRun["predicted"] }).memory ?? {}) as RecordedRun["predicted"],
+      actual: (completed ?? failed)?.actual ?? {},
+      reason: failed?.reason ?? null,
+    });
+  }
+  return out;
 }
 
 /**

@@ -60,7 +60,28 @@ describe("hwledger devices with a ledger", () => {
     ]);
     const all = runCliJson<any[]>(["devices", "--ledger", dir]);
     const fleet = all.filter((d) => d.source === "fleet");
-    expect(fleet).toEqual([expect.objectContaining({ id: "GPU-abc", host: "desk", catalogId: "rtx-4090", memoryBytes: 25757220864, bandwidthBytesPerSecond: 1008e9 })]);
+    expect(fleet).toEqual([expect.objectContaining({ id: "gpu-abc", deviceId: "GPU-abc", host: "desk", catalogId: "rtx-4090", memoryBytes: 25757220864, bandwidthBytesPerSecond: 1008e9 })]);
     expect(all.filter((d) => d.source === "catalog").length).toBe(catalogDevices().length);
+  });
+
+  it("fleet device ids follow the catalog's short-id contract, whatever the ledger's device_id (vm/cpu, a catalog id)", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { appendEvents } = await import("../lib/ledger/index.js");
+    const { makeEvent } = await import("../lib/fleet/events.js");
+    const dir = mkdtempSync(join(tmpdir(), "hwl-devices-"));
+    const reg = (device_id: string, name: string) => makeEvent("device_registered", { name, kind: "cpu", memoryBytes: 8 * GIB }, { host: "vm", device_id });
+    await appendEvents(dir, [reg("vm/cpu", "QEMU Virtual CPU"), reg("VM-CPU", "Other CPU"), reg("rtx-4090", "Odd name"), reg("Ünï/😀", "Emoji")]);
+    const all = runCliJson<any[]>(["devices", "--ledger", dir]);
+    for (const d of all) expect(d.id).toMatch(/^[a-z0-9][a-z0-9-]*$/);
+    expect(new Set(all.map((d) => d.id)).size).toBe(all.length);
+    const fleet = all.filter((d) => d.source === "fleet").map((d) => [d.deviceId, d.id]);
+    expect(fleet).toEqual([
+      ["VM-CPU", "vm-cpu"],
+      ["rtx-4090", expect.stringMatching(/^rtx-4090-[0-9a-f]{8}$/)],
+      ["vm/cpu", expect.stringMatching(/^vm-cpu-[0-9a-f]{8}$/)],
+      ["Ünï/😀", "n"],
+    ]);
   });
 });

@@ -397,7 +397,7 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
   const exitCode = exit.code ?? null;
   if (interrupted) {
     const reason = `interrupted by ${interrupted}`;
-    await appendEvents(spec.ledger, [makeEvent("job_failed", { jobId, reason, exitCode, actual, durationS }, at)]);
+    await appendEvents(spec.ledger, [makeEvent("job_failed", { jobId, reason, exitCode, actual: { ...actual }, durationS }, at)]);
     return { ...base, status: "interrupted", reason };
   }
   const cleanExit = launch.mode === "oneshot" ? exit.code === 0 : !driveError;
@@ -409,7 +409,7 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
       (exit.code === 127 ? `command not found: ${launch.argv[0]}` : undefined) ??
       driveError ??
       `engine exited with code ${exit.code}${exit.signal ? ` (signal ${exit.signal})` : ""}`;
-    await appendEvents(spec.ledger, [makeEvent("job_failed", { jobId, reason, exitCode, actual, durationS }, at)]);
+    await appendEvents(spec.ledger, [makeEvent("job_failed", { jobId, reason, exitCode, actual: { ...actual }, durationS }, at)]);
     return { ...base, status: "failed", reason };
   }
   const events: Event[] = [makeEvent("job_completed", { jobId, actual: { ...actual }, durationS }, at)];

@@ -5,8 +5,11 @@ import { InputError } from "../calc/types.js";
 
 const GIB = 1024 ** 3;
 
+/** Device ids, catalog and fleet alike: short, lowercase letters, digits and dashes. */
+export const DEVICE_ID_RE = /^[a-z0-9][a-z0-9-]*$/;
+
 const rowSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  id: z.string().regex(DEVICE_ID_RE),
   name: z.string(),
   category: z.string(),
   memoryGb: z.number().positive().nullable(),
@@ -75,4 +78,20 @@ export function findDevice(ref: string): Device {
   const d = catalogDevices().find((x) => x.id === k || x.name.toLowerCase() === k);
   if (!d) throw new InputError(`unknown device "${ref}" (see \`hwledger devices\` for ids)`);
   return d;
+}
+
+/**
+ * A fleet device's id under the catalog's contract, from the device_id a probe recorded in the ledger
+ * ("vm/cpu" -> "vm-cpu", "GPU-4f1c…" -> "gpu-4f1c…"). An id already in `taken` (a catalog id, or another fleet
+ * device's) gets a stable suffix from a hash of the ledger id.
+ */
+export function shortDeviceId(ledgerId: string, taken: ReadonlySet<string>): string {
+  const base = ledgerId.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "device";
+  if (!taken.has(base)) return base;
+  let h = 0x811c9dc5; // FNV-1a
+  for (const ch of ledgerId) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193) >>> 0;
+  const hashed = `${base}-${h.toString(16).padStart(8, "0")}`;
+  let id = hashed;
+  for (let n = 2; taken.has(id); n++) id = `${hashed}-${n}`;
+  return id;
 }

@@ -25,6 +25,15 @@ const gpuReading = z.looseObject({
   driver: z.string().optional(),
 });
 
+/** What an engine really allocated and reached (from its log), as collector/run records it. */
+const actual = z.looseObject({
+  weightsBytes: bytes.optional(),
+  kvCacheBytes: bytes.optional(),
+  computeBytes: bytes.optional(),
+  promptTokensPerSecond: num.optional(),
+  decodeTokensPerSecond: num.optional(),
+});
+
 export const PAYLOADS = {
   device_registered: z.looseObject({
     name: z.string().min(1),
@@ -73,13 +82,7 @@ export const PAYLOADS = {
   }),
   job_completed: z.looseObject({
     jobId,
-    actual: z.looseObject({
-      weightsBytes: bytes.optional(),
-      kvCacheBytes: bytes.optional(),
-      computeBytes: bytes.optional(),
-      promptTokensPerSecond: num.optional(),
-      decodeTokensPerSecond: num.optional(),
-    }),
+    actual,
     durationS: num.nonnegative().optional(),
     generatedTokens: z.number().int().nonnegative().optional(),
   }),
@@ -87,6 +90,9 @@ export const PAYLOADS = {
     jobId,
     reason: z.string().min(1),
     exitCode: z.number().int().nullable().optional(),
+    /** What the engine had allocated before it failed, when its log said. */
+    actual: actual.optional(),
+    durationS: num.nonnegative().optional(),
   }),
   price_quoted: z.looseObject({
     device: z.string().min(1),

@@ -4,30 +4,36 @@
 import { existsSync } from "node:fs";
 import { Float64, Table, Utf8, tableToIPC, vectorFromArray } from "apache-arrow";
 import type { Vector } from "apache-arrow";
-import { defaultLedgerDir, queryLedger } from "../../lib/ledger/index.js";
+import { defaultLedgerDir, field, isoTs, queryLedger } from "../../lib/ledger/index.js";
+import type { PayloadField } from "../../lib/ledger/index.js";
 
-const TEXT = ["id", "ts", "host", "device_id", "type", "job_id", "engine", "model", "probe", "payload"] as const;
-const NUM: Record<string, string> = {
-  memory_used_bytes: "memoryUsedBytes",
-  memory_total_bytes: "memoryTotalBytes",
-  memory_bytes: "memoryBytes",
-  utilization_pct: "utilizationPct",
-  power_w: "powerW",
-  temperature_c: "temperatureC",
-  duration_s: "durationS",
-  generated_tokens: "generatedTokens",
-  amount: "amount",
-  price_per_hour: "pricePerHour",
+// Flattened columns: one payload field each (the same JSON key in every event type that has it).
+const FLAT: Record<string, PayloadField> = {
+  job_id: field("job_planned", "jobId"),
+  engine: field("job_planned", "engine"),
+  model: field("job_planned", "model"),
+  probe: field("device_probed", "probe"),
+  memory_used_bytes: field("telemetry_sample", "memoryUsedBytes"),
+  memory_total_bytes: field("telemetry_sample", "memoryTotalBytes"),
+  memory_bytes: field("device_registered", "memoryBytes"),
+  utilization_pct: field("telemetry_sample", "utilizationPct"),
+  power_w: field("telemetry_sample", "powerW"),
+  temperature_c: field("telemetry_sample", "temperatureC"),
+  duration_s: field("job_completed", "durationS"),
+  generated_tokens: field("job_completed", "generatedTokens"),
+  amount: field("cost_recorded", "amount"),
+  price_per_hour: field("price_quoted", "pricePerHour"),
 };
+const NUM = Object.keys(FLAT).filter((c) => FLAT[c].type === "DOUBLE" || FLAT[c].type === "BIGINT");
+const TEXT = ["id", "ts", "host", "device_id", "type", ...Object.keys(FLAT).filter((c) => !NUM.includes(c)), "payload"];
 
 const ledger = defaultLedgerDir();
 let rows: Record<string, unknown>[] = [];
 if (existsSync(ledger)) {
   rows = await queryLedger(
     ledger,
-    `select id, strftime(ts::timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') as ts, host, device_id, type,
-       payload->>'jobId' as job_id, payload->>'engine' as engine, payload->>'model' as model, payload->>'probe' as probe,
-       ${Object.entries(NUM).map(([c, f]) => `try_cast(payload->>'${f}' as double) as ${c}`).join(", ")},
+    `select id, ${isoTs()} as ts, host, device_id, type,
+       ${Object.entries(FLAT).map(([c, f]) => `${NUM.includes(c) ? `${f.sql}::DOUBLE` : f.sql} as ${c}`).join(", ")},
        payload::varchar as payload
      from events order by ts, id`,
   );

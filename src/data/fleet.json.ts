@@ -6,7 +6,8 @@ import { existsSync } from "node:fs";
 import { defaultEfficiency, makeDeployment, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
-import { defaultLedgerDir, queryLedger } from "../../lib/ledger/index.js";
+import { defaultLedgerDir, field, isoTs, queryLedger, typeIs } from "../../lib/ledger/index.js";
+import type { FieldName } from "../../lib/ledger/index.js";
 import { fleetDevices } from "../../loaders/fleet.js";
 import { resolveModel } from "../../loaders/models.js";
 import { calibrationFromLedger, recordedRuns } from "../../loaders/runs.js";
@@ -16,22 +17,22 @@ const out: Record<string, unknown> = { ledger, exists: existsSync(ledger), devic
 if (out.exists) {
   try {
     out.devices = await fleetDevices(ledger);
+    const t = (name: FieldName<"telemetry_sample">) => field("telemetry_sample", name).sql;
     out.telemetry = await queryLedger(
       ledger,
-      `select strftime(ts::timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') as ts, host, device_id as device,
-         try_cast(payload->>'memoryUsedBytes' as double) as used, try_cast(payload->>'memoryTotalBytes' as double) as total,
-         try_cast(payload->>'utilizationPct' as double) as util, try_cast(payload->>'powerW' as double) as power,
-         try_cast(payload->>'temperatureC' as double) as temp
-       from events where type = 'telemetry_sample' order by ts`,
+      `select ${isoTs()} as ts, host, device_id as device, ${t("memoryUsedBytes")} as used, ${t("memoryTotalBytes")} as total,
+         ${t("utilizationPct")} as util, ${t("powerW")} as power, ${t("temperatureC")} as temp
+       from events where ${typeIs("telemetry_sample")} order by ts`,
     );
     out.probes = await queryLedger(
       ledger,
-      `select host, strftime(max(ts)::timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') as last_probe, count(*) as probes from events where type = 'device_probed' group by host order by host`,
+      `select host, ${isoTs("max(ts)")} as last_probe, count(*) as probes from events where ${typeIs("device_probed")} group by host order by host`,
     );
+    const f = (name: FieldName<"probe_failed">) => field("probe_failed", name).sql;
     out.failures = await queryLedger(
       ledger,
-      `select strftime(ts::timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') as ts, host, payload->>'probe' as probe, payload->>'reason' as reason, payload->>'target' as target
-       from events where type = 'probe_failed' order by ts desc`,
+      `select ${isoTs()} as ts, host, ${f("probe")} as probe, ${f("reason")} as reason, ${f("target")} as target
+       from events where ${typeIs("probe_failed")} order by ts desc`,
     );
     const catalog = new Map(catalogDevices().map((d) => [d.id, d]));
     // Efficiencies refitted from the measured runs (what `hwledger speed` uses when the ledger has runs).
