@@ -40,5 +40,5 @@ if (existsSync(ledger)) {
 }
 const columns: Record<string, Vector<Utf8> | Vector<Float64>> = {};
 for (const c of TEXT) columns[c] = vectorFromArray(rows.map((r) => (r[c] === null || r[c] === undefined ? null : typeof r[c] === "string" ? r[c] : JSON.stringify(r[c]))), new Utf8());
-for (const c of Object.keys(NUM)) columns[c] = vectorFromArray(rows.map((r) => (typeof r[c] === "number" ? r[c] : null)), new Float64());
+for (const c of NUM) columns[c] = vectorFromArray(rows.map((r) => (typeof r[c] === "number" ? r[c] : null)), new Float64());
 process.stdout.write(tableToIPC(new Table(columns), "stream"));

@@ -22,7 +22,7 @@ if (out.exists) {
       ledger,
       `select ${isoTs()} as ts, host, device_id as device, ${t("memoryUsedBytes")} as used, ${t("memoryTotalBytes")} as total,
          ${t("utilizationPct")} as util, ${t("powerW")} as power, ${t("temperatureC")} as temp
-       from events where ${typeIs("telemetry_sample")} order by ts`,
+       from events where ${typeIs("telemetry_sample")} order by ts, host, device_id`,
     );
     out.probes = await queryLedger(
       ledger,
@@ -32,7 +32,7 @@ if (out.exists) {
     out.failures = await queryLedger(
       ledger,
       `select ${isoTs()} as ts, host, ${f("probe")} as probe, ${f("reason")} as reason, ${f("target")} as target
-       from events where ${typeIs("probe_failed")} order by ts desc`,
+       from events where ${typeIs("probe_failed")} order by ts desc, host, id`,
     );
     const catalog = new Map(catalogDevices().map((d) => [d.id, d]));
     // Efficiencies refitted from the measured runs (what `hwledger speed` uses when the ledger has runs).
