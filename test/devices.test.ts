@@ -2,7 +2,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { catalogDevices, findDevice } from "../lib/fleet/devices.js";
+import { makeEvent } from "../lib/fleet/events.js";
+import { appendEvents } from "../lib/ledger/index.js";
 import { runCli, runCliJson } from "./helpers/cli.js";
+import { tempLedger } from "./helpers/ledger.js";
 
 const GIB = 1024 ** 3;
 
@@ -49,12 +52,7 @@ describe("hwledger devices", () => {
 
 describe("hwledger devices with a ledger", () => {
   it("adds the fleet's registered devices, matched to the catalog by name and memory", async () => {
-    const { mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const { appendEvents } = await import("../lib/ledger/index.js");
-    const { makeEvent } = await import("../lib/fleet/events.js");
-    const dir = mkdtempSync(join(tmpdir(), "hwl-devices-"));
+    const dir = tempLedger();
     await appendEvents(dir, [
       makeEvent("device_registered", { name: "NVIDIA GeForce RTX 4090", kind: "gpu", vendor: "nvidia", memoryBytes: 25757220864 }, { host: "desk", device_id: "GPU-abc" }),
     ]);
@@ -65,12 +63,7 @@ describe("hwledger devices with a ledger", () => {
   });
 
   it("fleet device ids follow the catalog's short-id contract, whatever the ledger's device_id (vm/cpu, a catalog id)", async () => {
-    const { mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const { appendEvents } = await import("../lib/ledger/index.js");
-    const { makeEvent } = await import("../lib/fleet/events.js");
-    const dir = mkdtempSync(join(tmpdir(), "hwl-devices-"));
+    const dir = tempLedger();
     const reg = (device_id: string, name: string) => makeEvent("device_registered", { name, kind: "cpu", memoryBytes: 8 * GIB }, { host: "vm", device_id });
     await appendEvents(dir, [reg("vm/cpu", "QEMU Virtual CPU"), reg("VM-CPU", "Other CPU"), reg("rtx-4090", "Odd name"), reg("Ünï/😀", "Emoji")]);
     const all = runCliJson<any[]>(["devices", "--ledger", dir]);

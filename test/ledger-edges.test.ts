@@ -2,24 +2,18 @@
 // ledger, and stays within its limits; a query's error never quarantines a valid segment; one invalid row never
 // hides the valid ones; append is idempotent and refuses conflicts; impossible times and ids are refused.
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InputError } from "../lib/calc/types.js";
 import { makeEvent } from "../lib/fleet/events.js";
 import { ulid } from "../lib/fleet/ulid.js";
 import { LedgerConflict, appendEvents, compactLedger, queryLedger, readEvents, scanLedger } from "../lib/ledger/index.js";
 import { runCli, runCliJson } from "./helpers/cli.js";
+import { scratchDir } from "./helpers/hermetic.js";
 import { rawSegment, rowSql, telemetry, tempLedger } from "./helpers/ledger.js";
 
-const dirs: string[] = [];
-function ledger(): string {
-  const d = tempLedger();
-  dirs.push(join(d, ".."));
-  return d;
-}
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const ledger = tempLedger;
 
 /** Every file under a folder with a hash of its bytes: what must not change. */
 function snapshot(dir: string): Record<string, string> {
@@ -50,8 +44,7 @@ describe("ledger query is read-only by construction (finding 1)", () => {
     const dir = ledger();
     const seg = (await appendEvents(dir, telemetry(20, "a"))).segments[0];
     await appendEvents(dir, telemetry(5, "b"));
-    const outside = mkdtempSync(join(tmpdir(), "hwledger-outside-"));
-    dirs.push(outside);
+    const outside = scratchDir("outside-");
     const before = snapshot(dir);
     const p = join(dir, seg);
     const attacks = [
@@ -94,8 +87,7 @@ describe("ledger query is read-only by construction (finding 1)", () => {
   it("reads no file outside the ledger unless --allow-read names it", async () => {
     const dir = ledger();
     await appendEvents(dir, telemetry(3));
-    const outside = mkdtempSync(join(tmpdir(), "hwledger-outside-"));
-    dirs.push(outside);
+    const outside = scratchDir("outside-");
     const csv = join(outside, "prices.csv");
     writeFileSync(csv, "device,price\nrtx-4090,0.4\n");
     for (const sql of ["SELECT * FROM read_csv('/etc/passwd')", `SELECT * FROM read_csv('${csv}')`, `SELECT * FROM glob('${outside}/*')`, `SELECT * FROM read_parquet('${dir}/../../*/x.parquet')`])

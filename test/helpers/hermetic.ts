@@ -29,4 +29,9 @@ for (const [k, v] of Object.entries(HERMETIC_ENV)) {
 delete process.env.HWLEDGER_SSH_KEY;
 delete process.env.SSH_AUTH_SOCK;
 
+/** A fresh folder inside this test file's temp root (removed with it when the file ends). */
+export function scratchDir(prefix = "scratch-"): string {
+  return mkdtempSync(join(root, prefix));
+}
+
 afterAll(() => rmSync(root, { recursive: true, force: true }));

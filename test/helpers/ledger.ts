@@ -1,12 +1,12 @@
 // Small helpers shared by the ledger tests.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Event } from "../../lib/fleet/events.js";
 import { makeEvent } from "../../lib/fleet/events.js";
+import { scratchDir } from "./hermetic.js";
 
+/** A ledger path (not created) in the test file's temp root, removed when the file ends. */
 export function tempLedger(): string {
-  return join(mkdtempSync(join(tmpdir(), "hwledger-ledger-")), "ledger");
+  return join(scratchDir("ledger-"), "ledger");
 }
 
 /** n telemetry events for a host, with distinct payloads (so content comparisons mean something). */
