@@ -108,6 +108,10 @@ describe("ledger query is read-only by construction (finding 1)", () => {
     expect(await queryLedger(dir, "SELECT * FROM range(10) t(i)", { maxRows: 10 })).toHaveLength(10);
     const r = runCli(["ledger", "query", "SELECT count(*) FROM range(1000000000000) t(i) WHERE i % 7 = 3", "--ledger", dir, "--timeout", "0.5"]);
     expect([r.code, r.stderr]).toEqual([2, "hwledger: query stopped after 0.5 s (the time limit; --timeout raises it)\n"]);
+    // One huge value is allocated outside DuckDB's limit and ignores interrupts: the query's process is stopped.
+    const big = runCli(["ledger", "query", "SELECT repeat('x', 2000000000) AS s", "--ledger", dir, "--memory-limit", "64MB", "--timeout", "120"]);
+    expect([big.code, big.stdout]).toEqual([2, ""]);
+    expect(big.stderr).toBe("hwledger: query stopped: it needed more than 317 MiB of memory (the memory limit; --memory-limit raises it)\n");
   });
 });
 

@@ -49,17 +49,18 @@ export function registerLedger(program: Command): void {
   addLedgerOption(ledger.command("query").description("run one read-only SELECT over the view `events` (id, ts, host, device_id, type, payload JSON)"))
     .argument("<sql>", "SQL, e.g. \"SELECT type, count(*) FROM events GROUP BY type\"")
     .option("--json", "print an array of row objects")
-    .option("--timeout <s>", "stop the query after this many seconds", "8")
+    .option("--timeout <s>", "stop the query after this many seconds", "5")
     .option("--memory-limit <size>", "DuckDB memory limit, e.g. 512MB or 4GB", "512MB")
     .option("--max-rows <n>", "refuse results with more rows than this", "100000")
     .option("--allow-read <path>", "also let the SQL read this file or folder outside the ledger (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (sql: string, flags: LedgerFlags & { timeout: string; memoryLimit: string; maxRows: string; allowRead: string[] }) => {
-      const { queryLedger } = await import("../../lib/ledger/query.js");
+      const { queryLedgerIsolated } = await import("../../lib/ledger/isolated.js");
       const timeout = await strictNumber(flags.timeout, "--timeout");
       const maxRows = await strictNumber(flags.maxRows, "--max-rows");
       if (!(timeout > 0)) throw new InputError(`--timeout must be positive, got ${flags.timeout}`);
       if (!Number.isInteger(maxRows) || maxRows < 1) throw new InputError(`--max-rows must be a positive integer, got ${flags.maxRows}`);
-      const rows = await queryLedger(await ledgerDir(flags), sql, {
+      // In a child process the limits can stop (lib/ledger/isolated.ts).
+      const rows = await queryLedgerIsolated(await ledgerDir(flags), sql, {
         timeoutMs: timeout * 1000,
         memoryLimit: flags.memoryLimit,
         maxRows,
@@ -79,6 +80,7 @@ export function registerLedger(program: Command): void {
       process.stdout.write(
         `merged ${r.merged} segments into ${r.written.length} (${r.rows} rows); removed ${r.tempsRemoved} stale temp files` +
           (r.rolledForward ? `; finished ${r.rolledForward} interrupted merges` : "") +
+          (r.invalidRows ? `; left out ${r.invalidRows} invalid rows (their segments are in _quarantine)` : "") +
           "\n",
       );
     });

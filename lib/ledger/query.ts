@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { StatementType } from "@duckdb/node-api";
 import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBResultReader } from "@duckdb/node-api";
 import { InputError } from "../calc/types.js";
-import { DUCK_ERROR, withLedger } from "./reader.js";
+import { DUCK_ERROR, QueryTimeLimit, withLedger } from "./reader.js";
 
 export interface QueryOptions {
   /** Interrupt the query after this long (default: no limit). */
@@ -87,16 +87,23 @@ export function duckReason(e: unknown): string {
 }
 
 async function runLimited(c: DuckDBConnection, p: DuckDBPreparedStatement, opts: QueryOptions): Promise<Record<string, unknown>[]> {
-  let timedOut = false;
-  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), c.interrupt()), opts.timeoutMs);
-  try {
-    const max = opts.maxRows ?? Infinity;
+  const max = opts.maxRows ?? Infinity;
+  const work = (async () => {
     const r = Number.isFinite(max) ? await p.streamAndReadUntil(max + 1) : await p.runAndReadAll();
     if (r.currentRowCount > max) throw new InputError(`the result has more than ${max} rows (the row limit): aggregate, add LIMIT or raise --max-rows`);
     return rowsOf(r);
-  } catch (e) {
-    if (timedOut) throw new InputError(`query stopped after ${opts.timeoutMs! / 1000} s (the time limit; --timeout raises it)`);
-    throw e;
+  })();
+  if (opts.timeoutMs === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      c.interrupt();
+      reject(new QueryTimeLimit(`query stopped after ${opts.timeoutMs! / 1000} s (the time limit; --timeout raises it)`));
+    }, opts.timeoutMs);
+  });
+  work.catch(() => undefined); // an abandoned query's own failure (Interrupted!) is not news
+  try {
+    return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
   }

@@ -31,6 +31,15 @@ async function createView(c: DuckDBConnection, ledgerDir: string, segs: readonly
   await c.run(`CREATE OR REPLACE TEMP VIEW events AS ${segs.length ? `SELECT ${COLS} FROM read_parquet(${files(ledgerDir, segs)}, ${HIVE})` : EMPTY_VIEW}`);
 }
 
+/**
+ * A read given up at its time limit. DuckDB notices an interrupt only between vectors (one huge value can take
+ * many seconds more), so the read is abandoned: its connection is left to finish on its own (closing it would wait
+ * for the query), and a CLI should exit rather than wait for it.
+ */
+export class QueryTimeLimit extends InputError {
+  override name = "QueryTimeLimit";
+}
+
 /** DuckDB's error messages: "<Kind> Error: reason". */
 export const DUCK_ERROR = /^[A-Za-z ]+ Error: /;
 
@@ -91,17 +100,19 @@ export async function withLedger<T>(
     const keys = await keysOf(ledgerDir, segs);
     if ([...keys.values()].includes(null) && attempt < ATTEMPTS) continue; // retired since listed: list again
     const c = await db.connect();
+    let abandoned = false;
     try {
       await createView(c, ledgerDir, segs);
       return await fn(c, segs);
     } catch (e) {
+      abandoned = e instanceof QueryTimeLimit;
       if (attempt >= ATTEMPTS) throw e;
       if (!(await unchanged(ledgerDir, segs, keys))) continue; // compaction retired a segment under us: read again
       if (e instanceof InputError || QUERY_ERROR.test(String((e as Error)?.message))) throw e;
       if (process.env.HWLEDGER_DEBUG) process.stderr.write(`hwledger: read failed, checking its segments: ${String((e as Error)?.message).split("\n")[0]}\n`);
       if (!(await settleBadSegments(ledgerDir, segs))) throw e;
     } finally {
-      c.closeSync();
+      if (!abandoned) c.closeSync();
     }
   }
 }
