@@ -1,6 +1,6 @@
-// Typed payload fields (lib/ledger/fields.ts): names checked against the zod schemas at compile time (the
-// lines marked ts-expect-error fail `tsc` if a wrong name were accepted), SQL types derived from the schemas, values read
-// through real DuckDB equal to what was appended; and no source outside fields.ts spells a payload path by hand.
+// Typed payload fields (lib/ledger/fields.ts): names checked against the zod schemas at compile time (the lines
+// marked ts-expect-error fail `tsc` if a wrong name were accepted), SQL types derived from the schemas, values
+// read through real DuckDB equal to what was appended; and no source outside fields.ts spells a payload path.
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
