@@ -96,17 +96,20 @@ export async function withLedger<T>(
   const scope: ReadOnlyScope = { dirs: [ledgerDir, ...(opts.allowDirs ?? [])], files: opts.allowFiles, memoryLimit: opts.memoryLimit };
   const db = await readOnlyInstance(scope);
   for (let attempt = 1; ; attempt++) {
-    const segs = await withConnection((c) => validSegments(c, ledgerDir));
-    const keys = await keysOf(ledgerDir, segs);
-    if ([...keys.values()].includes(null) && attempt < ATTEMPTS) continue; // retired since listed: list again
     const c = await db.connect();
     let abandoned = false;
+    let segs: SegmentFile[] | undefined;
+    let keys = new Map<string, string | null>();
     try {
+      // Footers are checked on the query's own instance: DuckDB then has them cached for the query.
+      segs = await validSegments(c, ledgerDir);
+      keys = await keysOf(ledgerDir, segs);
+      if ([...keys.values()].includes(null) && attempt < ATTEMPTS) continue; // retired since listed: list again
       await createView(c, ledgerDir, segs);
       return await fn(c, segs);
     } catch (e) {
       abandoned = e instanceof QueryTimeLimit;
-      if (attempt >= ATTEMPTS) throw e;
+      if (attempt >= ATTEMPTS || !segs) throw e;
       if (!(await unchanged(ledgerDir, segs, keys))) continue; // compaction retired a segment under us: read again
       if (e instanceof InputError || QUERY_ERROR.test(String((e as Error)?.message))) throw e;
       if (process.env.HWLEDGER_DEBUG) process.stderr.write(`hwledger: read failed, checking its segments: ${String((e as Error)?.message).split("\n")[0]}\n`);
