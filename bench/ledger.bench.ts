@@ -57,6 +57,9 @@ export async function run(): Promise<BenchFigure[]> {
     const rate = await appendRate(dir);
     const big = join(dir, "big");
     await generate(big);
+    // Queries run on a read-only DuckDB made once per process and ledger (~40 ms): start it before timing, as
+    // the append figure starts the writer's, so the figure is the group-by itself.
+    await queryLedger(big, "SELECT 1");
     const t0 = performance.now();
     const rows = await queryLedger(big, "SELECT host, type, count(*) AS n FROM events GROUP BY host, type");
     const groupby = (performance.now() - t0) / 1000;

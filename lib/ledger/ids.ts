@@ -48,15 +48,29 @@ function holdsAny(sorted: readonly string[], r: Range): boolean {
 }
 
 /**
- * The stored events among the given ids (sorted), by id; rows that are not valid events are left out (the
- * reader repairs their segments). Retries when a segment is compacted away while it is read.
+ * The stored events among the given ids, by id; rows that are not valid events are left out (the reader repairs
+ * their segments). Retries when a segment is compacted away while it is read.
  */
-export async function storedEvents(c: DuckDBConnection, ledgerDir: string, sortedIds: readonly string[]): Promise<Map<string, Event>> {
+export async function storedEvents(c: DuckDBConnection, ledgerDir: string, ids: readonly string[]): Promise<Map<string, Event>> {
+  const found = new Map<string, Event>();
+  if (ids.length === 0) return found;
+  let lo = ids[0];
+  let hi = ids[0];
+  for (const id of ids) {
+    if (id < lo) lo = id;
+    else if (id > hi) hi = id;
+  }
+  let sortedIds: string[] | undefined; // sorted only when some segment's range meets the batch's
   for (let attempt = 1; ; attempt++) {
     const segs = await stableSegments(ledgerDir);
     await idRanges(c, segs);
-    const cands = segs.filter((s) => ranges.has(s.key) && holdsAny(sortedIds, ranges.get(s.key)!));
-    const found = new Map<string, Event>();
+    const near = segs.filter((s) => {
+      const r = ranges.get(s.key);
+      return r !== undefined && (r === "unknown" || (r.min <= hi && r.max >= lo));
+    });
+    if (near.length === 0) return found;
+    sortedIds ??= [...ids].sort();
+    const cands = near.filter((s) => holdsAny(sortedIds!, ranges.get(s.key)!));
     if (cands.length === 0) return found;
     try {
       await c.run("CREATE OR REPLACE TEMP TABLE batch_ids (id VARCHAR)");

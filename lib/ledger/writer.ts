@@ -141,8 +141,7 @@ export async function appendEvents(ledgerDir: string, events: readonly unknown[]
     else throw new LedgerConflict(e.id, difference(prev, e));
   }
   return withLedgerLock(ledgerDir, "append", async () => {
-    const ids = [...byId.keys()].sort();
-    const stored = await withConnection((c) => storedEvents(c, ledgerDir, ids));
+    const stored = await withConnection((c) => storedEvents(c, ledgerDir, [...byId.keys()]));
     for (const [id, old] of stored) {
       const e = byId.get(id)!;
       if (!sameEvent(old, e)) throw new LedgerConflict(id, difference(old, e));
