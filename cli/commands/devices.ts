@@ -1,7 +1,7 @@
 // hwledger devices: the device catalog (memory, bandwidth, compute, with sources) and the fleet's devices as the
 // ledger registered them (matched to the catalog where the name says which part it is).
 import type { Command } from "commander";
-import { formatBytes, printJson } from "../output.js";
+import { formatBytes, printJson, printLines } from "../output.js";
 
 export function registerDevices(program: Command): void {
   program
@@ -23,6 +23,6 @@ export function registerDevices(program: Command): void {
         ...catalog.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${gbps(d.bandwidthBytesPerSecond)}  ${d.name}`),
         ...fleet.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${gbps(d.bandwidthBytesPerSecond)}  ${d.name} (fleet: ${d.host}${d.catalogId ? `, ${d.catalogId}` : ""})`),
       ];
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }

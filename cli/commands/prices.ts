@@ -1,7 +1,7 @@
 // hwledger prices: cloud offers and owned-hardware prices from every price plugin; quotes go to the ledger.
 import type { Command } from "commander";
 import { hostname } from "node:os";
-import { printJson } from "../output.js";
+import { printJson, printLines, progress } from "../output.js";
 
 interface PricesFlags {
   online?: boolean;
@@ -41,12 +41,12 @@ export function registerPrices(program: Command): void {
             ),
         );
         if (events.length) await appendEvents(flags.ledger ?? defaultLedgerDir(), events);
-        process.stderr.write(`recorded ${events.length} price_quoted event(s)\n`);
+        progress(`recorded ${events.length} price_quoted event(s)`);
       }
       if (flags.json) return printJson({ offers, purchases: prices.purchases, sources: prices.sources });
-      for (const s of prices.sources) process.stderr.write(`${s.plugin}: ${s.mode} (${s.offers} offers)${s.reason ? ` — ${s.reason}` : ""}\n`);
+      for (const s of prices.sources) progress(`${s.plugin}: ${s.mode} (${s.offers} offers)${s.reason ? ` — ${s.reason}` : ""}`);
       const lines = offers.map((o) => `${o.provider.padEnd(8)} ${String(o.gpuCount).padStart(2)}x ${(o.deviceId ?? o.gpuName).padEnd(16)} ${o.onDemandPerHour !== undefined ? `$${o.onDemandPerHour.toFixed(3)}/h` : "        -"}  spot ${o.spotPerHour !== undefined ? `$${o.spotPerHour.toFixed(3)}/h` : "-"}  ${o.region ?? ""}`);
       for (const p of prices.purchases) lines.push(`owned    ${p.deviceId.padEnd(19)} purchase $${p.price} (${p.quotedAt.slice(0, 10)})`);
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }

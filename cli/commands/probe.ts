@@ -1,7 +1,7 @@
 // hwledger probe: specs and telemetry of a host now (local or ssh://), recorded in the ledger.
 import type { Command } from "commander";
 import { InputError, RuntimeFailure } from "../../collector/errors.js";
-import { formatBytes, printJson } from "../output.js";
+import { formatBytes, printJson, printLines } from "../output.js";
 import type { HostProbe } from "../../collector/run/probe-host.js";
 
 export interface ProbeFlags {
@@ -83,6 +83,6 @@ export function registerProbe(program: Command): void {
       }
       for (const x of p.probes) if (x.status !== "ok" && x.status !== "skipped") lines.push(`  ${x.probe}: ${x.status}${x.reason ? " (" + x.reason + ")" : ""}`);
       lines.push(`recorded ${recorded.length} events in ${ledger}`);
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }
