@@ -49,8 +49,10 @@ export const LIMITS = {
   usdPerKwh: { max: 100, why: "100× the dearest national electricity tariff" },
   /** GGUF header (metadata + tensor infos): the largest real ones (262k-token vocabularies with merges) are ~10 MiB. */
   ggufHeaderBytes: { max: 64 * 1024 * 1024, why: "6× the largest real GGUF header (~10 MiB, 262k-token vocabularies)" },
-  /** config.json: real ones are a few KiB (up to ~1 MiB with label maps). */
-  configBytes: { max: 16 * 1024 * 1024, why: "16× the largest real config.json" },
+  /** Tensors in one GGUF: DeepSeek-V3 has ~1,100, older per-expert MoE layouts some thousands. */
+  ggufTensors: { max: 262_144, why: "256 per layer of the deepest allowed model; real GGUFs have at most some thousands" },
+  /** A text input (config.json, known_hosts, an SSH key): real ones are KiBs, up to ~1 MiB (label maps, big fleets). */
+  textFileBytes: { max: 16 * 1024 * 1024, why: "16× the largest real config.json or known_hosts" },
 } satisfies Record<string, Limit>;
 
 export type LimitName = keyof typeof LIMITS;

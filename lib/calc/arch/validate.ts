@@ -69,7 +69,8 @@ export function validateModelSpec(m: ModelSpec, names: FieldNames, headsOf?: (i:
   if (m.layers.length === 0) fail(`${names.layers} is 0: a model needs at least one layer`);
   whole(m.layers.length, names.layers, 1, "layers");
   whole(m.hiddenSize, names.hidden, 1, "hidden");
-  whole(m.vocabSize, names.vocab, 1, "vocab");
+  // 0 only for a GGUF described without its tokenizer (evidence rebuilt from logs); a file must have one (gguf.ts).
+  whole(m.vocabSize, names.vocab, 0, "vocab");
   whole(m.nHeads, names.heads, 0, "heads");
   whole(m.maxContext, names.context, 1, "context");
   for (const l of m.layers) {
