@@ -2,6 +2,7 @@
 // checked by the zod schema of its kind, whose bounds come from lib/calc/limits.ts. Every command uses these, so a
 // flag means the same everywhere and any bad value is exit 2 with one line naming the flag. Kept free of the planner
 // (collect must start small): limits.ts imports only zod.
+import { statSync } from "node:fs";
 import type { z } from "zod";
 import { InputError } from "../lib/calc/types.js";
 import { boundedInt, boundedNumber } from "../lib/calc/limits.js";
@@ -56,4 +57,20 @@ export function flagValue(kind: FlagKind, value: string | number, flag: string):
 /** An optional flag: undefined stays undefined. */
 export function optFlag(kind: FlagKind, value: string | undefined, flag: string): number | undefined {
   return value === undefined ? undefined : flagValue(kind, value, flag);
+}
+
+/**
+ * The ledger folder: --ledger, else $HWLEDGER_LEDGER or the default. Something that exists there but is not a folder
+ * (a file, a FIFO, a device) is bad input, refused before anything reads or writes it.
+ */
+export async function ledgerDirFlag(flag: string | undefined): Promise<string> {
+  const dir = flag ?? (await import("../lib/ledger/index.js")).defaultLedgerDir();
+  let isDir = true;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // absent: created on first write, or read as empty
+  }
+  if (!isDir) throw new InputError(`${dir}: the ledger must be a folder`);
+  return dir;
 }

@@ -1,6 +1,6 @@
 // The hwledger CLI program. Each command lives in cli/commands/<name>.ts and registers itself here.
 import { Command, CommanderError } from "commander";
-import { exitCodeFor, oneLine } from "../collector/errors.js";
+import { InputError, exitCodeFor, oneLine } from "../collector/errors.js";
 import { COMMANDS } from "./commands/index.js";
 import { safeText } from "./output.js";
 import { redact, secretValues } from "../lib/fleet/redact.js";
@@ -31,8 +31,10 @@ export async function main(argv: string[]): Promise<number> {
       if (err.exitCode === 0) return 0;
       return 2;
     }
-    // One line, with any secret redacted and any control character from an input shown, not obeyed.
-    process.stderr.write(`hwledger: ${safeText(redact(oneLine(err), secretValues(process.env)))}\n`);
+    // One line, with any secret redacted and any control character from an input shown, not obeyed. An InputError is
+    // one line by construction, so a newline in it came from the input and is escaped; other errors keep their first.
+    const line = err instanceof InputError ? err.message : oneLine(err);
+    process.stderr.write(`hwledger: ${safeText(redact(line, secretValues(process.env)))}\n`);
     if (process.env.HWLEDGER_DEBUG && err instanceof Error) process.stderr.write(`${redact(err.stack ?? "", secretValues(process.env))}\n`);
     return exitCodeFor(err);
   }

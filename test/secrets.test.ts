@@ -81,8 +81,9 @@ describe("a planted RunPod/Lambda API key never leaves the process", () => {
     it(`server answers ${m}: prices, dispatch and the ledger carry no key; the key went in the Authorization header`, async () => {
       mode = m;
       seen.length = 0;
-      const env = { ...home(), HWLEDGER_OFFLINE: undefined, HWLEDGER_PRICE_API_BASE: base, RUNPOD_API_KEY: RUNPOD_KEY, LAMBDA_API_KEY: LAMBDA_KEY };
-      const ledger = env.HWLEDGER_LEDGER;
+      const h = home();
+      const env = { ...h, HWLEDGER_OFFLINE: undefined, HWLEDGER_PRICE_API_BASE: base, RUNPOD_API_KEY: RUNPOD_KEY, LAMBDA_API_KEY: LAMBDA_KEY };
+      const ledger = h.HWLEDGER_LEDGER;
       const runs = [
         await runCliAsync(["prices", "--online", "--json"], { env, timeoutMs: 60_000 }),
         await runCliAsync(["prices", "--online", "--record", "--ledger", ledger], { env, timeoutMs: 60_000 }),

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import { printJson, progress } from "../output.js";
-import { flagValue } from "../args.js";
+import { flagValue, ledgerDirFlag } from "../args.js";
 
 export interface CollectFlags {
   host?: string;
@@ -30,8 +30,8 @@ export function registerCollect(program: Command): void {
       }
       const { openHost, knownDevicesCached, rememberRegistrations, saveKnownDevices } = await import("../../collector/run/host.js");
       const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../../collector/run/probe-host.js");
-      const { appendEvents, defaultLedgerDir } = await import("../../lib/ledger/index.js");
-      const ledger = flags.ledger ?? defaultLedgerDir();
+      const { appendEvents } = await import("../../lib/ledger/index.js");
+      const ledger = await ledgerDirFlag(flags.ledger);
       const host = hostLabel(flags.host);
       const target = flags.host ?? "local";
 

@@ -5,7 +5,7 @@ import { bill } from "../../lib/fleet/billing.js";
 import { billingHourly } from "../../lib/fleet/candidates.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { printJson, printLines } from "../output.js";
-import { flagValue, optFlag } from "./shared.js";
+import { flagValue, ledgerDirFlag, optFlag } from "./shared.js";
 
 interface CostsFlags {
   ledger?: string;
@@ -31,10 +31,9 @@ export function registerCosts(program: Command): void {
       const lifespanYears = flagValue("years", flags.lifespanYears, "--lifespan-years");
       const utilization = flagValue("fraction", flags.utilization, "--utilization");
       const electricity = optFlag("usdPerKwh", flags.electricity, "--electricity");
-      const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
       const { usageFromLedger, billingPrices } = await import("../../loaders/billing.js");
       const { purchasePrices, defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
-      const dir = flags.ledger ?? defaultLedgerDir();
+      const dir = await ledgerDirFlag(flags.ledger);
       const usage = await usageFromLedger(dir, flags.by);
       const { quotes, catalogIds } = await billingPrices(dir);
       const hourlyFor = billingHourly(quotes, (d) => catalogIds[d] ?? undefined, {

@@ -7,7 +7,7 @@ import { dispatchCandidates } from "../../lib/fleet/candidates.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { printJson, printLines } from "../output.js";
-import { addModelOptions, flagValue, loadModel, optFlag } from "./shared.js";
+import { addModelOptions, flagValue, ledgerDirFlag, loadModel, optFlag } from "./shared.js";
 
 interface DispatchFlags {
   model?: string;
@@ -74,7 +74,7 @@ export function registerDispatch(program: Command): void {
       const { loadPrices } = await import("../../loaders/prices.js");
       const { defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
       const prices = await loadPrices(flags.online ? { online: true } : {});
-      const ledgerDir = flags.ledger ?? (await import("../../lib/ledger/index.js")).defaultLedgerDir();
+      const ledgerDir = await ledgerDirFlag(flags.ledger);
       const { fleetDevices } = await import("../../loaders/fleet.js");
       const candidates = dispatchCandidates({
         catalog: catalogDevices(),

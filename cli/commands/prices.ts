@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { hostname } from "node:os";
 import { printJson, printLines, progress } from "../output.js";
+import { ledgerDirFlag } from "../args.js";
 
 interface PricesFlags {
   online?: boolean;
@@ -25,7 +26,8 @@ export function registerPrices(program: Command): void {
       const prices = await loadPrices(flags.online ? { online: true } : {});
       const offers = flags.device ? prices.offers.filter((o) => o.deviceId === flags.device) : prices.offers;
       if (flags.record) {
-        const { appendEvents, defaultLedgerDir } = await import("../../lib/ledger/index.js");
+        const { appendEvents } = await import("../../lib/ledger/index.js");
+        const ledger = await ledgerDirFlag(flags.ledger);
         const { makeEvent } = await import("../../lib/fleet/events.js");
         const host = hostname();
         const events = offers.flatMap((o) =>
@@ -40,7 +42,7 @@ export function registerPrices(program: Command): void {
               makeEvent("price_quoted", { device: o.deviceId ?? o.gpuName, source: `${o.provider}:${o.source}`, pricePerHour: v!, currency: "USD", spot, ...(o.region ? { region: o.region } : {}), offerId: o.offerId, gpuCount: o.gpuCount, quotedAt: o.quotedAt }, { host }),
             ),
         );
-        if (events.length) await appendEvents(flags.ledger ?? defaultLedgerDir(), events);
+        if (events.length) await appendEvents(ledger, events);
         progress(`recorded ${events.length} price_quoted event(s)`);
       }
       if (flags.json) return printJson({ offers, purchases: prices.purchases, sources: prices.sources });

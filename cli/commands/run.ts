@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import { formatBytes, printJson, printLines } from "../output.js";
-import { addModelOptions, deploymentFromFlags, flagValue, loadModel, optFlag } from "./shared.js";
+import { addModelOptions, deploymentFromFlags, flagValue, ledgerDirFlag, loadModel, optFlag } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 export interface RunFlags extends DeploymentFlags {
@@ -44,8 +44,7 @@ export function registerRun(program: Command): void {
       const { model } = await loadModel(flags);
       const dep = deploymentFromFlags(model, { ...flags, engine }, flags.context!);
       const { openHost, knownDevices } = await import("../../collector/run/host.js");
-      const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
-      const ledger = flags.ledger ?? defaultLedgerDir();
+      const ledger = await ledgerDirFlag(flags.ledger);
       const h = await openHost(flags.host, { trustHostKey: flags.trustHostKey });
       let result;
       try {

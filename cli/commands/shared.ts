@@ -74,4 +74,4 @@ export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, co
   });
 }
 
-export { flagValue, optFlag, strictNumber } from "../args.js";
+export { flagValue, ledgerDirFlag, optFlag, strictNumber } from "../args.js";

@@ -4,7 +4,7 @@ import { InputError, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { printJson, printLines } from "../output.js";
-import { addDeploymentOptions, deploymentFromFlags, flagValue, loadModel } from "./shared.js";
+import { addDeploymentOptions, deploymentFromFlags, flagValue, ledgerDirFlag, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 interface SpeedFlags extends DeploymentFlags {
@@ -35,8 +35,7 @@ export function registerSpeed(program: Command): void {
       let eff;
       if (flags.calibrate !== false) {
         const { existsSync } = await import("node:fs");
-        const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
-        const dir = flags.ledger ?? defaultLedgerDir();
+        const dir = await ledgerDirFlag(flags.ledger);
         if (existsSync(dir)) {
           const { calibrationFromLedger } = await import("../../loaders/runs.js");
           eff = (await calibrationFromLedger(dir)).get(`${dep.engine}|${caps.deviceClass}`);

@@ -84,6 +84,8 @@ export class SshPool {
     if (identity) {
       cfg.privateKey = readRegularFile(identity, "SSH key", "textFileBytes");
       if (process.env.HWLEDGER_SSH_PASSPHRASE) cfg.passphrase = process.env.HWLEDGER_SSH_PASSPHRASE;
+      const parsed = (requireCjs("ssh2") as typeof import("ssh2")).utils.parseKey(cfg.privateKey, cfg.passphrase);
+      if (parsed instanceof Error) throw new InputError(`${identity}: not an SSH private key hwledger can use (${parsed.message.split("\n")[0]})`);
     } else if (process.env.SSH_AUTH_SOCK) cfg.agent = process.env.SSH_AUTH_SOCK;
     else throw new InputError(`no SSH key: set HWLEDGER_SSH_KEY or create ~/.ssh/id_ed25519`);
 

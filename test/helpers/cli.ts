@@ -3,7 +3,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BIN = ROOT + "bin/hwledger.js";
+export const BIN_PATH = ROOT + "bin/hwledger.js";
+const BIN = BIN_PATH;
 
 export interface CliResult {
   code: number;

@@ -62,10 +62,11 @@ export function validateModelSpec(m: ModelSpec, names: FieldNames, headsOf?: (i:
   const fail = (msg: string): never => {
     throw new InputError(`${m.id}: ${msg}`);
   };
-  const whole = (v: unknown, field: string, min: number, limit: LimitName) => {
-    if (!isWhole(v, min)) fail(`${field} must be a whole number ≥ ${min}, got ${typeof v === "number" ? v : JSON.stringify(v)}`);
-    if ((v as number) > LIMITS[limit].max) fail(`${field} is ${v}, too large (${limitReason(limit)})`);
+  const wholeOr = (failWith: (msg: string) => never): Whole => (v, field, min, limit) => {
+    if (!isWhole(v, min)) failWith(`${field} must be a whole number ≥ ${min}, got ${typeof v === "number" ? v : JSON.stringify(v)}`);
+    if ((v as number) > LIMITS[limit].max) failWith(`${field} is ${v}, too large (${limitReason(limit)})`);
   };
+  const whole = wholeOr(fail);
   if (m.layers.length === 0) fail(`${names.layers} is 0: a model needs at least one layer`);
   whole(m.layers.length, names.layers, 1, "layers");
   whole(m.hiddenSize, names.hidden, 1, "hidden");
@@ -75,7 +76,8 @@ export function validateModelSpec(m: ModelSpec, names: FieldNames, headsOf?: (i:
   whole(m.maxContext, names.context, 1, "context");
   for (const l of m.layers) {
     const heads = headsOf ? headsOf(l.index) : m.nHeads;
-    checkCache(l.cache, heads, names, whole, (msg) => fail(`layer ${l.index}: ${msg}`));
+    const inLayer = (msg: string) => fail(`layer ${l.index}: ${msg}`);
+    checkCache(l.cache, heads, names, wholeOr(inLayer), inLayer);
     if (l.moe) {
       whole(l.moe.experts, names.experts, 1, "experts");
       whole(l.moe.activeExperts, names.activeExperts, 1, "experts");
