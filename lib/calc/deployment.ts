@@ -52,11 +52,12 @@ export function makeDeployment(model: ModelSpec, input: DeploymentInput): Deploy
  * vLLM refuses a TP size that does not split the heads: ModelConfig.verify_with_parallel_config (vllm/config/model.py)
  * needs num_attention_heads % tp == 0, and QKVParallelLinear (model_executor/layers/linear.py) divides the KV heads
  * over the ranks when tp < kv_heads and replicates them when tp >= kv_heads, each with an exact divide(): so
- * kv_heads % tp == 0, or tp % kv_heads == 0. Checked here, at the edge, until the vLLM engine plugin owns it.
+ * kv_heads % tp == 0, or tp % kv_heads == 0 (Phi-4's 10 KV heads at TP 4 fail that assert: vllm-project/vllm#16021,
+ * Phi-3-medium's: #5951). Checked here, at the edge, until the vLLM engine plugin owns it.
  */
 export function checkVllmTensorParallel(model: ModelSpec, tp: number): void {
   if (tp === 1) return;
-  if (model.nHeads % tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads of ${model.id} divisible by --tp ${tp}`);
+  if (model.nHeads % tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads divisible by --tp ${tp}`);
   const kvHeads = new Set<number>();
   for (const l of model.layers) if ("nKvHeads" in l.cache) kvHeads.add(l.cache.nKvHeads);
   for (const kv of kvHeads) {

@@ -15,8 +15,8 @@ export const LIMITS = {
   layers: { max: 1024, why: "8× the deepest real model (Llama 3.1 405B: 126 layers)" },
   /** Qwen3-Next 80B-A3B routes over 512 experts, Kimi K2 384, DeepSeek-V3 256. */
   experts: { max: 4096, why: "8× the most experts of a real model (Qwen3-Next: 512)" },
-  /** Gemma 3/4 use 262,144 tokens, BLOOM 250,880, NLLB 256,206. */
-  vocab: { max: 2_097_152, why: "8× the largest real vocabulary (Gemma 3: 262,144)" },
+  /** Gemma 3 uses 262,208 tokens (262,144 + image tokens), Gemma 4 262,144, BLOOM 250,880, NLLB 256,206. */
+  vocab: { max: 2_097_152, why: "8× the largest real vocabulary (Gemma 3: 262,208)" },
   /** Megatron-Turing NLG 530B has a 20,480-wide residual stream, PaLM 18,432, Llama 3.1 405B 16,384. */
   hidden: { max: 131_072, why: "6× the widest real model (Megatron-Turing NLG 530B: 20,480)" },
   /** Any other size (MLP width, head size, latent rank, SSM state): MT-NLG's MLP is 81,920 wide, Llama 405B's 53,248. */
