@@ -41,8 +41,22 @@ interface Outcome {
   stderr: string;
 }
 
+/** At most two CLIs at once (a 2-core machine): the 20 s limit then measures the command, not the queue. */
+let running = 0;
+const queue: Array<() => void> = [];
+async function slot<T>(fn: () => Promise<T>): Promise<T> {
+  while (running >= 2) await new Promise<void>((r) => queue.push(r));
+  running++;
+  try {
+    return await fn();
+  } finally {
+    running--;
+    queue.shift()?.();
+  }
+}
+
 async function hwledger(args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Outcome> {
-  const r = await runCliAsync(args, { env: { ...env, ...extraEnv }, timeoutMs: 20_000, nodeArgs: ["--max-old-space-size=1024"] });
+  const r = await slot(() => runCliAsync(args, { env: { ...env, ...extraEnv }, timeoutMs: 20_000, nodeArgs: ["--max-old-space-size=1024"] }));
   expect(r.timedOut, `hwledger ${args.join(" ")} did not finish within 20 s`).toBe(false);
   expect(r.stderr).not.toMatch(/\n\s+at |Unhandled|FATAL ERROR|heap out of memory|Invalid array length/);
   expect(r.stderr).not.toMatch(RAW);
@@ -240,6 +254,9 @@ describe.concurrent("hostile names, paths and URLs", () => {
     const r = await hwledger(["probe", "--host", `ssh://nobody@127.0.0.1:${port}`], { HWLEDGER_SSH_KEY: key });
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(/^hwledger: probe of ssh:\/\/nobody@127\.0\.0\.1:\d+ failed: ssh nobody@127\.0\.0\.1:\d+: connection refused$/)]);
+    const rows = await hwledger(["ledger", "query", "SELECT payload FROM events WHERE type = 'probe_failed'", "--json"]);
+    expect(rows.code, rows.stderr).toBe(0);
+    expect(rows.stdout).toContain(`127.0.0.1:${port}`);
   });
 });
 
