@@ -1,21 +1,21 @@
 // hwledger ledger query|compact|ship|append: the append-only Parquet ledger from the command line.
 import type { Command } from "commander";
 import { InputError } from "../../lib/calc/types.js";
+import { flagValue, ledgerDirFlag, strictNumber } from "../args.js";
 import { printJson, progress } from "../output.js";
-
-/** The CLI's strict number parsing, loaded only when needed (shared.js pulls in the planner). */
-async function strictNumber(v: string, flag: string): Promise<number> {
-  return (await import("./shared.js")).strictNumber(v, flag);
-}
 
 interface LedgerFlags {
   ledger?: string;
   json?: boolean;
 }
 
-async function ledgerDir(flags: LedgerFlags): Promise<string> {
-  const { defaultLedgerDir } = await import("../../lib/ledger/layout.js");
-  return flags.ledger ?? defaultLedgerDir();
+const ledgerDir = (flags: LedgerFlags) => ledgerDirFlag(flags.ledger);
+
+/** A whole number of at least 1 (row counts, byte sizes, batch sizes). */
+function positiveInt(v: string, flag: string): number {
+  const n = strictNumber(v, flag);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`${flag} must be a positive integer, got "${v}"`);
+  return n;
 }
 
 function addLedgerOption(cmd: Command): Command {
@@ -55,10 +55,8 @@ export function registerLedger(program: Command): void {
     .option("--allow-read <path>", "also let the SQL read this file or folder outside the ledger (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .action(async (sql: string, flags: LedgerFlags & { timeout: string; memoryLimit: string; maxRows: string; allowRead: string[] }) => {
       const { queryLedgerIsolated } = await import("../../lib/ledger/isolated.js");
-      const timeout = await strictNumber(flags.timeout, "--timeout");
-      const maxRows = await strictNumber(flags.maxRows, "--max-rows");
-      if (!(timeout > 0)) throw new InputError(`--timeout must be positive, got ${flags.timeout}`);
-      if (!Number.isInteger(maxRows) || maxRows < 1) throw new InputError(`--max-rows must be a positive integer, got ${flags.maxRows}`);
+      const timeout = flagValue("seconds", flags.timeout, "--timeout");
+      const maxRows = positiveInt(flags.maxRows, "--max-rows");
       // In a child process the limits can stop (lib/ledger/isolated.ts).
       const rows = await queryLedgerIsolated(await ledgerDir(flags), sql, {
         timeoutMs: timeout * 1000,
@@ -75,7 +73,7 @@ export function registerLedger(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (flags: LedgerFlags & { smallBytes: string }) => {
       const { compactLedger } = await import("../../lib/ledger/compact.js");
-      const r = await compactLedger(await ledgerDir(flags), { smallBytes: await strictNumber(flags.smallBytes, "--small-bytes") });
+      const r = await compactLedger(await ledgerDir(flags), { smallBytes: positiveInt(flags.smallBytes, "--small-bytes") });
       if (flags.json) return printJson(r);
       process.stdout.write(
         `merged ${r.merged} segments into ${r.written.length} (${r.rows} rows); removed ${r.tempsRemoved} stale temp files` +
@@ -102,7 +100,7 @@ export function registerLedger(program: Command): void {
           identityFile: flags.identity,
           knownHostsFile: flags.knownHosts,
           trustHostKey: flags.trustHostKey,
-          connectTimeoutMs: (await strictNumber(flags.connectTimeout, "--connect-timeout")) * 1000,
+          connectTimeoutMs: flagValue("seconds", flags.connectTimeout, "--connect-timeout") * 1000,
         });
         const r = await shipLedger(await ledgerDir(flags), { fs: transport, root, label: flags.to }, { onProgress: progress });
         if (flags.json) return printJson(r);
@@ -120,8 +118,7 @@ export function registerLedger(program: Command): void {
       const { hostname } = await import("node:os");
       const dir = await ledgerDir(flags);
       const defaultHost = flags.host ?? hostname().split(".")[0].replace(/[^A-Za-z0-9._-]/g, "-");
-      const batch = flags.batch ? await strictNumber(flags.batch, "--batch") : Infinity;
-      if (!(batch >= 1)) throw new InputError("--batch must be at least 1");
+      const batch = flags.batch ? positiveInt(flags.batch, "--batch") : Infinity;
       const lines = (await readStdin()).split("\n").filter((l) => l.trim());
       const events = lines.map((l, i) => {
         let o: Record<string, unknown>;
