@@ -1,6 +1,9 @@
 // Public surface of the calculator: the CLI, the pages and the tests all go through these.
 export * from "./types.js";
-export { modelFromHfConfig, knownModelTypes } from "./arch/index.js";
+export { modelFromHfConfig, knownModelTypes, ggufArchOf, ggufLayerPattern } from "./arch/index.js";
+export type { LayerPattern } from "./arch/layer-pattern.js";
+export { isSwaLayer, isRecurrentBetweenFull } from "./arch/layer-pattern.js";
+export { latentAttention, fullAttention, slidingWindow, chunkedLocal } from "./cache/index.js";
 export { parseConfigText } from "./arch/config-text.js";
 export { plan, planJson, paramCounts, weightBytes } from "./plan.js";
 export type { PlanOptions, ParamCounts, WeightBytes } from "./plan.js";

@@ -1,6 +1,7 @@
 // Throughput roofline: decode is bound by the bytes each step must read, prefill by the FLOPs of the prompt.
 // Efficiencies are per engine × device class (not per device), so devices never benchmarked can be predicted;
 // calibrate() refits them from measured runs.
+import { attentionFlops } from "./cache/index.js";
 import { engineProfile } from "./engines/index.js";
 import { paramCounts } from "./plan.js";
 import { weightScheme } from "./quant.js";
@@ -96,15 +97,7 @@ export function decodeWeightBytes(model: ModelSpec, weights: string, seqs: numbe
 /** Attention FLOPs of one token attending to `ctx` earlier tokens, all layers (QKᵀ and AV, 2 FLOPs per MAC). */
 function attentionFlopsPerToken(model: ModelSpec, ctx: number): number {
   let f = 0;
-  for (const l of model.layers) {
-    const c = l.cache;
-    if (c.kind === "full" || c.kind === "sliding" || c.kind === "chunked") {
-      const span = c.kind === "full" ? ctx : Math.min(ctx, c.kind === "sliding" ? c.window : c.chunk);
-      f += 2 * span * model.nHeads * (c.headDimK + c.headDimV);
-    } else if (c.kind === "mla") {
-      f += 2 * ctx * c.nHeads * (c.kvLoraRank + c.ropeDim + c.kvLoraRank);
-    }
-  }
+  for (const l of model.layers) f += attentionFlops(l.cache, model.nHeads, ctx);
   return f;
 }
 

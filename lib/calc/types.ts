@@ -1,8 +1,9 @@
 // Core types of the memory calculator. Pure data: no I/O, runs in the browser unchanged.
 // The cache kinds mirror vLLM's vllm/v1/kv_cache_interface.py (one spec per kind: full attention,
-// sliding window, chunked local, MLA, Mamba), extended with what llama.cpp, MLX and transformers need.
+// sliding window, chunked local, MLA, Mamba), extended with what llama.cpp, MLX and transformers need. What each kind
+// costs per token or per sequence is written once, in its module under cache/.
 
-/** Per-layer cache description. Sizes are in elements; the engine profile applies dtype and rounding. */
+/** Per-layer cache description. Sizes are in elements; the engine applies dtype and rounding. */
 export type CacheSpec =
   /** Full causal attention (MHA when nKvHeads == nHeads, GQA when fewer, MQA when 1). */
   | { kind: "full"; nKvHeads: number; headDimK: number; headDimV: number }
@@ -10,11 +11,7 @@ export type CacheSpec =
   | { kind: "sliding"; nKvHeads: number; headDimK: number; headDimV: number; window: number; sinkTokens?: number }
   /** Chunked local attention (Llama 4): attends within aligned chunks of `chunk` tokens. */
   | { kind: "chunked"; nKvHeads: number; headDimK: number; headDimV: number; chunk: number }
-  /**
-   * Multi-head latent attention (DeepSeek-V2/V3, Kimi). Engines that cache the latent store
-   * kvLoraRank + ropeDim per token (one "head"); engines that expand store
-   * nHeads × (qkNopeHeadDim + ropeDim) for K and nHeads × vHeadDim for V.
-   */
+  /** Multi-head latent attention (DeepSeek-V2/V3, Kimi): latent or expanded per engine, see cache/mla.ts. */
   | { kind: "mla"; nHeads: number; kvLoraRank: number; ropeDim: number; qkNopeHeadDim: number; vHeadDim: number }
   /**
    * Recurrent state, per sequence and not per token: Mamba/Mamba2 (conv + SSM state) and linear

@@ -2,7 +2,8 @@
 // totals against published checkpoint sizes.
 import { describe, expect, it } from "vitest";
 import { modelFromHfConfig } from "../../lib/calc/arch/index.js";
-import { attentionTensors, globalTensors, layer, moeTensors, normTensor, slidingAttention, fullAttention, finishModel } from "../../lib/calc/arch/common.js";
+import { attentionTensors, globalTensors, layer, moeTensors, normTensor, finishModel } from "../../lib/calc/arch/common.js";
+import { fullAttention, slidingWindow } from "../../lib/calc/cache/index.js";
 import { weightBytes, paramCounts } from "../../lib/calc/plan.js";
 import { weightScheme, weightSchemeNames } from "../../lib/calc/quant.js";
 import type { ModelSpec, TensorSpec } from "../../lib/calc/types.js";
@@ -108,7 +109,7 @@ function gptOss120b(): ModelSpec {
       normTensor(`blk.${i}.ffn_norm`, hidden),
       ...moeTensors(i, hidden, 2880, 128),
     ];
-    layers.push(layer(i, i % 2 ? "attention" : "sliding", i % 2 ? fullAttention(8, 64) : slidingAttention(8, 64, 128), tensors, { experts: 128, activeExperts: 4, sharedExperts: 0 }));
+    layers.push(layer(i, i % 2 ? "attention" : "sliding", i % 2 ? fullAttention(8, 64) : slidingWindow(8, 64, 128), tensors, { experts: 128, activeExperts: 4, sharedExperts: 0 }));
   }
   return finishModel({
     id: "gpt-oss-120b", modelType: "gpt_oss", family: "test", hiddenSize: hidden, vocabSize: 201088, nHeads: 64, maxContext: 131072,

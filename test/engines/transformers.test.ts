@@ -2,7 +2,7 @@
 // run a real model here (no GPU, no weights offline), so these check the arithmetic of each cache class.
 import { describe, expect, it } from "vitest";
 import { modelFromHfConfig } from "../../lib/calc/arch/index.js";
-import { kvElemsPerToken } from "../../lib/calc/engines/common.js";
+import { kvElemsPerToken } from "../../lib/calc/cache/index.js";
 import { transformersProfile } from "../../lib/calc/engines/transformers.js";
 import { plan } from "../../lib/calc/plan.js";
 import type { CacheSpec, Deployment, LayerSpec, ModelSpec } from "../../lib/calc/types.js";

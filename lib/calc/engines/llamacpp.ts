@@ -2,6 +2,8 @@
 // Rules from the llama.cpp source shipped in node-llama-cpp 3.22.1 (its llama/gitRelease.bundle, tag v0.5.0);
 // each rule names the file and function it follows.
 import { NO_ROWS } from "./shapes.js";
+import { ggufArchOf } from "../arch/index.js";
+import { mlaLatentElems } from "../cache/mla.js";
 import { ggmlType } from "../ggml.js";
 import type { GgmlType } from "../ggml.js";
 import { InputError } from "../types.js";
@@ -13,14 +15,14 @@ import { weightBytes } from "../plan.js";
 const pad = (x: number, n: number) => Math.ceil(x / n) * n;
 
 /**
- * Model types whose llama.cpp architecture builds an iSWA cache (llama_model::create_memory ->
- * llama_kv_cache_iswa when hparams.swa_type != NONE). Other architectures ignore a config's sliding
- * window: e.g. Mistral/Qwen2 convert to LLM_ARCH_LLAMA/QWEN2 with no SWA, and src/models/phi3.cpp forces
- * swa_type = NONE. HF model_type and GGUF general.architecture names are both listed.
+ * llama.cpp architectures (GGUF general.architecture) that build an iSWA cache (llama_model::create_memory ->
+ * llama_kv_cache_iswa when hparams.swa_type != NONE). Which layers slide is the family's declaration (lib/calc/arch);
+ * other architectures cache those layers in full: Mistral/Qwen2 convert to LLM_ARCH_LLAMA/QWEN2 with no SWA, and
+ * src/models/phi3.cpp forces swa_type = NONE.
  */
-const SWA_TYPES = new Set([
-  "gemma2", "gemma3", "gemma3_text", "gemma3n", "gemma3n_text", "gemma4", "gemma4_text", "cohere2", "gpt_oss", "gpt-oss",
-  "llama4", "llama4_text", "exaone4", "olmo2", "olmo3", "mimo2", "smallthinker", "afmoe", "granite_swa", "step35", "lfm2",
+const SWA_ARCHS = new Set([
+  "gemma2", "gemma3", "gemma3n", "gemma4", "cohere2", "gpt-oss", "llama4", "exaone4", "olmo2", "olmo3", "mimo2", "smallthinker", "afmoe",
+  "granite_swa", "step35", "lfm2",
 ]);
 
 /** Element types llama.cpp accepts for -ctk/-ctv (common/arg.cpp kv_cache_types). */
@@ -70,7 +72,7 @@ const INFO = new WeakMap<ModelSpec, ModelInfo>();
 function modelInfo(model: ModelSpec): ModelInfo {
   const hit = INFO.get(model);
   if (hit) return hit;
-  const honoursSwa = SWA_TYPES.has(model.modelType);
+  const honoursSwa = SWA_ARCHS.has(ggufArchOf(model));
   let swaWindow = 0;
   let ignoredSwa = false;
   let maxVElems = 0;
@@ -107,10 +109,9 @@ function modelInfo(model: ModelSpec): ModelInfo {
         break;
       }
       case "mla":
-        // MLA caches the latent: K row = kv_lora_rank + n_rot with one KV head, and no V tensor at all
-        // (llama-kv-cache.cpp llama_kv_cache::llama_kv_cache: has_v = !hparams.is_mla()).
+        // MLA caches the latent as one K row per token and no V tensor (cache/mla.ts).
         info.cache = 1;
-        info.kElems = c.kvLoraRank + c.ropeDim;
+        info.kElems = mlaLatentElems(c);
         info.headK = info.kElems;
         hasMla = true;
         break;

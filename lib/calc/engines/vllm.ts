@@ -6,6 +6,7 @@
 // subtractsCudaGraphEstimate), 0.26 in-flight tokens for sliding/chunked groups (vllmInFlightTokens), 0.28.1 null
 // block in the max_model_len check (reservesNullBlock).
 // Each rule names the vLLM file and function it follows.
+import { mlaLatentElems } from "../cache/mla.js";
 import { kvBytes } from "../kvdtype.js";
 import { weightScheme } from "../quant.js";
 import { InputError } from "../types.js";
@@ -142,9 +143,8 @@ function layerKvs(model: ModelSpec, dep: Deployment, e: number): LayerKv[] {
         break;
       }
       case "mla":
-        // MLAAttentionSpec.real_page_size_bytes: one latent "head" of kv_lora_rank + rope dims, no V,
-        // the same on every TP rank (the latent is not sharded).
-        out.push({ layer: l.index, kind: "mla", tokenBytes: (c.kvLoraRank + c.ropeDim) * e, window: 0, stateBytes: 0 });
+        // MLAAttentionSpec.real_page_size_bytes: the latent (cache/mla.ts), the same on every TP rank.
+        out.push({ layer: l.index, kind: "mla", tokenBytes: mlaLatentElems(c) * e, window: 0, stateBytes: 0 });
         break;
       case "recurrent": {
         // MambaSpec.page_size_bytes = Σ prod(state shape) × dtype; conv and SSM/delta states are sharded over TP
