@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { parseEngine } from "./engines/index.js";
 import { parseKvDtypePair } from "./kvdtype.js";
-import { weightScheme } from "./quant.js";
+import { weightScheme } from "./weights.js";
 import { InputError } from "./types.js";
 import type { Deployment, EngineOptions, ModelSpec } from "./types.js";
 

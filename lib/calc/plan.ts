@@ -1,88 +1,9 @@
 // plan(): weights + KV/state + activations + overhead for one model under one deployment.
 import { engineProfile } from "./engines/index.js";
-import { tensorElements, weightScheme } from "./quant.js";
-import type { WeightScheme } from "./quant.js";
+import { paramCounts, weightBytes } from "./weights.js";
+import type { WeightBytes } from "./weights.js";
 import { InputError } from "./types.js";
 import type { Deployment, DeviceRow, LayerRow, MemoryPlan, ModelSpec } from "./types.js";
-
-export interface ParamCounts {
-  total: number;
-  active: number;
-  embedding: number;
-  perLayer: number[];
-  /** The plan's `params` (active rounded), built once per model. */
-  rounded: { total: number; active: number; embedding: number };
-}
-
-const paramCache = new WeakMap<ModelSpec, ParamCounts>();
-
-/** Parameter counts: total (resident), active per token (routed experts scaled by top-k / experts), embedding. */
-export function paramCounts(model: ModelSpec): ParamCounts {
-  const hit = paramCache.get(model);
-  if (hit) return hit;
-  let total = 0;
-  let active = 0;
-  let embedding = 0;
-  const perLayer: number[] = [];
-  for (const t of model.globals) {
-    const n = tensorElements(t);
-    total += n;
-    active += n;
-    if (t.role === "embedding") embedding += n;
-  }
-  for (const l of model.layers) {
-    let lt = 0;
-    for (const t of l.tensors) {
-      const n = tensorElements(t);
-      lt += n;
-      active += t.role === "expert" && l.moe ? (n * l.moe.activeExperts) / l.moe.experts : n;
-    }
-    perLayer.push(lt);
-    total += lt;
-  }
-  if (model.vision) {
-    total += model.vision.params;
-    active += model.vision.params;
-  }
-  const r = { total, active, embedding, perLayer, rounded: { total, active: Math.round(active), embedding } };
-  paramCache.set(model, r);
-  return r;
-}
-
-export interface WeightBytes {
-  total: number;
-  perLayer: number[];
-  globals: number;
-  vision: number;
-  scheme: WeightScheme;
-}
-
-const weightCache = new WeakMap<ModelSpec, Map<string, WeightBytes>>();
-
-/** Weight bytes under a storage scheme, per layer and in total (memoized per model and scheme). */
-export function weightBytes(model: ModelSpec, weights: string): WeightBytes {
-  let byScheme = weightCache.get(model);
-  if (!byScheme) weightCache.set(model, (byScheme = new Map()));
-  const hit = byScheme.get(weights);
-  if (hit) return hit;
-  const scheme = weightScheme(weights);
-  let globals = 0;
-  for (const t of model.globals) globals += scheme.tensorBytes(t, { model, layerIndex: -1 });
-  const perLayer: number[] = [];
-  let total = globals;
-  for (const l of model.layers) {
-    let b = 0;
-    for (const t of l.tensors) b += scheme.tensorBytes(t, { model, layerIndex: l.index });
-    perLayer.push(b);
-    total += b;
-  }
-  // Vision towers stay in 16-bit in every engine that loads them (quantizers skip them).
-  const vision = model.vision ? (scheme.visionBytes?.(model) ?? model.vision.params * 2) : 0;
-  total += vision;
-  const r = { total: Math.round(total), perLayer, globals, vision, scheme };
-  byScheme.set(weights, r);
-  return r;
-}
 
 export function assertDeployment(dep: Deployment): void {
   // One cheap test on the hot path (plan() runs in sliders and sweeps); the messages only when it fails.

@@ -3,8 +3,8 @@
 // calibrate() refits them from measured runs.
 import { attentionFlops } from "./cache/index.js";
 import { engineProfile } from "./engines/index.js";
-import { paramCounts } from "./plan.js";
-import { weightScheme } from "./quant.js";
+import { paramCounts } from "./weights.js";
+import { weightScheme } from "./weights.js";
 import type { Deployment, EngineId, ModelSpec } from "./types.js";
 
 export type DeviceClass = "cuda" | "rocm" | "metal" | "cpu" | "other";
@@ -57,11 +57,11 @@ function byteProfile(model: ModelSpec, weights: string): ByteProfile {
   if (!m) byteCache.set(model, (m = new Map()));
   const hit = m.get(weights);
   if (hit) return hit;
-  const scheme = weightScheme(weights);
+  const bytesOf = weightScheme(weights).bytesFor(model);
   let denseBytes = 0;
   let embeddingRowBytes = 0;
   for (const t of model.globals) {
-    const b = scheme.tensorBytes(t, { model, layerIndex: -1 });
+    const b = bytesOf(t, -1);
     if (t.role === "embedding") {
       embeddingRowBytes = b / (t.shape[1] ?? 1);
       // Tied embeddings: the output head multiplies by the whole table every step.
@@ -72,7 +72,7 @@ function byteProfile(model: ModelSpec, weights: string): ByteProfile {
   for (const l of model.layers) {
     let expert = 0;
     for (const t of l.tensors) {
-      const b = scheme.tensorBytes(t, { model, layerIndex: l.index });
+      const b = bytesOf(t, l.index);
       if (t.role === "expert" && l.moe) expert += b;
       else denseBytes += b;
     }

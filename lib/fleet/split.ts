@@ -48,13 +48,13 @@ interface LayerCost {
 
 /** Per-layer memory (weights + KV) and bytes one decode token reads (routed experts scaled by top-k / experts). */
 function layerCosts(model: ModelSpec, dep: Deployment): { layers: LayerCost[]; outputBytes: number; embeddingBytes: number } {
-  const scheme = weightScheme(dep.weights);
+  const bytesOf = weightScheme(dep.weights).bytesFor(model);
   const cache = engineProfile(dep.engine).cache(model, dep);
   const layers = model.layers.map((l, i) => {
     let w = 0;
     let read = 0;
     for (const t of l.tensors) {
-      const b = scheme.tensorBytes(t, { model, layerIndex: l.index });
+      const b = bytesOf(t, l.index);
       w += b;
       read += t.role === "expert" && l.moe ? (b * l.moe.activeExperts) / l.moe.experts : b;
     }
@@ -64,7 +64,7 @@ function layerCosts(model: ModelSpec, dep: Deployment): { layers: LayerCost[]; o
   let outputBytes = 0;
   let embeddingBytes = 0;
   for (const t of model.globals) {
-    const b = scheme.tensorBytes(t, { model, layerIndex: -1 });
+    const b = bytesOf(t, -1);
     if (t.role === "embedding") embeddingBytes += b;
     else outputBytes += b;
   }

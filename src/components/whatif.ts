@@ -191,11 +191,11 @@ export interface LayerCell {
 
 /** Per-layer × component bytes: weights by tensor role (experts, attention, SSM, …) and the layer's cache. */
 export function layerCells(w: WhatIf): LayerCell[] {
-  const scheme = weightScheme(w.dep.weights);
+  const bytesOf = weightScheme(w.dep.weights).bytesFor(w.model);
   const cells: LayerCell[] = [];
   w.model.layers.forEach((l, i) => {
     const byRole = new Map<string, number>();
-    for (const t of l.tensors) byRole.set(t.role, (byRole.get(t.role) ?? 0) + scheme.tensorBytes(t, { model: w.model, layerIndex: l.index }));
+    for (const t of l.tensors) byRole.set(t.role, (byRole.get(t.role) ?? 0) + bytesOf(t, l.index));
     for (const [role, bytes] of byRole) cells.push({ layer: l.index, kind: l.kind, component: `weights: ${role}`, bytes });
     cells.push({ layer: l.index, kind: l.kind, component: `cache: ${l.cache.kind}`, bytes: w.plan.layers[i]?.kvBytes ?? 0 });
   });

@@ -7,7 +7,7 @@ import { GGUF_ONLY } from "./gguf-only.js";
 import type { LayerPattern } from "./layer-pattern.js";
 import { buildLlamaLike } from "./llama.js";
 import { buildMambaSsm } from "./mamba.js";
-import { schemeFromQuantizationConfig } from "../quant.js";
+import { schemeFromQuantizationConfig } from "../quant-config.js";
 
 const BY_TYPE = new Map<string, (typeof FAMILIES)[number]>();
 for (const f of FAMILIES) for (const t of f.modelTypes) BY_TYPE.set(t, f);

@@ -10,7 +10,7 @@ import { InputError } from "../types.js";
 import type { CacheSpec, Deployment, KvDtype, ModelSpec } from "../types.js";
 import type { CacheResult, EngineProfile, Estimate } from "./profile.js";
 import type { FitBudget, FitResult } from "../solve.js";
-import { weightBytes } from "../plan.js";
+import { weightBytes } from "../weights.js";
 
 const pad = (x: number, n: number) => Math.ceil(x / n) * n;
 

@@ -8,7 +8,7 @@
 // Each rule names the vLLM file and function it follows.
 import { mlaLatentElems } from "../cache/mla.js";
 import { kvBytes } from "../kvdtype.js";
-import { weightScheme } from "../quant.js";
+import { weightScheme } from "../weights.js";
 import { InputError } from "../types.js";
 import type { Deployment, KvDtype, ModelSpec, TensorSpec } from "../types.js";
 import type { FitBudget, FitResult } from "../solve.js";
@@ -470,13 +470,14 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: Deployment): number[] 
   const hit = m.get(key);
   if (hit) return hit;
   const scheme = weightScheme(dep.weights);
+  const bytesOf = scheme.bytesFor(model);
   const tp = dep.tp;
   const vPad = Math.ceil(model.vocabSize / VLLM_VOCAB_PADDING) * VLLM_VOCAB_PADDING;
   const stages = ppStageLayers(model.layers.length, dep.pp);
   const out: number[] = [];
   const embed = model.globals.find((t) => t.role === "embedding");
   const head = model.globals.find((t) => t.role === "lm_head") ?? embed;
-  const vocabBytes = (t: TensorSpec | undefined) => (t ? (scheme.tensorBytes(t, { model, layerIndex: -1 }) * vPad) / model.vocabSize / tp : 0);
+  const vocabBytes = (t: TensorSpec | undefined) => (t ? (bytesOf(t, -1) * vPad) / model.vocabSize / tp : 0);
   const expertPad = mxfp4ExpertPadding(model, dep, scheme.name);
   for (let s = 0; s < stages.length; s++) {
     let b = 0;
@@ -485,7 +486,7 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: Deployment): number[] 
       const c = l.cache;
       const kvHeads = "nKvHeads" in c ? c.nKvHeads : 0;
       for (const t of l.tensors) {
-        let bytes = scheme.tensorBytes(t, { model, layerIndex: l.index });
+        let bytes = bytesOf(t, l.index);
         if (t.role === "expert") bytes *= expertPad(l.index);
         if (replicated(t)) b += bytes;
         else if (kvHeads && /attn_[kv](\.|$)/.test(t.name)) b += (bytes * Math.max(1, Math.floor(kvHeads / tp))) / kvHeads;
@@ -494,7 +495,7 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: Deployment): number[] 
     }
     if (s === 0) b += vocabBytes(embed) + (model.vision ? (model.vision.params * 2) / tp : 0);
     if (s === stages.length - 1 && (head !== embed || stages.length > 1)) b += vocabBytes(head);
-    for (const t of model.globals) if (t.role === "norm" && s === stages.length - 1) b += scheme.tensorBytes(t, { model, layerIndex: -1 });
+    for (const t of model.globals) if (t.role === "norm" && s === stages.length - 1) b += bytesOf(t, -1);
     out.push(Math.round(b));
   }
   m.set(key, out);
@@ -778,10 +779,10 @@ export const vllmProfile: EngineProfile = {
     if (!e) {
       // VocabParallelEmbedding / ParallelLMHead pad the vocabulary to a multiple of 64 rows.
       const vPad = Math.ceil(model.vocabSize / VLLM_VOCAB_PADDING) * VLLM_VOCAB_PADDING;
-      const scheme = weightScheme(dep.weights);
+      const bytesOf = weightScheme(dep.weights).bytesFor(model);
       let extra = 0;
       for (const t of model.globals) {
-        if (t.role === "embedding" || t.role === "lm_head") extra += (scheme.tensorBytes(t, { model, layerIndex: -1 }) * (vPad - model.vocabSize)) / model.vocabSize;
+        if (t.role === "embedding" || t.role === "lm_head") extra += (bytesOf(t, -1) * (vPad - model.vocabSize)) / model.vocabSize;
       }
       e = vPad === model.vocabSize
         ? { bytes: 0, basis: "vLLM: vocabulary already a multiple of 64" }
