@@ -12,7 +12,7 @@ export const DIST = join(ROOT, "dist");
 const STAMP = join(DIST, ".build-stamp");
 const LOCK = join(ROOT, "dist.lock");
 // Everything a page can depend on (data loaders read the catalog, devices, lib/calc and evidence fixtures).
-const INPUTS = ["src", "lib", "loaders", "data", "observablehq.config.ts", "test/fixtures/evidence", "package.json"];
+const INPUTS = ["src", "lib", "plugins", "loaders", "data", "observablehq.config.ts", "test/fixtures/evidence", "package.json"];
 
 function newest(path) {
   if (!existsSync(path)) return 0;

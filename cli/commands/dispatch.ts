@@ -6,6 +6,7 @@ import { InputError, makeDeployment } from "../../lib/calc/index.js";
 import { dispatchCandidates } from "../../lib/fleet/candidates.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
+import { ENGINES, parseEngine } from "../../plugins/engines.js";
 import { printJson } from "../output.js";
 import { addModelOptions, loadModel, strictNumber } from "./shared.js";
 
@@ -58,7 +59,7 @@ export function registerDispatch(program: Command): void {
       const tokens = strictNumber(flags.tokens, "--tokens");
       const prompt = strictNumber(flags.prompt ?? "0", "--prompt");
       if (!Number.isInteger(tokens) || tokens <= 0) throw new InputError(`--tokens must be a positive integer, got ${flags.tokens}`);
-      const base = makeDeployment(model, { engine: flags.engine ?? "vllm", weights: flags.weights, kvDtype: flags.kvDtype, context, seqs });
+      const base = makeDeployment(model, { engine: parseEngine(flags.engine ?? "vllm"), weights: flags.weights, kvDtype: flags.kvDtype, context, seqs });
       const job = {
         context,
         seqs,
@@ -78,13 +79,14 @@ export function registerDispatch(program: Command): void {
         offers: prices.offers,
         purchases: prices.purchases,
         base,
+        engines: ENGINES,
         fixedEngine: flags.engine !== undefined,
         spot: !!flags.spot,
         lifespanYears: strictNumber(flags.lifespanYears, "--lifespan-years"),
         utilization: strictNumber(flags.utilization, "--utilization"),
         electricityPerKwh: flags.electricity !== undefined ? strictNumber(flags.electricity, "--electricity") : defaultElectricityPerKwh(),
       });
-      const result = dispatch(model, base, job, candidates);
+      const result = dispatch(model, base, job, candidates, ENGINES);
       const out = { model: model.id, job, candidates: result.candidates, rejected: result.rejected, prices: prices.sources };
       if (flags.record !== false && result.candidates.length) {
         const { appendEvents } = await import("../../lib/ledger/index.js");

@@ -1,8 +1,8 @@
 // hwledger report: a model's capacity report (what the published /reports/<slug> pages show), as JSON or Markdown.
 import type { Command } from "commander";
-import { parseEngine } from "../../lib/calc/index.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { capacityReport } from "../../lib/fleet/report.js";
+import { parseEngine } from "../../plugins/engines.js";
 import { formatBytes, formatCount, printJson } from "../output.js";
 import { addModelOptions, loadModel } from "./shared.js";
 

@@ -1,6 +1,6 @@
 // Deployment input validation (zod) and defaults, shared by CLI, pages and tests.
 import { z } from "zod";
-import { parseEngine } from "./engines/index.js";
+import type { EngineModel } from "./engine.js";
 import { parseKvDtypePair } from "./kvdtype.js";
 import { weightScheme } from "./weights.js";
 import { InputError } from "./types.js";
@@ -10,7 +10,8 @@ const positiveInt = (what: string) =>
   z.coerce.number({ error: `${what} must be a number` }).refine((n) => Number.isInteger(n) && n > 0, { message: `${what} must be a positive integer` });
 
 export const deploymentInputSchema = z.object({
-  engine: z.string(),
+  /** The engine (plugins/engines.ts resolves --engine to one). */
+  engine: z.custom<EngineModel>((e) => typeof e === "object" && e !== null && typeof (e as EngineModel).id === "string" && typeof (e as EngineModel).compile === "function", { message: "engine must be an engine plugin" }),
   weights: z.string().optional(),
   kvDtype: z.string().optional(),
   context: positiveInt("--context"),
@@ -40,9 +41,9 @@ export function makeDeployment(model: ModelSpec, input: DeploymentInput): Deploy
     throw new InputError(issue.message.startsWith("--") ? issue.message : `${issue.path.join(".") || "deployment"}: ${issue.message}`);
   }
   const d = r.data;
-  const engine = parseEngine(d.engine);
+  const engine = d.engine as EngineModel;
   const weights = d.weights ?? nativeWeights(model);
   weightScheme(weights); // throws on unknown names
-  const kv = parseKvDtypePair(d.kvDtype ?? "f16");
-  return { engine, weights, kvDtypeK: kv.k, kvDtypeV: kv.v, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp, options: d.options };
+  const kv = parseKvDtypePair(d.kvDtype ?? engine.defaults.kvDtype);
+  return { engine: engine.id, weights, kvDtypeK: kv.k, kvDtypeV: kv.v, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp, options: d.options };
 }

@@ -104,7 +104,8 @@ export interface ModelSpec {
   notes: string[];
 }
 
-export type EngineId = "vllm" | "llama.cpp" | "mlx" | "transformers";
+/** An engine plugin's id (plugins/engines.ts lists them: "vllm", "llama.cpp", …). */
+export type EngineId = string;
 
 /** KV cache element types. GGUF block types carry their exact block overhead. */
 export type KvDtype = "f32" | "f16" | "bf16" | "fp8" | "fp8_e4m3" | "fp8_e5m2" | "q8_0" | "q5_0" | "q5_1" | "q4_0" | "q4_1" | "iq4_nl" | "q8" | "q4";
@@ -143,7 +144,7 @@ export interface EngineOptions {
    * (0.10–0.20). From 0.21 "GPU KV cache size" is max concurrency × max_model_len instead of blocks per group × block,
    * and the start-up replay subtracts the CUDA graph estimate when one is given; from 0.26 sliding-window and chunked
    * groups reserve max_in_flight_tokens (2 × max_num_batched_tokens under the default async scheduling) per request;
-   * from 0.28.1 max context must fit num_blocks − 1 (the null block). See lib/calc/engines/vllm.ts.
+   * from 0.28.1 max context must fit num_blocks − 1 (the null block). See plugins/engine-vllm/releases.ts.
    */
   vllmVersion?: string;
   /** vLLM MXFP4 MoE kernel, which sets the expert padding: Marlin on GPUs without FP4 (A100), else Triton. */

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { makeDeployment, modelFromHfConfig, plan } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
 import { resolveModel } from "../../loaders/models.js";
+import { parseEngine } from "../../plugins/engines.js";
 
 const DIR = fileURLToPath(new URL("../../test/fixtures/evidence/", import.meta.url));
 
@@ -66,7 +67,8 @@ for (const f of files) {
     if (!c.predicted) {
       try {
         const model = await modelOf(c);
-        const p = plan(model, makeDeployment(model, settings as never));
+        const e = parseEngine(String((settings as { engine?: unknown }).engine ?? ""));
+        const p = plan(model, makeDeployment(model, { ...settings, engine: e } as never), e);
         for (const k of Object.keys(reported)) {
           const v = fromPlan(p, k);
           if (v !== undefined) predicted[k] = v;

@@ -6,11 +6,13 @@
 // (HWLEDGER_WRITE_EVIDENCE=1 rewrites it; otherwise the test checks it is current).
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { llamaCppCaches, makeDeployment, modelFromHfConfig, plan } from "../../lib/calc/index.js";
+import { makeDeployment, modelFromHfConfig, plan } from "../../lib/calc/index.js";
+import { llamaCppCaches } from "../../plugins/engine-llamacpp/index.js";
 import type { EngineOptions } from "../../lib/calc/index.js";
 import { modelFromGguf } from "../../loaders/gguf.js";
 import { resolveModel } from "../../loaders/models.js";
 import { ggufMetadataFromLog, parseLlamaCppLog } from "../../plugins/engine-llamacpp/index.js";
+import { engine } from "../../plugins/engines.js";
 
 const FIX = new URL("../fixtures/", import.meta.url);
 const MIB = 1024 * 1024;
@@ -54,8 +56,8 @@ async function evaluate(c: Case) {
     : modelCase.hfConfig
       ? modelFromHfConfig(modelCase.hfConfig, c.id)
       : modelFromGguf(modelCase.metadata ?? { ...ggufMetadataFromLog(text), ...modelCase.metadataOverrides }, [], c.id);
-  const dep = makeDeployment(model, { engine: "llama.cpp", context: c.settings.context, seqs: c.settings.seqs, kvDtype: c.settings.kvDtype, weights: c.settings.weights, options: c.settings.options });
-  const p = plan(model, dep, { layers: false });
+  const dep = makeDeployment(model, { engine: engine("llama.cpp"), context: c.settings.context, seqs: c.settings.seqs, kvDtype: c.settings.kvDtype, weights: c.settings.weights, options: c.settings.options });
+  const p = plan(model, dep, engine(dep.engine), { layers: false });
   let reported: { printed: string; bytes: number; lines?: string[] };
   if (c.weightsBuffers) {
     const f = parseLlamaCppLog(text);

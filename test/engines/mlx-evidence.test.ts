@@ -6,6 +6,7 @@ import { modelFromHfConfig } from "../../lib/calc/arch/index.js";
 import { plan } from "../../lib/calc/plan.js";
 import { parseMlxLog } from "../../plugins/engine-mlx/index.js";
 import { catalogConfig, findCatalogEntry } from "../../loaders/catalog.js";
+import { engine } from "../../plugins/engines.js";
 
 interface Case {
   id: string;
@@ -62,7 +63,7 @@ describe(`MLX peak memory, ${fixture.cases.length} real runs (prediction within 
       expect(peak).toBeGreaterThan(0);
       const model = modelFromHfConfig(c.config ?? catalogConfig(findCatalogEntry(c.model!)!), c.id);
       const context = c.promptTokens + c.generationTokens;
-      const p = plan(model, { engine: "mlx", weights: c.weights, kvDtypeK: "bf16", kvDtypeV: "bf16", context, seqs: 1, tp: 1, pp: 1, options: { prefillStepSize: c.era.prefillStep } }, { layers: false });
+      const p = plan(model, { engine: "mlx", weights: c.weights, kvDtypeK: "bf16", kvDtypeV: "bf16", context, seqs: 1, tp: 1, pp: 1, options: { prefillStepSize: c.era.prefillStep } }, engine("mlx"), { layers: false });
       const resident = p.memory.weightsBytes + p.memory.kvCacheBytes;
       // Weights and the KV cache are all alive at the peak.
       expect(resident).toBeLessThan(peak!);
@@ -76,7 +77,7 @@ describe(`MLX peak memory, ${fixture.cases.length} real runs (prediction within 
     const byCtx = fixture.cases.filter((c) => c.id.startsWith("deepseek-v3-4bit-mla-context-"));
     expect(byCtx).toHaveLength(3);
     const model = modelFromHfConfig(catalogConfig(findCatalogEntry("deepseek-ai/DeepSeek-V3")!), "dsv3");
-    const total = (c: Case) => plan(model, { engine: "mlx", weights: "mlx-4bit", kvDtypeK: "bf16", kvDtypeV: "bf16", context: c.promptTokens + c.generationTokens, seqs: 1, tp: 1, pp: 1 }, { layers: false }).memory.totalBytes;
+    const total = (c: Case) => plan(model, { engine: "mlx", weights: "mlx-4bit", kvDtypeK: "bf16", kvDtypeV: "bf16", context: c.promptTokens + c.generationTokens, seqs: 1, tp: 1, pp: 1 }, engine("mlx"), { layers: false }).memory.totalBytes;
     const peak = (c: Case) => peakOf(c)!;
     const observed = peak(byCtx[2]) - peak(byCtx[0]);
     const predicted = total(byCtx[2]) - total(byCtx[0]);

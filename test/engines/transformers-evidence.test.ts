@@ -7,6 +7,7 @@ import { modelFromHfConfig } from "../../lib/calc/arch/index.js";
 import { plan } from "../../lib/calc/plan.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/types.js";
 import { catalogConfig, findCatalogEntry } from "../../loaders/catalog.js";
+import { engine } from "../../plugins/engines.js";
 
 interface Era {
   gptBigCodeMaskBuffer?: boolean;
@@ -89,7 +90,7 @@ describe(`transformers: ${fixture.cases.length} weight-dominated real peaks (wit
     it(`${c.id} (${c.source.split(" (")[0]})`, () => {
       const model = models[c.model];
       const context = c.promptTokens + c.newTokens;
-      const p = plan(model, dep(c.weights, c.seqs, context), { layers: false });
+      const p = plan(model, dep(c.weights, c.seqs, context), engine("transformers"), { layers: false });
       const m = p.memory;
       if (c.printedGiB !== undefined) {
         // The figure is verbatim in the log.
@@ -119,7 +120,7 @@ describe(`transformers: ${fixture.cases.length} weight-dominated real peaks (wit
 
   it("bitsandbytes 4-bit: without the dequantized-weight transient the prediction falls 9% short; with it, 0.25%", () => {
     const c = fixture.cases.find((x) => x.id === "octocoder-bnb4-fp4-p20-g60")!;
-    const p = plan(starcoder, dep("nf4-nodq", 1, 80), { layers: false });
+    const p = plan(starcoder, dep("nf4-nodq", 1, 80), engine("transformers"), { layers: false });
     const mask = 8192 ** 2;
     // MatMul4Bit.forward dequantizes c_fc (6144 × 24576) to fp16 and casts it to float32 (compute dtype): 6 B/elem.
     const dequant = 6144 * 24576 * 6;
@@ -146,7 +147,7 @@ describe("pythia-410m-deduped (transformers#31031): 15 generate() peaks over bat
   const rows = fixture.pythia.rows.map(([batch, prompt, eagerMB, sdpaMB]) => ({ batch, prompt, eagerMB, sdpaMB }));
   const predict = (batch: number, prompt: number) => {
     const context = prompt + fixture.pythia.newTokens;
-    const p = plan(model, dep("fp16", batch, context), { layers: false });
+    const p = plan(model, dep("fp16", batch, context), engine("transformers"), { layers: false });
     const era = eraTerms(model, { legacyTupleCache: true, fullPromptLogits: true, gptNeoxMaskBuffers: true }, { nPositions: 2048, seqs: batch, prompt, context, kvPerToken });
     return { plan: p.memory, predicted: p.memory.totalBytes + era };
   };

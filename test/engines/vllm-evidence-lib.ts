@@ -3,9 +3,10 @@
 import { readFileSync } from "node:fs";
 import { makeDeployment } from "../../lib/calc/index.js";
 import type { Deployment, EngineOptions, ModelSpec } from "../../lib/calc/index.js";
-import { vllmKvFromBudget, vllmStartup } from "../../lib/calc/engines/vllm.js";
+import { vllmKvFromBudget, vllmStartup } from "../../plugins/engine-vllm/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import { ROOT } from "../helpers/cli.js";
+import { engine } from "../../plugins/engines.js";
 
 export const GIB = 1024 ** 3;
 export const EVIDENCE_PATH = ROOT + "test/fixtures/evidence/vllm.json";
@@ -57,7 +58,7 @@ export function caseDeployment(model: ModelSpec, c: EvidenceCase): Deployment {
   if (s.vllmVersion && /^\d+\.\d+/.test(s.vllmVersion)) options.vllmVersion = s.vllmVersion;
   // vLLM "auto" = the model dtype (bf16 for every case here): 2 bytes per element.
   const kvDtype = s.kvCacheDtype === "auto" ? "bf16" : s.kvCacheDtype;
-  return makeDeployment(model, { engine: "vllm", context: s.maxModelLen, tp: s.tp ?? 1, pp: s.pp ?? 1, kvDtype, options });
+  return makeDeployment(model, { engine: engine("vllm"), context: s.maxModelLen, tp: s.tp ?? 1, pp: s.pp ?? 1, kvDtype, options });
 }
 
 /** vLLM prints GiB with two decimals: the true budget lies within ±0.005 GiB of the printed one. */

@@ -6,6 +6,7 @@ import { makeDeployment, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { resolveModel } from "../../loaders/models.js";
+import { engine } from "../../plugins/engines.js";
 
 interface Case {
   source: string;
@@ -30,8 +31,8 @@ describe("speed vs published llama.cpp results", () => {
   for (const c of CASES) {
     it(`${c.model} ${c.weights} on ${c.device}: ${c.prompt ? `pp${c.prompt}` : `tg${c.gen}`} (${c.source})`, async () => {
       const { model } = await resolveModel(c.model, { offline: true });
-      const dep = makeDeployment(model, { engine: "llama.cpp", weights: c.weights, context: Math.max(c.prompt + c.gen, 1) });
-      const r = speed(model, dep, placementDevice(findDevice(c.device)), { prompt: c.prompt, gen: c.gen, seqs: 1 });
+      const dep = makeDeployment(model, { engine: engine("llama.cpp"), weights: c.weights, context: Math.max(c.prompt + c.gen, 1) });
+      const r = speed(model, dep, engine(dep.engine), placementDevice(findDevice(c.device)), { prompt: c.prompt, gen: c.gen, seqs: 1 });
       const predicted = (c.prompt ? r.prefillTokensPerSecond : r.decodeTokensPerSecond)!;
       const ratio = predicted / c.measured;
       console.log(`speed ${c.source}: predicted ${predicted.toFixed(1)} vs measured ${c.measured} t/s (${((ratio - 1) * 100).toFixed(0)}%)`);
