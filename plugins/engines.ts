@@ -44,6 +44,9 @@ export function makeEngineRegistry(plugins: readonly EnginePlugin[]): EngineRegi
 
 export const ENGINE_REGISTRY = makeEngineRegistry([vllm, llamacpp, mlx, transformers]);
 export const { ENGINES, ENGINE_IDS, engine, parseEngine } = ENGINE_REGISTRY;
+
+/** The engine a command or page plans with when the user names none: the first listed (vLLM, the GPU server). */
+export const DEFAULT_ENGINE = ENGINE_IDS[0];
 export type { EnginePlugin, ExportedCommand } from "./engine-contract.js";
 
 /**

@@ -6,7 +6,7 @@ import { InputError, makeDeployment } from "../../lib/calc/index.js";
 import { dispatchCandidates } from "../../lib/fleet/candidates.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
-import { ENGINES, parseEngine } from "../../plugins/engines.js";
+import { DEFAULT_ENGINE, ENGINES, parseEngine } from "../../plugins/engines.js";
 import { printJson } from "../output.js";
 import { addModelOptions, loadModel, strictNumber } from "./shared.js";
 
@@ -59,7 +59,7 @@ export function registerDispatch(program: Command): void {
       const tokens = strictNumber(flags.tokens, "--tokens");
       const prompt = strictNumber(flags.prompt ?? "0", "--prompt");
       if (!Number.isInteger(tokens) || tokens <= 0) throw new InputError(`--tokens must be a positive integer, got ${flags.tokens}`);
-      const base = makeDeployment(model, { engine: parseEngine(flags.engine ?? "vllm"), weights: flags.weights, kvDtype: flags.kvDtype, context, seqs });
+      const base = makeDeployment(model, { engine: parseEngine(flags.engine ?? DEFAULT_ENGINE), weights: flags.weights, kvDtype: flags.kvDtype, context, seqs });
       const job = {
         context,
         seqs,

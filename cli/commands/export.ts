@@ -2,7 +2,7 @@
 // (the same builders `hwledger run` launches with and the /what-if page shows).
 import type { Command } from "commander";
 import { InputError, nativeWeights } from "../../lib/calc/index.js";
-import { exportCommands } from "../../plugins/engines.js";
+import { DEFAULT_ENGINE, exportCommands } from "../../plugins/engines.js";
 import { printJson } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
@@ -13,7 +13,7 @@ interface ExportFlags extends DeploymentFlags {
 
 export function registerExport(program: Command): void {
   const cmd = program.command("export").description("launch commands reproducing a plan: vllm serve, llama-server, Ollama, mlx_lm.server");
-  addDeploymentOptions(cmd, true, "vllm")
+  addDeploymentOptions(cmd, true, DEFAULT_ENGINE)
     .option("--only", "only the engine given by --engine")
     .action(async (flags: ExportFlags) => {
       const { model } = await loadModel(flags);

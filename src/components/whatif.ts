@@ -4,7 +4,7 @@
 // (planTable) and evaluates contexts and sequence counts from it.
 import { InputError, compilePlan, makeDeployment, maxContextOf, maxSeqsOf, modelFromHfConfig, parseConfigText, planFrom, planTotals, weightScheme } from "../lib/calc/index.js";
 import type { Deployment, MemoryPlan, ModelSpec, PlanTable } from "../lib/calc/index.js";
-import { engine, exportCommands as engineCommands, parseEngine } from "../plugins/engines.js";
+import { DEFAULT_ENGINE, engine, exportCommands as engineCommands, parseEngine } from "../plugins/engines.js";
 
 export const GIB = 1024 ** 3;
 
@@ -43,7 +43,7 @@ export interface WhatIfState {
   devices: string[];
 }
 
-export const DEFAULTS: Omit<WhatIfState, "model"> = { config: "", engine: "vllm", weights: "", kv: "f16", context: 8192, seqs: 1, tp: 1, devices: ["h100-sxm-80gb"] };
+export const DEFAULTS: Omit<WhatIfState, "model"> = { config: "", engine: DEFAULT_ENGINE, weights: "", kv: "f16", context: 8192, seqs: 1, tp: 1, devices: ["h100-sxm-80gb"] };
 
 const b64 = {
   // UTF-8 safe base64url, so a pasted config survives the URL.
