@@ -8,6 +8,7 @@ import { dispatch } from "../../lib/fleet/dispatch.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { DEFAULT_ENGINE, ENGINES, parseEngine } from "../../plugins/engines.js";
 import { printJson } from "../output.js";
+import { columns } from "../table.js";
 import { addModelOptions, loadModel, strictNumber } from "./shared.js";
 
 interface DispatchFlags {
@@ -95,8 +96,7 @@ export function registerDispatch(program: Command): void {
         await appendEvents(ledgerDir, [makeEvent("dispatch_decided", { chosen: top.id, decision: { model: model.id, job, top: result.candidates.slice(0, 5), rejected: result.rejected.length } }, { host: hostname().replace(/[^A-Za-z0-9._-]/g, "-") })]);
       }
       if (flags.json) return printJson(out);
-      const lines = result.candidates.slice(0, 20).map((c, i) => `${String(i + 1).padStart(3)}. ${c.id.padEnd(48)} ${c.engine.padEnd(10)} ${c.seconds.toFixed(1).padStart(9)} s  ${c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`}`);
-      lines.push(`${result.rejected.length} rejected (see --json for every reason)`);
-      process.stdout.write(lines.join("\n") + "\n");
+      const rows = result.candidates.slice(0, 20).map((c, i) => [`${i + 1}.`, c.id, c.engine, `${c.seconds.toFixed(1)} s`, c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`]);
+      process.stdout.write([columns(rows, ["right", "left", "left", "right", "right"]), `${result.rejected.length} rejected (see --json for every reason)`].filter(Boolean).join("\n") + "\n");
     });
 }

@@ -6,6 +6,7 @@ import { findDevice } from "../../lib/fleet/devices.js";
 import { migration, planSplit } from "../../lib/fleet/split.js";
 import { ENGINES } from "../../plugins/engines.js";
 import { formatBytes, printJson } from "../output.js";
+import { columns } from "../table.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
@@ -36,7 +37,7 @@ export function registerSplit(program: Command): void {
       }
       if (flags.json) return printJson(result);
       const p = result as unknown as ReturnType<typeof planSplit> & { migration?: ReturnType<typeof migration> };
-      const lines = p.assignments.map((a) => `${a.device.padEnd(18)} layers ${a.layers ? `${a.layerStart}-${a.layerEnd}` : "none"}${a.output ? " + output" : ""}  ${formatBytes(a.memoryBytes)} of ${formatBytes(a.capacityBytes)}`);
+      const lines = [columns(p.assignments.map((a) => [a.device, `layers ${a.layers ? `${a.layerStart}-${a.layerEnd}` : "none"}${a.output ? " + output" : ""}`, `${formatBytes(a.memoryBytes)} of ${formatBytes(a.capacityBytes)}`]))];
       lines.push(`decode ≈ ${p.tokensPerSecond.toFixed(1)} tok/s single stream, ${p.pipelineTokensPerSecond.toFixed(1)} tok/s pipelined`);
       if (p.migration) for (const m of p.migration) lines.push(`move layers ${m.layerStart}-${m.layerEnd}: ${m.from} -> ${m.to}`);
       for (const [key, cmds] of Object.entries(p.commands)) {
