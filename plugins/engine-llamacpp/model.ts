@@ -1,7 +1,7 @@
 // What llama.cpp reads of a model for its memories and compute graph, compiled once: which of its caches each layer
 // lands in, row widths, and the widest tensors. Rules from the llama.cpp source shipped in node-llama-cpp 3.22.1 (its
 // llama/gitRelease.bundle, tag v0.5.0); each names the file and function it follows.
-import { ggufArchOf, mlaLatentElems } from "../../lib/calc/index.js";
+import { ggufArchOf, kvElemsPerToken } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
 
 /**
@@ -86,8 +86,10 @@ export function compileLlamaModel(model: ModelSpec): LlamaModel {
       case "full":
       case "sliding":
       case "chunked": {
-        info.kElems = c.nKvHeads * c.headDimK;
-        info.vElems = c.nKvHeads * c.headDimV;
+        // K and V rows of n_embd_k_gqa / n_embd_v_gqa (llama-hparams.cpp): the spec's elements per token.
+        const e = kvElemsPerToken(c, "latent");
+        info.kElems = e.k;
+        info.vElems = e.v;
         info.headK = c.headDimK;
         info.headV = c.headDimV;
         qWidth = Math.max(qWidth, model.nHeads * c.headDimK);
@@ -102,9 +104,9 @@ export function compileLlamaModel(model: ModelSpec): LlamaModel {
         break;
       }
       case "mla":
-        // MLA caches the latent as one K row per token and no V tensor (cache/mla.ts).
+        // MLA caches the latent as one K row per token and no V tensor (cache/mla.ts, "latent").
         info.memory = "base";
-        info.kElems = mlaLatentElems(c);
+        info.kElems = kvElemsPerToken(c, "latent").k;
         info.headK = info.kElems;
         hasMla = true;
         break;
