@@ -101,6 +101,7 @@ export const enginePluginSchema = z.looseObject({
   loadsVision: z.boolean(),
   defaults: z.object({ kvDtype: z.string() }),
   compile: fn("compile"),
+  checkDeployment: fn("checkDeployment").optional(),
   fit: fn("fit").optional(),
   efficiency: fn("efficiency"),
   usableBytes: fn("usableBytes"),

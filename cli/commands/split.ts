@@ -1,11 +1,12 @@
 // hwledger split: one model over several unlike devices (layer ranges), with commands and a migration plan.
 import type { Command } from "commander";
 import { InputError } from "../../lib/calc/index.js";
+import { checkLimit } from "../../lib/calc/limits.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { migration, planSplit } from "../../lib/fleet/split.js";
 import { ENGINES } from "../../plugins/engines.js";
-import { formatBytes, printJson } from "../output.js";
+import { formatBytes, printJson, printLines } from "../output.js";
 import { columns } from "../table.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
@@ -23,6 +24,8 @@ export function registerSplit(program: Command): void {
     .action(async (flags: SplitFlags) => {
       const ids = flags.devices.split(",").map((s) => s.trim()).filter(Boolean);
       if (!ids.length) throw new InputError("--devices needs at least one device id");
+      // Each device is one pipeline stage of the split: bounded like --pp.
+      checkLimit(ids.length, "pp", "the number of --devices");
       const devices = ids.map((id) => placementDevice(findDevice(id)));
       const { model } = await loadModel(flags);
       const dep = deploymentFromFlags(model, flags, flags.context ?? "4096");
@@ -37,13 +40,13 @@ export function registerSplit(program: Command): void {
       }
       if (flags.json) return printJson(result);
       const p = result as unknown as ReturnType<typeof planSplit> & { migration?: ReturnType<typeof migration> };
-      const lines = [columns(p.assignments.map((a) => [a.device, `layers ${a.layers ? `${a.layerStart}-${a.layerEnd}` : "none"}${a.output ? " + output" : ""}`, `${formatBytes(a.memoryBytes)} of ${formatBytes(a.capacityBytes)}`]))];
+      const lines = [...columns(p.assignments.map((a) => [a.device, `layers ${a.layers ? `${a.layerStart}-${a.layerEnd}` : "none"}${a.output ? " + output" : ""}`, `${formatBytes(a.memoryBytes)} of ${formatBytes(a.capacityBytes)}`]))];
       lines.push(`decode ≈ ${p.tokensPerSecond.toFixed(1)} tok/s single stream, ${p.pipelineTokensPerSecond.toFixed(1)} tok/s pipelined`);
       if (p.migration) for (const m of p.migration) lines.push(`move layers ${m.layerStart}-${m.layerEnd}: ${m.from} -> ${m.to}`);
       for (const [key, cmds] of Object.entries(p.commands)) {
         const label = ENGINES.find((e) => e.pipelineCommands?.key === key)?.label ?? key;
         lines.push(...cmds.map((c) => (c.startsWith("#") ? c : `# ${label}: ${c}`)));
       }
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }

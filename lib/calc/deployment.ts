@@ -3,23 +3,23 @@ import { z } from "zod";
 import type { EngineModel } from "./engine.js";
 import { parseKvDtypePair } from "./kvdtype.js";
 import { weightScheme } from "./weights.js";
+import { LIMITS, boundedInt, limitReason } from "./limits.js";
 import { InputError } from "./types.js";
 import type { Deployment, EngineOptions, ModelSpec } from "./types.js";
 
-const positiveInt = (what: string) =>
-  z.coerce.number({ error: `${what} must be a number` }).refine((n) => Number.isInteger(n) && n > 0, { message: `${what} must be a positive integer` });
-
-export const deploymentInputSchema = z.object({
-  /** The engine (plugins/engines.ts resolves --engine to one). */
-  engine: z.custom<EngineModel>((e) => typeof e === "object" && e !== null && typeof (e as EngineModel).id === "string" && typeof (e as EngineModel).compile === "function", { message: "engine must be an engine plugin" }),
-  weights: z.string().optional(),
-  kvDtype: z.string().optional(),
-  context: positiveInt("--context"),
-  seqs: positiveInt("--seqs").default(1),
-  tp: positiveInt("--tp").default(1),
-  pp: positiveInt("--pp").default(1),
-  options: z.custom<EngineOptions>().optional(),
-});
+export const deploymentInputSchema = z
+  .object({
+    /** The engine (plugins/engines.ts resolves --engine to one). */
+    engine: z.custom<EngineModel>((e) => typeof e === "object" && e !== null && typeof (e as EngineModel).id === "string" && typeof (e as EngineModel).compile === "function", { message: "engine must be an engine plugin" }),
+    weights: z.string().optional(),
+    kvDtype: z.string().optional(),
+    context: boundedInt("--context", 1, "context"),
+    seqs: boundedInt("--seqs", 1, "seqs").default(1),
+    tp: boundedInt("--tp", 1, "tp").default(1),
+    pp: boundedInt("--pp", 1, "pp").default(1),
+    options: z.custom<EngineOptions>().optional(),
+  })
+  .refine((d) => d.tp * d.pp <= LIMITS.ranks.max, { message: `--tp × --pp is too large (${limitReason("ranks")})` });
 
 export type DeploymentInput = z.input<typeof deploymentInputSchema>;
 
@@ -45,5 +45,8 @@ export function makeDeployment(model: ModelSpec, input: DeploymentInput): Deploy
   const weights = d.weights ?? nativeWeights(model);
   weightScheme(weights); // throws on unknown names
   const kv = parseKvDtypePair(d.kvDtype ?? engine.defaults.kvDtype);
-  return { engine: engine.id, weights, kvDtypeK: kv.k, kvDtypeV: kv.v, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp, options: d.options };
+  const dep = { engine: engine.id, weights, kvDtypeK: kv.k, kvDtypeV: kv.v, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp, options: d.options };
+  // A deployment the engine itself refuses is bad input here, at the edge (vLLM: TP that does not split the heads).
+  engine.checkDeployment?.(model, dep);
+  return dep;
 }

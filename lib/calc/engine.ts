@@ -67,6 +67,8 @@ export interface EngineModel {
   /** What a deployment takes when the user does not say. */
   defaults: { kvDtype: KvDtype };
   compile(model: ModelSpec, shape: DeploymentShape): EngineTable;
+  /** Refuses (InputError) a deployment the engine cannot start, e.g. a tensor-parallel size that does not split the heads. */
+  checkDeployment?(model: ModelSpec, dep: Deployment): void;
   /** The engine's own start-up accounting for `hwledger fit`; absent: the generic KV-budget rule (solve.ts). */
   fit?(model: ModelSpec, dep: Deployment, budget: FitBudget): FitResult;
   /** Fractions of a device class's peak the engine's kernels reach (speed model defaults before calibration). */

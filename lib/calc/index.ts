@@ -27,3 +27,5 @@ export type { ActivationWidths } from "./widths.js";
 export { speed, speedOf, compileSpeed, calibrate, decodeWeightBytes, DEVICE_CLASS_EFFICIENCY } from "./throughput.js";
 export type { DeviceCaps, SpeedRequest, SpeedResult, SpeedTable, MeasuredRun } from "./throughput.js";
 export { formatBytes, formatCount } from "./format.js";
+export { LIMITS, checkLimit, limitReason } from "./limits.js";
+export type { LimitName } from "./limits.js";

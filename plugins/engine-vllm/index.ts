@@ -7,6 +7,7 @@ import type { EnginePlugin } from "../engine-contract.js";
 import { VLLM_DEFAULT_GPU_MEMORY_UTILIZATION } from "./arg-utils.js";
 import { buildVllmServeArgs, vllmExport, vllmPipelineCommands } from "./args.js";
 import { compileVllm, fitVllm } from "./memory.js";
+import { checkVllmDeployment } from "./parallel.js";
 import { parseVllmLog } from "./parse.js";
 
 export { buildVllmServeArgs } from "./args.js";
@@ -19,6 +20,7 @@ export { vllmStartup, vllmProfilePeak, vllmNonTorch } from "./worker.js";
 export type { StartupAccounting } from "./worker.js";
 export { vllmWeightsPerRank } from "./weights.js";
 export { ppStageLayers } from "./pp-stages.js";
+export { checkVllmTensorParallel } from "./parallel.js";
 export { vllmSchedulerDefaults, vllmDefaultBatchedTokens } from "./arg-utils.js";
 export { reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmAtLeast } from "./releases.js";
 
@@ -33,6 +35,7 @@ export const manifest: EnginePlugin = {
   loadsVision: true,
   defaults: { kvDtype: "f16" },
   compile: compileVllm,
+  checkDeployment: checkVllmDeployment,
   fit: fitVllm,
   // No vLLM-specific speed measurements yet: the device-class defaults until runs calibrate them.
   efficiency: (cls) => DEVICE_CLASS_EFFICIENCY[cls],

@@ -1,19 +1,19 @@
 // vLLM profile rules (kv_cache_interface.py, kv_cache_utils.py, gpu_worker.py) on catalog models, the
 // `hwledger fit` CLI for vLLM, and the engine-vllm plugin (serve arguments, log and /metrics parsers on verbatim
 // real outputs: vLLM cannot run on this machine, so its printed output is the fixture).
-import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fit, makeDeployment, modelFromHfConfig, plan } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
 import { ppStageLayers, vllmKvFromBudget, vllmSchedulerDefaults, vllmStartup, vllmWeightsPerRank } from "../../plugins/engine-vllm/index.js";
 import { buildVllmServeArgs, manifest, parseVllmLog, parseVllmMetrics } from "../../plugins/engine-vllm/index.js";
 import { validateManifest } from "../../plugins/manifest.js";
+import { EVIDENCE_DIR, evidenceLog } from "../../loaders/evidence/index.js";
 import { resolveModel } from "../../loaders/models.js";
-import { ROOT, runCli, runCliJson } from "../helpers/cli.js";
+import { runCli, runCliJson } from "../helpers/cli.js";
 import { engine } from "../../plugins/engines.js";
 
 const GIB = 1024 ** 3;
-const fixture = (f: string) => readFileSync(ROOT + "test/fixtures/engine-logs/" + f, "utf8");
+const fixture = (f: string) => evidenceLog(f);
 const load = async (ref: string) => (await resolveModel(ref, { offline: true })).model;
 
 let qwen7: ModelSpec;
@@ -23,7 +23,7 @@ let mamba: ModelSpec;
 beforeAll(async () => {
   qwen7 = await load("Qwen/Qwen2.5-7B-Instruct");
   gptOss = await load("openai/gpt-oss-120b");
-  dsLite = await load(ROOT + "test/fixtures/configs/deepseek-v2-lite-chat.json");
+  dsLite = await load(EVIDENCE_DIR + "configs/deepseek-v2-lite-chat.json");
   mamba = await load("state-spaces/mamba-2.8b-hf");
 });
 
@@ -48,12 +48,16 @@ describe("vLLM KV paging (kv_cache_utils.py get_kv_cache_configs)", () => {
     expect(Math.abs(f8 - 2 * bf)).toBeLessThanOrEqual(16);
   });
 
-  it("TP beyond the KV heads replicates them: tp 8 with 4 KV heads caches one head per rank like tp 4", () => {
+  it("TP beyond the KV heads replicates them: tp 16 with 8 KV heads caches one head per rank like tp 8", async () => {
+    // Llama 3.1 8B: 32 heads, 8 KV heads; TP 16 splits the heads and replicates each KV head twice (QKVParallelLinear).
+    // (Qwen2.5-7B's 28 heads cannot go to TP 8: vLLM refuses it, and so does makeDeployment.)
+    const llama = await load("meta-llama/Llama-3.1-8B-Instruct");
     const budget = [10 * GIB];
-    const t4 = vllmKvFromBudget(qwen7, dep(qwen7, { tp: 4 }), budget).kvCapacityTokens;
-    const t8 = vllmKvFromBudget(qwen7, dep(qwen7, { tp: 8 }), budget).kvCapacityTokens;
-    expect(t8).toBe(t4);
-    expect(vllmKvFromBudget(qwen7, dep(qwen7, { tp: 2 }), budget).kvCapacityTokens).toBeLessThan(t4);
+    const t8 = vllmKvFromBudget(llama, dep(llama, { tp: 8 }), budget).kvCapacityTokens;
+    const t16 = vllmKvFromBudget(llama, dep(llama, { tp: 16 }), budget).kvCapacityTokens;
+    expect(t16).toBe(t8);
+    expect(vllmKvFromBudget(llama, dep(llama, { tp: 4 }), budget).kvCapacityTokens).toBeLessThan(t8);
+    expect(() => dep(qwen7, { tp: 8 })).toThrow(/vLLM needs the 28 attention heads divisible by --tp 8/);
   });
 
   it("sliding + full (gpt-oss): two groups of 18 layers, tokens = num_blocks // 2 × 16, sliding window bounds concurrency", () => {
