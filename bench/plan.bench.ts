@@ -16,9 +16,22 @@ function catalogModels(): ModelSpec[] {
   return catalogEntries().map((e) => modelFromHfConfig(catalogConfig(e), e.id));
 }
 
-/** A llama-style config with `n` small layers. */
+/**
+ * `model` with its layers repeated to `n` (tensor names renumbered): a depth no config.json may ask for (the input
+ * edge refuses it, lib/calc/limits.ts) but what shows whether the planner's work is linear in the layers.
+ */
+export function withLayers(model: ModelSpec, n: number): ModelSpec {
+  const k = model.layers.length;
+  const layers = Array.from({ length: n }, (_, i) => {
+    const l = model.layers[i % k];
+    return { ...l, index: i, tensors: l.tensors.map((t) => ({ ...t, name: t.name.replace(/^blk\.\d+\./, `blk.${i}.`) })) };
+  });
+  return { ...model, id: `${model.id} × ${n} layers`, layers };
+}
+
+/** A llama-style model with `n` small layers. */
 export function manyLayers(n: number): ModelSpec {
-  return modelFromHfConfig({ model_type: "llama", hidden_size: 64, num_hidden_layers: n, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 128, vocab_size: 256, max_position_embeddings: 4096 }, `llama-${n}-layers`);
+  return withLayers(modelFromHfConfig({ model_type: "llama", hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 128, vocab_size: 256, max_position_embeddings: 4096 }, "llama"), n);
 }
 
 export function run(): BenchFigure[] {
