@@ -6,6 +6,7 @@ import { dispatch } from "../lib/fleet/dispatch.js";
 import type { DispatchCandidate } from "../lib/fleet/dispatch.js";
 import { planSplit } from "../lib/fleet/split.js";
 import { catalogConfig, findCatalogEntry } from "../loaders/catalog.js";
+import { ENGINES, engine } from "../plugins/engines.js";
 import type { BenchFigure } from "./run.js";
 
 function median(xs: number[]): number {
@@ -24,23 +25,23 @@ export function run(): BenchFigure[] {
     count: 1 + (i % 8),
     perHour: 0.2 + (i % 37) * 0.3,
   }));
-  const base = makeDeployment(model, { engine: "vllm", weights: "bf16", context: 8192, seqs: 4 });
+  const base = makeDeployment(model, { engine: engine("vllm"), weights: "bf16", context: 8192, seqs: 4 });
   const job = { context: 8192, seqs: 4, tokens: 1_000_000 };
-  dispatch(model, base, job, cands);
+  dispatch(model, base, job, cands, ENGINES);
   const dTimes: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t = performance.now();
-    dispatch(model, base, job, cands);
+    dispatch(model, base, job, cands, ENGINES);
     dTimes.push(performance.now() - t);
   }
   const gpus = devices.filter((d) => d.deviceClass === "cuda" || d.deviceClass === "rocm");
   const sixteen = Array.from({ length: 16 }, (_, i) => ({ ...gpus[i % gpus.length], id: `d${i}` }));
-  const sdep = makeDeployment(model, { engine: "llama.cpp", weights: "bf16", context: 8192 });
-  planSplit(model, sdep, sixteen);
+  const sdep = makeDeployment(model, { engine: engine("llama.cpp"), weights: "bf16", context: 8192 });
+  planSplit(model, sdep, sixteen, ENGINES);
   const sTimes: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t = performance.now();
-    planSplit(model, sdep, sixteen);
+    planSplit(model, sdep, sixteen, ENGINES);
     sTimes.push(performance.now() - t);
   }
   return [

@@ -2,7 +2,7 @@
 // (a local file, or an http(s) URL through HTTP range requests).
 import { basename } from "node:path";
 import { closeSync, existsSync } from "node:fs";
-import { InputError, checkLimit, ggmlType } from "../lib/calc/index.js";
+import { InputError, checkLimit, fullAttention, ggmlType, ggufLayerPattern, isRecurrentBetweenFull, isSwaLayer, latentAttention } from "../lib/calc/index.js";
 import { limitForKey } from "../lib/calc/limits.js";
 import { ggufFieldNames, validateModelSpec } from "../lib/calc/arch/validate.js";
 import type { CacheSpec, LayerSpec, ModelSpec, TensorRole, TensorSpec } from "../lib/calc/index.js";
@@ -40,10 +40,6 @@ function perLayer(v: unknown, i: number): number | undefined {
   return typeof v === "number" ? v : undefined;
 }
 
-/** SWA layer pattern defaults per architecture (src/models/<arch>.cpp load_swa_pattern(ml, n)). */
-const SWA_PATTERN: Record<string, number> = { gemma2: 2, gemma3: 6, gemma3n: 5, "gpt-oss": 2, cohere2: 4, exaone4: 4, olmo2: 4, llama4: 4 };
-const RECURRENT_ONLY = new Set(["mamba", "mamba2"]);
-
 /**
  * ModelSpec from GGUF metadata + tensor infos, following how llama.cpp reads its hparams
  * (llama-hparams.cpp n_embd_k_gqa = n_embd_head_k × n_head_kv(il); set_swa_pattern; is_recr per arch;
@@ -77,17 +73,19 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
   const headVSwa = num("attention.value_length_swa", headV);
   const nSwa = num("attention.sliding_window", 0);
   const swaPatternKey = k("attention.sliding_window_pattern");
-  const chunk = arch === "llama4" ? num("attention.chunk_size", 8192) : 0;
+  // Which layers slide, chunk or recur when the header does not list them: the family's declared pattern (lib/calc/arch).
+  const pattern = ggufLayerPattern(arch);
+  const chunk = pattern?.chunkDefault ? num("attention.chunk_size", pattern.chunkDefault) : 0;
   const isSwa = (i: number): boolean => {
     if (Array.isArray(swaPatternKey)) return Boolean(swaPatternKey[i]);
-    if ((nSwa <= 0 && !chunk) || !(arch in SWA_PATTERN || typeof swaPatternKey === "number")) return false;
-    const p = typeof swaPatternKey === "number" ? swaPatternKey : SWA_PATTERN[arch];
-    return p === 0 || i % p < p - 1; // llama_hparams::set_swa_pattern, dense_first = false
+    const p = typeof swaPatternKey === "number" ? swaPatternKey : pattern?.swaPeriod;
+    if ((nSwa <= 0 && !chunk) || p === undefined) return false;
+    return isSwaLayer(p, i);
   };
   const sharedKv = num("attention.shared_kv_layers", 0);
   const kvFromStart = arch === "gemma3n" ? 20 : sharedKv ? nLayer - sharedKv : nLayer;
   const nextn = num("nextn_predict_layers", 0);
-  // MLA (deepseek2 and kin): key_length_mla present → cache K = kv_lora_rank + n_rot, one KV head.
+  // MLA (deepseek2 and kin): key_length_mla present (what each engine caches of it: lib/calc/cache/mla.ts).
   const kvLora = num("attention.kv_lora_rank", 0);
   const isMla = kvLora > 0 && k("attention.key_length_mla") !== undefined;
   const ropeDim = num("rope.dimension_count", headK);
@@ -98,11 +96,13 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
   const nGroup = num("ssm.group_count", 0);
   const convElems = (dConv > 0 ? dConv - 1 : 0) * (dInner + 2 * nGroup * dState);
   const stateElems = dState * dInner;
-  const fullInterval = num("full_attention_interval", 4);
+  const recurrent = pattern?.recurrent;
+  const rl = recurrent?.layers;
+  const fullInterval = typeof rl === "object" ? num("full_attention_interval", rl.fullEvery) : 0;
   const isRecr = (i: number): boolean => {
-    if (RECURRENT_ONLY.has(arch)) return true;
-    if (arch === "qwen3next" || arch === "qwen35" || arch === "qwen35moe") return (i + 1) % fullInterval !== 0;
-    if (arch === "jamba" || arch === "granitehybrid" || arch === "nemotron_h") return dInner > 0 && perLayer(headCountKv, i) === 0 && (arch !== "nemotron_h" || perLayer(k("feed_forward_length"), i) === 0);
+    if (rl === "all") return true;
+    if (typeof rl === "object") return isRecurrentBetweenFull(fullInterval, i);
+    if (rl === "no-kv-heads" || rl === "no-kv-heads-no-ffn") return dInner > 0 && perLayer(headCountKv, i) === 0 && (rl === "no-kv-heads" || perLayer(k("feed_forward_length"), i) === 0);
     return false;
   };
   const nExpert = num("expert_count", 0);
@@ -135,10 +135,10 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
       cache = { kind: "none" };
       kind = i >= kvFromStart ? "attention (shared KV)" : "nextn";
     } else if (isRecr(i)) {
-      cache = { kind: "recurrent", variant: arch === "mamba" ? "mamba" : arch.startsWith("qwen3") ? "gated-delta-net" : "mamba2", convElems, stateElems };
+      cache = { kind: "recurrent", variant: recurrent!.variant, convElems, stateElems };
       kind = cache.variant;
     } else if (isMla) {
-      cache = { kind: "mla", nHeads: perLayer(headCount, i) ?? nHead0, kvLoraRank: kvLora, ropeDim, qkNopeHeadDim: num("attention.key_length_mla") - ropeDim, vHeadDim: num("attention.value_length_mla", headV) };
+      cache = latentAttention(perLayer(headCount, i) ?? nHead0, kvLora, ropeDim, num("attention.key_length_mla") - ropeDim, num("attention.value_length_mla", headV));
       kind = "mla";
     } else if (nKv === 0) {
       cache = { kind: "none" };
@@ -149,7 +149,7 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
         : { kind: "sliding", nKvHeads: nKv, headDimK: headKSwa, headDimV: headVSwa, window: nSwa };
       kind = cache.kind;
     } else {
-      cache = { kind: "full", nKvHeads: nKv, headDimK: headK, headDimV: headV };
+      cache = fullAttention(nKv, headK, headV);
       kind = "attention";
     }
     const l: LayerSpec = { index: i, kind, cache, tensors: byLayer[i] };

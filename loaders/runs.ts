@@ -1,11 +1,12 @@
 // Recorded runs: job_planned joined with its outcome, so prediction and actual sit side by side; and the
 // speed calibration those runs allow.
 import { calibrate, makeDeployment } from "../lib/calc/index.js";
-import type { DeviceClass, Efficiency, EngineId, MeasuredRun } from "../lib/calc/index.js";
+import type { DeviceClass, Efficiency, MeasuredRun } from "../lib/calc/index.js";
 import { placementDevice } from "../lib/fleet/caps.js";
 import { catalogDevices } from "../lib/fleet/devices.js";
 import { deviceIdForGpuName } from "../lib/fleet/offers.js";
 import { field, payloadOf, typeIs } from "../lib/ledger/fields.js";
+import { engine, parseEngine } from "../plugins/engines.js";
 import { LATEST_REGISTRATIONS } from "./fleet.js";
 import { resolveModel } from "./models.js";
 
@@ -89,7 +90,7 @@ export async function calibrationFromLedger(ledgerDir: string): Promise<Map<stri
       continue;
     }
     const d = r.deployment as Record<string, any>;
-    const dep = makeDeployment(model, { engine: r.engine, weights: d.weights, kvDtype: d.kvDtypeK && d.kvDtypeV ? `${d.kvDtypeK},${d.kvDtypeV}` : undefined, context: d.context ?? 4096, seqs: d.seqs ?? 1 });
+    const dep = makeDeployment(model, { engine: parseEngine(r.engine), weights: d.weights, kvDtype: d.kvDtypeK && d.kvDtypeV ? `${d.kvDtypeK},${d.kvDtypeV}` : undefined, context: d.context ?? 4096, seqs: d.seqs ?? 1 });
     measured.push({
       model,
       dep,
@@ -102,8 +103,8 @@ export async function calibrationFromLedger(ledgerDir: string): Promise<Map<stri
   const out = new Map<string, Efficiency & { calibrated: true; runs: number }>();
   const keys = new Set(measured.map((m) => `${m.dep.engine}|${m.device.deviceClass}`));
   for (const k of keys) {
-    const [engine, cls] = k.split("|") as [EngineId, DeviceClass];
-    out.set(k, calibrate(measured, engine, cls));
+    const [id, cls] = k.split("|") as [string, DeviceClass];
+    out.set(k, calibrate(measured, engine(id), cls));
   }
   return out;
 }

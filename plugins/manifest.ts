@@ -72,9 +72,11 @@ export interface ProbeOutcome {
   processes?: GpuProcess[];
 }
 
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === "function", { message: `${what} must be a function` });
+/** A zod check that a manifest field is a function. */
+export const fn = <T>(what: string) => z.custom<T>((v) => typeof v === "function", { message: `${what} must be a function` });
 
-const base = {
+/** Fields every plugin manifest has. */
+export const base = {
   name: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "lower-case name: letters, digits, '-' or '.'"),
   version: z.string().regex(/^\d+\.\d+\.\d+/, "semver version"),
   description: z.string().min(1),
@@ -89,7 +91,8 @@ export const probeManifestSchema = z.object({
   probe: fn<(t: ProbeTransport, ctx: ProbeContext) => Promise<ProbeOutcome>>("probe"),
 });
 
-// Engine, price and architecture plugins keep their own extra exports; the manifest checks the common fields.
+// Engine, price and architecture plugins keep their own extra exports; the manifest checks the common fields (an
+// engine's own contract is plugins/engine-contract.ts).
 export const engineManifestSchema = z.looseObject({ kind: z.literal("engine"), ...base });
 export const priceManifestSchema = z.looseObject({ kind: z.literal("price"), ...base });
 export const architectureManifestSchema = z.looseObject({ kind: z.literal("architecture"), ...base });

@@ -222,7 +222,7 @@ describe("/split", () => {
     expect(asg).toEqual(cli.before.assignments.map((a: A) => [a.device, a.layerStart, a.layerEnd, a.memoryBytes]));
     expect(Number(await page.locator("#tps").getAttribute("data-tps"))).toBe(cli.before.tokensPerSecond);
     expect(Number(await page.locator("#pipeline-tps").getAttribute("data-tps"))).toBe(cli.before.pipelineTokensPerSecond);
-    expect(await page.locator("#cmd-llama").innerText()).toBe(cli.before.commands.llamaCpp.join("\n"));
+    expect(await page.locator("#cmd-llamaCpp").innerText()).toBe(cli.before.commands.llamaCpp.join("\n"));
     expect(await page.locator("#cmd-vllm").innerText()).toBe(cli.before.commands.vllm.join("\n"));
     const moves = (await rowData(page, "#migration tbody tr")).map((m) => ({ layerStart: Number(m.start), layerEnd: Number(m.end), from: m.from, to: m.to }));
     expect(moves).toEqual(cli.migration);

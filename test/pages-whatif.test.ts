@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { makeDeployment, modelFromHfConfig, perRankBytes, plan } from "../lib/calc/index.js";
 import { catalogConfig, catalogEntries } from "../loaders/catalog.js";
 import { DEFAULTS, decodeState, encodeState, exportCommands, gaugeLevel, kvGrowth, layerCells, computeWhatIf, maxSeqs, modelFromText, logContexts } from "../src/components/whatif.js";
+import { engine } from "../plugins/engines.js";
 
 const GIB = 1024 ** 3;
 const entry = catalogEntries().find((e) => e.slug === "llama-3.1-8b-instruct") ?? catalogEntries()[0];
@@ -30,12 +31,12 @@ describe("what-if figures", () => {
   });
 
   it("maxSeqs is the largest sequence count whose per-GPU total fits", () => {
-    const dep = makeDeployment(model, { engine: "vllm", context: 8192 });
+    const dep = makeDeployment(model, { engine: engine("vllm"), context: 8192 });
     for (const gib of [24, 80]) {
       const n = maxSeqs(model, dep, gib * GIB);
       expect(n).toBeGreaterThan(0);
-      expect(perRankBytes(model, { ...dep, seqs: n })).toBeLessThanOrEqual(gib * GIB);
-      expect(perRankBytes(model, { ...dep, seqs: n + 1 })).toBeGreaterThan(gib * GIB);
+      expect(perRankBytes(model, { ...dep, seqs: n }, engine(dep.engine))).toBeLessThanOrEqual(gib * GIB);
+      expect(perRankBytes(model, { ...dep, seqs: n + 1 }, engine(dep.engine))).toBeGreaterThan(gib * GIB);
     }
     expect(maxSeqs(model, dep, 1 * GIB)).toBe(0);
   });
@@ -43,7 +44,7 @@ describe("what-if figures", () => {
   it("heatmap cells add up to plan()'s per-layer weights and cache", () => {
     const w = computeWhatIf(model, { ...DEFAULTS, model: entry.slug, context: 4096, seqs: 2 }, []);
     const cells = layerCells(w);
-    const p = plan(model, w.dep);
+    const p = plan(model, w.dep, engine(w.dep.engine));
     for (const row of p.layers) {
       const sum = cells.filter((c) => c.layer === row.index).reduce((a, c) => a + c.bytes, 0);
       expect(sum).toBeCloseTo(row.weightBytes + row.kvBytes, -1);
@@ -52,24 +53,26 @@ describe("what-if figures", () => {
   });
 
   it("KV growth ends at the model's max context with plan()'s figure", () => {
-    const dep = makeDeployment(model, { engine: "vllm", context: 1, tp: 2 });
+    const dep = makeDeployment(model, { engine: engine("vllm"), context: 1, tp: 2 });
     const rows = kvGrowth(model, dep, model.maxContext);
     const last = rows.filter((r) => r.series === "KV cache").at(-1)!;
     expect(last.context).toBe(model.maxContext);
-    expect(last.bytes).toBe(plan(model, { ...dep, context: model.maxContext }).memory.kvCacheBytes / 2);
+    expect(last.bytes).toBe(plan(model, { ...dep, context: model.maxContext }, engine(dep.engine)).memory.kvCacheBytes / 2);
     expect(logContexts(1000, 10)).toEqual([...new Set(logContexts(1000, 10))].sort((a, b) => a - b));
   });
 
   it("export commands carry the plan's context, sequences, parallelism and KV types", () => {
-    const dep = makeDeployment(model, { engine: "llama.cpp", kvDtype: "q8_0", context: 32768, seqs: 2, tp: 1 });
+    const dep = makeDeployment(model, { engine: engine("llama.cpp"), kvDtype: "q8_0", context: 32768, seqs: 2, tp: 1 });
     const cmds = Object.fromEntries(exportCommands(model, dep).map((c) => [c.engine, c.command]));
-    expect(cmds["llama.cpp"]).toContain("-c 65536 -np 2 -ngl 999 -ctk q8_0 -ctv q8_0 -fa on");
-    expect(cmds.Ollama).toContain("OLLAMA_NUM_PARALLEL=2");
-    expect(cmds.Ollama).toContain("num_ctx 32768");
-    const v = exportCommands(model, makeDeployment(model, { engine: "vllm", kvDtype: "fp8", context: 8192, seqs: 16, tp: 4 }));
-    expect(v[0].command).toBe(`vllm serve ${model.id} --max-model-len 8192 --max-num-seqs 16 --tensor-parallel-size 4 --kv-cache-dtype fp8`);
-    // MLX's quantized cache has no llama.cpp equivalent: no llama.cpp/Ollama line rather than a wrong one.
-    expect(exportCommands(model, makeDeployment(model, { engine: "mlx", kvDtype: "q4", context: 4096 })).map((c) => c.engine)).toEqual(["vLLM", "MLX"]);
+    expect(cmds["llama.cpp"]).toContain("-c 65536 -np 2 --no-kv-unified -ctk q8_0 -ctv q8_0 -fa on -ngl 999");
+    expect(cmds.ollama).toBe("env OLLAMA_NUM_PARALLEL=2 ollama serve");
+    expect(exportCommands(model, dep).find((c) => c.engine === "ollama")?.note).toBe("Modelfile: PARAMETER num_ctx 32768");
+    const v = exportCommands(model, makeDeployment(model, { engine: engine("vllm"), kvDtype: "fp8", context: 8192, seqs: 16, tp: 4 }));
+    // The page shows what `hwledger export` prints: the engine plugins' own command lines.
+    expect(v[0].command).toBe(`vllm serve ${model.id} --max-model-len 8192 --tensor-parallel-size 4 --pipeline-parallel-size 1 --kv-cache-dtype fp8 --max-num-seqs 16 --dtype bfloat16`);
+    // MLX's quantized cache exists in no server here (llama.cpp has no q4 cache type, mlx_lm.server no --kv-bits):
+    // no line rather than a wrong one.
+    expect(exportCommands(model, makeDeployment(model, { engine: engine("mlx"), kvDtype: "q4", context: 4096 })).map((c) => c.engine)).toEqual([]);
   });
 
   it("a pasted config is planned like the same file; bad text is one clear line", () => {

@@ -13,6 +13,7 @@ import { resolveFile } from "../scripts/serve.js";
 import { runCliJson } from "./helpers/cli.js";
 import { setInput, startSite } from "./helpers/browser.js";
 import type { Site } from "./helpers/browser.js";
+import { engine, exportCommands } from "../plugins/engines.js";
 
 const GIB = 1024 ** 3;
 let site: Site;
@@ -118,7 +119,7 @@ describe("site", () => {
     expect(rows).toEqual(entries.map((e) => e.slug));
     // The 80 GiB H100 cell of the first model equals lib/calc's maxContext for the same deployment.
     const model = modelFromHfConfig(catalogConfig(first), first.id);
-    const want = maxContext(model, makeDeployment(model, { engine: "vllm", context: model.maxContext }), 80 * GIB);
+    const want = maxContext(model, makeDeployment(model, { engine: engine("vllm"), context: model.maxContext }), engine("vllm"), 80 * GIB);
     const h100Col = (await page.locator("#matrix thead th").allInnerTexts()).indexOf("h100-sxm-80gb");
     const cell = page.locator(`#matrix tbody tr[data-model="${first.slug}"] > *`).nth(h100Col);
     expect(Number(await cell.getAttribute("data-ctx"))).toBe(want);
@@ -158,11 +159,11 @@ describe("/what-if", () => {
 
     // Max context per device equals lib/calc's solver for the same deployment and device memory.
     const model = modelFromHfConfig(catalogConfig(first), first.id);
-    const dep = makeDeployment(model, { engine: "vllm", kvDtype: "f16", context: 32768, seqs: 4, tp: 2 });
+    const dep = makeDeployment(model, { engine: engine("vllm"), kvDtype: "f16", context: 32768, seqs: 4, tp: 2 });
     const fits = await page.locator("#fits tbody tr").evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.device, Number((tr as HTMLElement).dataset.maxContext)]));
     expect(fits).toEqual([
-      ["h100-sxm-80gb", maxContext(model, dep, 80 * GIB)],
-      ["rtx-4090", maxContext(model, dep, 24 * GIB)],
+      ["h100-sxm-80gb", maxContext(model, dep, engine(dep.engine), 80 * GIB)],
+      ["rtx-4090", maxContext(model, dep, engine(dep.engine), 24 * GIB)],
     ]);
 
     // The state is in the URL; reopening it restores the controls and the same figures.
@@ -176,7 +177,8 @@ describe("/what-if", () => {
     expect(await again.locator("#ctx input[type=number]").inputValue()).toBe("32768");
     expect(await again.locator("#seqs input[type=number]").inputValue()).toBe("4");
     expect(await again.locator("#tp input[type=number]").inputValue()).toBe("2");
-    expect(await again.locator("#export pre").first().innerText()).toContain("--max-model-len 32768 --max-num-seqs 4 --tensor-parallel-size 2");
+    // The export panel shows what `hwledger export` prints for the same deployment (one builder: the engine plugin's).
+    expect(await again.locator("#export pre").first().innerText()).toBe(exportCommands(model.id, dep).commands[0].command);
     expectClean(problems);
     expectClean(p2);
     await page.close();

@@ -151,7 +151,7 @@ describe("hwledger run --host ssh://… (real sshd on 127.0.0.1)", () => {
     const ledger = tempLedger();
     const r = runCli(["run", "--engine", "llama.cpp", "--gguf", gguf, "--context", "512", "--host", sshd.url, "--ledger", ledger], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`hwledger: no llama-server on ${sshd.url}: pass --llama-server PATH`);
+    expect(r.stderr.trim()).toBe(`hwledger: no llama-server on ${sshd.url}: pass --binary PATH`);
     expect((await events(ledger)).map((x) => x.type)).toEqual(["job_planned", "job_failed"]);
   });
 

@@ -5,6 +5,7 @@ import { bill } from "../../lib/fleet/billing.js";
 import { billingHourly } from "../../lib/fleet/candidates.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { printJson, printLines } from "../output.js";
+import { columns } from "../table.js";
 import { flagValue, ledgerDirFlag, optFlag } from "./shared.js";
 
 interface CostsFlags {
@@ -45,7 +46,7 @@ export function registerCosts(program: Command): void {
       });
       const rows = bill(usage, hourlyFor);
       if (flags.json) return printJson(rows);
-      const lines = rows.map((r) => `${r.period}  ${r.device.padEnd(28)} ${String(r.jobs).padStart(4)} jobs ${r.busyHours.toFixed(2).padStart(8)} h  ${r.cost === null ? "cost n/a" : `$${r.cost.toFixed(2)}`}`);
-      printLines(lines.length ? lines : ["no jobs in the ledger"]);
+      const table = columns(rows.map((r) => [r.period, r.device, `${r.jobs} jobs`, `${r.busyHours.toFixed(2)} h`, r.cost === null ? "cost n/a" : `$${r.cost.toFixed(2)}`]), ["left", "left", "right", "right", "right"]);
+      printLines(rows.length ? table : ["no jobs in the ledger"]);
     });
 }

@@ -2,6 +2,7 @@
 // ledger registered them (matched to the catalog where the name says which part it is).
 import type { Command } from "commander";
 import { formatBytes, printJson, printLines } from "../output.js";
+import { columns } from "../table.js";
 import { ledgerDirFlag } from "../args.js";
 
 export function registerDevices(program: Command): void {
@@ -17,12 +18,11 @@ export function registerDevices(program: Command): void {
       const fleet = (await fleetDevices(await ledgerDirFlag(flags.ledger))).map((d) => ({ ...d, source: "fleet" as const }));
       const devices = [...catalog, ...fleet];
       if (flags.json) return printJson(devices);
-      const w = Math.max(...devices.map((d) => d.id.length));
-      const gbps = (b: number | null) => (b ? `${String(b / 1e9).padStart(5)} GB/s` : "    ? GB/s");
-      const lines = [
-        ...catalog.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${gbps(d.bandwidthBytesPerSecond)}  ${d.name}`),
-        ...fleet.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${gbps(d.bandwidthBytesPerSecond)}  ${d.name} (fleet: ${d.host}${d.catalogId ? `, ${d.catalogId}` : ""})`),
+      const gbps = (b: number | null) => (b ? `${b / 1e9} GB/s` : "? GB/s");
+      const rows = [
+        ...catalog.map((d) => [d.id, formatBytes(d.memoryBytes), gbps(d.bandwidthBytesPerSecond), d.name]),
+        ...fleet.map((d) => [d.id, formatBytes(d.memoryBytes), gbps(d.bandwidthBytesPerSecond), `${d.name} (fleet: ${d.host}${d.catalogId ? `, ${d.catalogId}` : ""})`]),
       ];
-      printLines(lines);
+      printLines(columns(rows, ["left", "right", "right", "left"]));
     });
 }

@@ -6,7 +6,9 @@ import { makeDeployment } from "../../lib/calc/index.js";
 import { dispatchCandidates } from "../../lib/fleet/candidates.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
+import { DEFAULT_ENGINE, ENGINES, parseEngine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
+import { columns } from "../table.js";
 import { addModelOptions, flagValue, ledgerDirFlag, loadModel, optFlag } from "./shared.js";
 
 interface DispatchFlags {
@@ -62,7 +64,7 @@ export function registerDispatch(program: Command): void {
       const utilization = flagValue("fraction", flags.utilization, "--utilization");
       const electricity = optFlag("usdPerKwh", flags.electricity, "--electricity");
       const { model } = await loadModel(flags);
-      const base = makeDeployment(model, { engine: flags.engine ?? "vllm", weights: flags.weights, kvDtype: flags.kvDtype, context, seqs });
+      const base = makeDeployment(model, { engine: parseEngine(flags.engine ?? DEFAULT_ENGINE), weights: flags.weights, kvDtype: flags.kvDtype, context, seqs });
       const job = {
         context,
         seqs,
@@ -82,13 +84,14 @@ export function registerDispatch(program: Command): void {
         offers: prices.offers,
         purchases: prices.purchases,
         base,
+        engines: ENGINES,
         fixedEngine: flags.engine !== undefined,
         spot: !!flags.spot,
         lifespanYears,
         utilization,
         electricityPerKwh: electricity ?? defaultElectricityPerKwh(),
       });
-      const result = dispatch(model, base, job, candidates);
+      const result = dispatch(model, base, job, candidates, ENGINES);
       const out = { model: model.id, job, candidates: result.candidates, rejected: result.rejected, prices: prices.sources };
       if (flags.record !== false && result.candidates.length) {
         const { appendEvents } = await import("../../lib/ledger/index.js");
@@ -97,8 +100,7 @@ export function registerDispatch(program: Command): void {
         await appendEvents(ledgerDir, [makeEvent("dispatch_decided", { chosen: top.id, decision: { model: model.id, job, top: result.candidates.slice(0, 5), rejected: result.rejected.length } }, { host: hostname().replace(/[^A-Za-z0-9._-]/g, "-") })]);
       }
       if (flags.json) return printJson(out);
-      const lines = result.candidates.slice(0, 20).map((c, i) => `${String(i + 1).padStart(3)}. ${c.id.padEnd(48)} ${c.engine.padEnd(10)} ${c.seconds.toFixed(1).padStart(9)} s  ${c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`}`);
-      lines.push(`${result.rejected.length} rejected (see --json for every reason)`);
-      printLines(lines);
+      const rows = result.candidates.slice(0, 20).map((c, i) => [`${i + 1}.`, c.id, c.engine, `${c.seconds.toFixed(1)} s`, c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`]);
+      printLines([...columns(rows, ["right", "left", "left", "right", "right"]), `${result.rejected.length} rejected (see --json for every reason)`]);
     });
 }

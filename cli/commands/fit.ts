@@ -1,6 +1,7 @@
 // hwledger fit: KV capacity, max concurrency and max context for a per-device budget.
 import type { Command } from "commander";
 import { InputError, fit } from "../../lib/calc/index.js";
+import { engine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, flagValue, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
@@ -44,7 +45,7 @@ export function registerFit(program: Command): void {
       const budget = flags.kvBudgetGib !== undefined
         ? { kvBudgetBytes: flagValue("gib", flags.kvBudgetGib, "--kv-budget-gib") * GIB }
         : { gpuMemoryBytes: flagValue("gib", flags.gpuMemoryGib!, "--gpu-memory-gib") * GIB, gpuMemoryUtilization: flagValue("fraction", flags.gpuMemoryUtilization ?? "0.9", "--gpu-memory-utilization") };
-      const r = fit(model, dep, budget);
+      const r = fit(model, dep, engine(dep.engine), budget);
       if (flags.json) return printJson(r);
       printLines([`${model.id} on ${dep.engine}: KV capacity ${r.kvCapacityTokens} tokens, max concurrency ${r.maxConcurrency.toFixed(2)}x for ${dep.context} tokens, max context ${r.maxContext}`]);
     });

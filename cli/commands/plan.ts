@@ -1,6 +1,7 @@
 // hwledger plan: the memory plan of one model under one deployment.
 import type { Command } from "commander";
 import { plan, planJson } from "../../lib/calc/index.js";
+import { engine } from "../../plugins/engines.js";
 import { formatBytes, formatCount, printJson, printLines } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
@@ -10,7 +11,7 @@ export function registerPlan(program: Command): void {
   addDeploymentOptions(cmd, true).action(async (flags: DeploymentFlags) => {
     const { model } = await loadModel(flags);
     const dep = deploymentFromFlags(model, flags, flags.context!);
-    const p = plan(model, dep);
+    const p = plan(model, dep, engine(dep.engine));
     if (flags.json) return printJson(planJson(p));
     const m = p.memory;
     const lines = [

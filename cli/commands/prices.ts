@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { hostname } from "node:os";
 import { printJson, printLines, progress } from "../output.js";
+import { columns } from "../table.js";
 import { ledgerDirFlag } from "../args.js";
 
 interface PricesFlags {
@@ -47,8 +48,8 @@ export function registerPrices(program: Command): void {
       }
       if (flags.json) return printJson({ offers, purchases: prices.purchases, sources: prices.sources });
       for (const s of prices.sources) progress(`${s.plugin}: ${s.mode} (${s.offers} offers)${s.reason ? ` — ${s.reason}` : ""}`);
-      const lines = offers.map((o) => `${o.provider.padEnd(8)} ${String(o.gpuCount).padStart(2)}x ${(o.deviceId ?? o.gpuName).padEnd(16)} ${o.onDemandPerHour !== undefined ? `$${o.onDemandPerHour.toFixed(3)}/h` : "        -"}  spot ${o.spotPerHour !== undefined ? `$${o.spotPerHour.toFixed(3)}/h` : "-"}  ${o.region ?? ""}`);
-      for (const p of prices.purchases) lines.push(`owned    ${p.deviceId.padEnd(19)} purchase $${p.price} (${p.quotedAt.slice(0, 10)})`);
-      printLines(lines);
+      const rows = offers.map((o) => [o.provider, `${o.gpuCount}x`, o.deviceId ?? o.gpuName, o.onDemandPerHour !== undefined ? `$${o.onDemandPerHour.toFixed(3)}/h` : "-", `spot ${o.spotPerHour !== undefined ? `$${o.spotPerHour.toFixed(3)}/h` : "-"}`, o.region ?? ""]);
+      for (const p of prices.purchases) rows.push(["owned", "", p.deviceId, `purchase $${p.price}`, `(${p.quotedAt.slice(0, 10)})`, ""]);
+      printLines(columns(rows, ["left", "right", "left", "right", "left", "left"]));
     });
 }

@@ -1,8 +1,8 @@
 // hwledger report: a model's capacity report (what the published /reports/<slug> pages show), as JSON or Markdown.
 import type { Command } from "commander";
-import { parseEngine } from "../../lib/calc/index.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { capacityReport } from "../../lib/fleet/report.js";
+import { DEFAULT_ENGINE, parseEngine } from "../../plugins/engines.js";
 import { formatBytes, formatCount, printJson, printLines } from "../output.js";
 import { addModelOptions, loadModel } from "./shared.js";
 
@@ -11,7 +11,7 @@ const SCHEMES = ["bf16", "fp8", "awq", "Q8_0", "Q4_K_M"];
 export function registerReport(program: Command): void {
   const cmd = program.command("report").description("capacity report of one model: parameters, memory per quantization × context, devices that fit");
   addModelOptions(cmd)
-    .option("--engine <engine>", "engine whose accounting the report uses", "vllm")
+    .option("--engine <engine>", "engine whose accounting the report uses", DEFAULT_ENGINE)
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: { model?: string; gguf?: string; engine: string; json?: boolean }) => {
       const { model } = await loadModel(flags);

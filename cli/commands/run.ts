@@ -10,6 +10,7 @@ export interface RunFlags extends DeploymentFlags {
   prompt?: string;
   promptTokens?: string;
   gen: string;
+  binary?: string;
   llamaServer?: string;
   ledger?: string;
   sampleInterval: string;
@@ -19,7 +20,7 @@ export interface RunFlags extends DeploymentFlags {
 export function registerRun(program: Command): void {
   const cmd = program.command("run").description("run a model on a real engine and record predicted vs actual memory and speed");
   addModelOptions(cmd)
-    .requiredOption("--engine <engine>", "llama.cpp | vllm | mlx")
+    .requiredOption("--engine <engine>", "an engine hwledger can launch (llama.cpp, vllm, mlx)")
     .option("--host <ssh://user@host[:port]>", "run on a remote host over SSH (default: this machine)")
     .option("--trust-host-key", "accept an unknown or changed SSH host key and record it in known_hosts")
     .option("--context <n>", "tokens per sequence", "4096")
@@ -29,7 +30,8 @@ export function registerRun(program: Command): void {
     .option("--prompt <text>", "prompt text")
     .option("--prompt-tokens <n>", "a synthetic prompt of N tokens (instead of --prompt)")
     .option("--gen <n>", "tokens to generate", "16")
-    .option("--llama-server <path>", "llama-server binary (default: llama-server on PATH, else the embedded llama.cpp)")
+    .option("--binary <path>", "the engine's executable (default: its binary on PATH; llama.cpp falls back to the embedded llama.cpp)")
+    .option("--llama-server <path>", "the same as --binary, for llama.cpp's llama-server")
     .option("--ledger <dir>", "ledger directory (default: $HWLEDGER_LEDGER or ~/.local/share/hwledger/ledger)")
     .option("--sample-interval <seconds>", "telemetry sampling period while the engine runs", "1")
     .option("--json", "print one JSON document on stdout")
@@ -40,9 +42,9 @@ export function registerRun(program: Command): void {
       const gen = flagValue("tokensOrZero", flags.gen, "--gen");
       const promptTokens = optFlag("tokens", flags.promptTokens, "--prompt-tokens");
       const sample = flagValue("period", flags.sampleInterval, "--sample-interval");
-      if (engine === "llama.cpp" && !flags.gguf) throw new InputError("llama.cpp runs a GGUF file: pass --gguf FILE");
+      if (engine.launch.modelFile === "gguf" && !flags.gguf) throw new InputError(`${engine.label} runs a GGUF file: pass --gguf FILE`);
       const { model } = await loadModel(flags);
-      const dep = deploymentFromFlags(model, { ...flags, engine }, flags.context!);
+      const dep = deploymentFromFlags(model, { ...flags, engine: engine.id }, flags.context!);
       const { openHost, knownDevices } = await import("../../collector/run/host.js");
       const ledger = await ledgerDirFlag(flags.ledger);
       const h = await openHost(flags.host, { trustHostKey: flags.trustHostKey });
@@ -56,7 +58,7 @@ export function registerRun(program: Command): void {
           prompt: flags.prompt,
           promptTokens,
           gen,
-          llamaServer: flags.llamaServer,
+          binary: flags.binary ?? flags.llamaServer,
           host: h.host,
           transport: h.transport,
           ledger,

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { InputError, makeDeployment } from "../../lib/calc/index.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
 import { resolveModel } from "../../loaders/models.js";
+import { ENGINE_IDS, parseEngine } from "../../plugins/engines.js";
 import type { ResolvedModel } from "../../loaders/models.js";
 import { flagValue } from "../args.js";
 
@@ -29,8 +30,8 @@ export function addModelOptions(cmd: Command): Command {
 
 export function addDeploymentOptions(cmd: Command, contextRequired: boolean, engineDefault?: string): Command {
   addModelOptions(cmd);
-  if (engineDefault) cmd.option("--engine <engine>", "vllm | llama.cpp | mlx | transformers", engineDefault);
-  else cmd.requiredOption("--engine <engine>", "vllm | llama.cpp | mlx | transformers");
+  if (engineDefault) cmd.option("--engine <engine>", ENGINE_IDS.join(" | "), engineDefault);
+  else cmd.requiredOption("--engine <engine>", ENGINE_IDS.join(" | "));
   cmd
     .option("--seqs <n>", "parallel sequences", "1")
     .option("--weights <dtype|quant>", "weight dtype or quantization (bf16, fp8, awq, gptq, nf4, mxfp4, Q4_K_M, …)")
@@ -64,7 +65,7 @@ export async function loadModel(flags: { model?: string; gguf?: string; checkpoi
 
 export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, context: number | string): Deployment {
   return makeDeployment(model, {
-    engine: flags.engine,
+    engine: parseEngine(flags.engine),
     weights: flags.weights,
     kvDtype: flags.kvDtype,
     context: flagValue("tokens", context, "--context"),

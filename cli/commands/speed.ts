@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { InputError, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
+import { engine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, flagValue, ledgerDirFlag, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
@@ -41,7 +42,7 @@ export function registerSpeed(program: Command): void {
           eff = (await calibrationFromLedger(dir)).get(`${dep.engine}|${caps.deviceClass}`);
         }
       }
-      const r = speed(model, dep, caps, { prompt, gen, seqs: dep.seqs }, eff);
+      const r = speed(model, dep, engine(dep.engine), caps, { prompt, gen, seqs: dep.seqs }, eff);
       if (flags.json) return printJson(r);
       const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(1));
       printLines([`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated" : "default efficiencies"})`]);

@@ -5,7 +5,9 @@ import { checkLimit } from "../../lib/calc/limits.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { migration, planSplit } from "../../lib/fleet/split.js";
+import { ENGINES } from "../../plugins/engines.js";
 import { formatBytes, printJson, printLines } from "../output.js";
+import { columns } from "../table.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
@@ -27,21 +29,24 @@ export function registerSplit(program: Command): void {
       const devices = ids.map((id) => placementDevice(findDevice(id)));
       const { model } = await loadModel(flags);
       const dep = deploymentFromFlags(model, flags, flags.context ?? "4096");
-      const before = planSplit(model, dep, devices);
+      const before = planSplit(model, dep, devices, ENGINES);
       let result: Record<string, unknown> = { ...before };
       if (flags.without) {
         const gone = findDevice(flags.without).id;
         if (!ids.includes(gone) && !devices.some((d) => d.id === gone)) throw new InputError(`--without ${flags.without}: not one of --devices`);
         const rest = devices.filter((d) => d.id !== gone);
-        const after = planSplit(model, dep, rest);
+        const after = planSplit(model, dep, rest, ENGINES);
         result = { ...after, before, without: gone, migration: migration(before, after) };
       }
       if (flags.json) return printJson(result);
       const p = result as unknown as ReturnType<typeof planSplit> & { migration?: ReturnType<typeof migration> };
-      const lines = p.assignments.map((a) => `${a.device.padEnd(18)} layers ${a.layers ? `${a.layerStart}-${a.layerEnd}` : "none"}${a.output ? " + output" : ""}  ${formatBytes(a.memoryBytes)} of ${formatBytes(a.capacityBytes)}`);
+      const lines = [...columns(p.assignments.map((a) => [a.device, `layers ${a.layers ? `${a.layerStart}-${a.layerEnd}` : "none"}${a.output ? " + output" : ""}`, `${formatBytes(a.memoryBytes)} of ${formatBytes(a.capacityBytes)}`]))];
       lines.push(`decode ≈ ${p.tokensPerSecond.toFixed(1)} tok/s single stream, ${p.pipelineTokensPerSecond.toFixed(1)} tok/s pipelined`);
       if (p.migration) for (const m of p.migration) lines.push(`move layers ${m.layerStart}-${m.layerEnd}: ${m.from} -> ${m.to}`);
-      lines.push(...p.commands.llamaCpp, ...p.commands.vllm.map((c) => `# vLLM: ${c}`));
+      for (const [key, cmds] of Object.entries(p.commands)) {
+        const label = ENGINES.find((e) => e.pipelineCommands?.key === key)?.label ?? key;
+        lines.push(...cmds.map((c) => (c.startsWith("#") ? c : `# ${label}: ${c}`)));
+      }
       printLines(lines);
     });
 }

@@ -4,8 +4,7 @@ import { access, constants } from "node:fs/promises";
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
 import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { InputError, llamaCppContext, plan } from "../../lib/calc/index.js";
+import { InputError, plan } from "../../lib/calc/index.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
 import { makeEvent } from "../../lib/fleet/events.js";
 import type { Event } from "../../lib/fleet/events.js";
@@ -14,32 +13,29 @@ import { appendEvents } from "../../lib/ledger/index.js";
 import type { Transport } from "../transport/index.js";
 import { planJson } from "../../lib/calc/index.js";
 import { progress } from "../../cli/output.js";
+import type { Actual, EnginePlugin, LaunchInputs, LaunchSpec } from "../../plugins/engine-contract.js";
+import { ENGINES } from "../../plugins/engines.js";
+import { PLUGINS_DIR } from "../../plugins/index.js";
 import { rememberRegistrations } from "./host.js";
 import { probeEvents, probeHost, hostDeviceId } from "./probe-host.js";
 import type { KnownDevice } from "./probe-host.js";
 
-export const EMBEDDED_LLAMA = fileURLToPath(new URL("./llama-embedded.mjs", import.meta.url));
+export type { Actual } from "../../plugins/engine-contract.js";
 
-export type RunEngine = "llama.cpp" | "vllm" | "mlx";
-
-export interface Actual {
-  weightsBytes?: number;
-  kvCacheBytes?: number;
-  computeBytes?: number;
-  promptTokensPerSecond?: number;
-  decodeTokensPerSecond?: number;
-}
+/** An engine `hwledger run` can start: one whose plugin says how (launch). */
+export type RunEngine = EnginePlugin & { launch: LaunchSpec };
 
 export interface RunSpec {
   engine: RunEngine;
   model: ModelSpec;
-  /** What the engine loads: a GGUF path for llama.cpp, an HF id or folder for vLLM/MLX. */
+  /** What the engine loads: a GGUF path or an HF id / folder (the engine's launch.modelFile). */
   modelRef: string;
   dep: Deployment;
   prompt?: string;
   promptTokens?: number;
   gen: number;
-  llamaServer?: string;
+  /** The engine's executable (default: launch.binary on the host's PATH). */
+  binary?: string;
   host: string;
   transport: Transport;
   ledger: string;
@@ -67,11 +63,13 @@ interface Launch {
   parse: (log: string) => Actual;
 }
 
-const ENGINES: Record<string, RunEngine> = { "llama.cpp": "llama.cpp", llamacpp: "llama.cpp", vllm: "vllm", mlx: "mlx", "mlx-lm": "mlx" };
+const runnable = (engines: readonly EnginePlugin[]) => engines.filter((e): e is RunEngine => e.launch !== undefined);
 
-export function parseRunEngine(s: string): RunEngine {
-  const e = ENGINES[s.toLowerCase()];
-  if (!e) throw new InputError(`--engine must be llama.cpp, vllm or mlx for run, got "${s}"`);
+/** --engine for run: an engine whose plugin can launch it. */
+export function parseRunEngine(s: string, engines: readonly EnginePlugin[] = ENGINES): RunEngine {
+  const k = s.trim().toLowerCase();
+  const e = runnable(engines).find((x) => x.id === k || x.aliases.includes(k));
+  if (!e) throw new InputError(`--engine must be ${runnable(engines).map((x) => x.id).join(", ")} for run, got "${s}"`);
   return e;
 }
 
@@ -131,103 +129,32 @@ export function cleanActual(a: Record<string, unknown>): Actual {
   return out;
 }
 
-type Mod = Record<string, unknown>;
-
-// An engine plugin (plugins/engine-NAME/index.ts), loaded on demand: its own argument builder and log parser.
-async function enginePlugin(engine: RunEngine): Promise<Mod> {
-  const folder = { "llama.cpp": "engine-llamacpp", vllm: "engine-vllm", mlx: "engine-mlx" }[engine];
-  try {
-    return (await import(`../../plugins/${folder}/index.js`)) as Mod;
-  } catch (e) {
-    throw new Error(`plugins/${folder} is not available: ${(e as Error).message.split("\n")[0]}`);
-  }
-}
-
-function fn<T extends (...a: never[]) => unknown>(mod: Mod, name: string): T {
-  const f = mod[name];
-  if (typeof f !== "function") throw new Error(`engine plugin exports no ${name}`);
-  return f as T;
-}
-
-/** The command for this run, built from the plan (argument arrays only; nothing goes through a shell here). */
+/** The command for this run, built by the engine plugin from the plan (argument arrays only; no shell here). */
 export async function buildLaunch(spec: RunSpec): Promise<Launch> {
-  const { engine, dep, model } = spec;
-  const mod = await enginePlugin(engine);
-  if (engine === "llama.cpp") {
-    const parseLog = fn<(t: string) => Record<string, unknown>>(mod, "parseLlamaCppLog");
-    // Only what the log showed: a run that died before allocating has no KV figure, not a zero one.
-    const parse = (log: string) => {
-      const f = parseLog(log) as Record<string, unknown> & { weightsBytesByBuffer?: object; kvCaches?: unknown[]; recurrent?: unknown[]; computeBytesByBuffer?: object };
-      const has = (o?: object) => o !== undefined && Object.keys(o).length > 0;
-      return cleanActual({
-        weightsBytes: has(f.weightsBytesByBuffer) ? f.weightsBytes : undefined,
-        kvCacheBytes: f.kvCaches?.length || f.recurrent?.length ? f.kvCacheBytes : undefined,
-        computeBytes: has(f.computeBytesByBuffer) ? f.computeBytes : undefined,
-        promptTokensPerSecond: f.promptTokensPerSecond,
-        decodeTokensPerSecond: f.decodeTokensPerSecond,
-      });
-    };
-    const server = spec.llamaServer ?? (await findExecutable(spec.transport, "llama-server"));
-    const ctx = llamaCppContext(model, dep);
-    if (server) {
-      const port = await enginePort(spec.transport);
-      const o = dep.options ?? {};
-      const args = fn<(i: Record<string, unknown>) => string[]>(mod, "buildLlamaServerArgs")({
-        model: spec.modelRef,
-        context: dep.context,
-        seqs: dep.seqs,
-        kvDtypeK: dep.kvDtypeK,
-        kvDtypeV: dep.kvDtypeV,
-        flashAttention: ctx.flashAttention,
-        batch: ctx.nBatch,
-        ubatch: ctx.nUbatch,
-        kvUnified: o.kvUnified,
-        swaFull: o.swaFull,
-        host: "127.0.0.1",
-        port,
-      });
-      return { argv: [server, ...withoutBinary(args, "llama-server")], mode: "server", port, parse };
-    }
-    if (spec.transport.target !== "local") throw new InputError(`no llama-server on ${spec.transport.target}: pass --llama-server PATH`);
-    // The embedded engine: llama.cpp from node-llama-cpp in a child process, with the plan's context.
-    const opts = {
-      model: spec.modelRef,
-      contextSize: ctx.nCtxSeq,
-      sequences: ctx.nSeq,
-      // node-llama-cpp sets n_ubatch = n_batch (AddonContext.cpp); the plan's compute graph is sized by n_ubatch.
-      batchSize: ctx.nUbatch,
-      flashAttention: ctx.flashAttention,
-      kvTypeK: dep.kvDtypeK,
-      kvTypeV: dep.kvDtypeV,
-      prompt: spec.prompt,
-      promptTokens: spec.promptTokens,
-      gen: spec.gen,
-      // One core stays with the launcher (telemetry, log): llama.cpp's spinning threads starve otherwise
-      // (measured on 2 cores: 176 ms per decoded token with 2 threads, 0.6 ms with 1).
-      threads: Math.max(1, availableParallelism() - 1),
-    };
-    return { argv: [process.execPath, EMBEDDED_LLAMA, JSON.stringify(opts)], mode: "oneshot", parse };
+  const l = spec.engine.launch;
+  const parse = (log: string) => cleanActual(l.actuals(log));
+  const inputs = (port: number): LaunchInputs => ({
+    modelRef: spec.modelRef,
+    model: spec.model,
+    dep: spec.dep,
+    listen: "127.0.0.1",
+    port,
+    prompt: spec.prompt,
+    promptTokens: spec.promptTokens,
+    gen: spec.gen,
+    // One core stays with the launcher (telemetry, log): llama.cpp's spinning threads starve otherwise
+    // (measured on 2 cores: 176 ms per decoded token with 2 threads, 0.6 ms with 1).
+    threads: Math.max(1, availableParallelism() - 1),
+  });
+  // An engine with an embedded runner is looked for first, so a host without its binary can still run it here.
+  const binary = spec.binary ?? (l.embedded ? await findExecutable(spec.transport, l.binary) : undefined);
+  if (l.embedded && !binary) {
+    if (spec.transport.target !== "local") throw new InputError(`no ${l.binary} on ${spec.transport.target}: pass --binary PATH`);
+    // The embedded runner: a Node script of the plugin folder, in a child process.
+    return { argv: [process.execPath, join(PLUGINS_DIR, spec.engine.name, l.embedded.script), ...l.embedded.args(inputs(0))], mode: "oneshot", parse };
   }
-  if (engine === "vllm") {
-    const port = await enginePort(spec.transport);
-    const args = fn<(m: string, d: Deployment, o: Record<string, unknown>) => string[]>(mod, "buildVllmServeArgs")(spec.modelRef, dep, { host: "127.0.0.1", port });
-    const parseLog = fn<(t: string) => { weightsBytes?: number; availableKvBytes?: number }>(mod, "parseVllmLog");
-    // vLLM sizes its KV cache from the memory left after profiling ("Available KV cache memory"): that is its KV actual.
-    const parse = (log: string) => {
-      const f = parseLog(log);
-      return cleanActual({ weightsBytes: f.weightsBytes, kvCacheBytes: f.availableKvBytes });
-    };
-    return { argv: ["vllm", ...withoutBinary(args, "vllm")], mode: "server", port, parse };
-  }
-  // MLX: mlx_lm.generate is one-shot and prints its own prompt/generation speed and peak memory.
-  const prompt = spec.prompt ?? "hello ".repeat(spec.promptTokens ?? 8).trim();
-  const argv = fn<(o: Record<string, unknown>) => string[]>(mod, "buildMlxArgs")({ model: spec.modelRef, deployment: dep, tool: "generate", prompt, maxTokens: spec.gen });
-  const parseLog = fn<(t: string) => Array<{ promptTps?: number; generationTps?: number }>>(mod, "parseMlxLog");
-  const parse = (log: string) => {
-    const last = parseLog(log).at(-1);
-    return cleanActual({ promptTokensPerSecond: last?.promptTps, decodeTokensPerSecond: last?.generationTps });
-  };
-  return { argv, mode: "oneshot", parse };
+  const port = l.mode === "server" ? await enginePort(spec.transport) : 0;
+  return { argv: [binary ?? l.binary, ...withoutBinary(l.args(inputs(port)), l.binary)], mode: l.mode, ...(l.mode === "server" ? { port } : {}), parse };
 }
 
 function withoutBinary(args: string[], bin: string): string[] {
@@ -263,12 +190,8 @@ async function driveServer(spec: RunSpec, port: number, exited: Promise<unknown>
     if (await http(spec.transport, `${base}/health`)) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const prompt = spec.prompt ?? "hello ".repeat(spec.promptTokens ?? 8);
-  // llama-server's /completion (tools/server) prints print_timing for the request; vLLM takes OpenAI completions.
-  const req =
-    spec.engine === "llama.cpp"
-      ? { path: "/completion", json: { prompt, n_predict: spec.gen, temperature: 0, cache_prompt: false } }
-      : { path: "/v1/completions", json: { model: spec.modelRef, prompt, max_tokens: spec.gen, temperature: 0 } };
+  const req = spec.engine.launch.request?.({ modelRef: spec.modelRef, model: spec.model, dep: spec.dep, listen: "127.0.0.1", port, prompt: spec.prompt, promptTokens: spec.promptTokens, gen: spec.gen, threads: 1 });
+  if (!req) return;
   if (!(await http(spec.transport, base + req.path, req.json, stop)) && !stop.aborted) throw new Error(`${req.path} request failed`);
 }
 
@@ -288,13 +211,13 @@ function runDevice(spec: RunSpec): { device_id?: string } {
 
 export async function runJob(spec: RunSpec): Promise<RunResult> {
   const jobId = ulid();
-  const predicted = planJson(plan(spec.model, spec.dep));
+  const predicted = planJson(plan(spec.model, spec.dep, spec.engine));
   const at = { host: spec.host };
   const d = spec.dep;
   const deployment = { engine: d.engine, weights: d.weights, kvDtypeK: d.kvDtypeK, kvDtypeV: d.kvDtypeV, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp };
   await appendEvents(spec.ledger, [
     // The request and the device let recorded speeds calibrate the speed model (loaders/runs.ts).
-    makeEvent("job_planned", { jobId, engine: spec.engine, model: spec.model.id, modelRef: spec.modelRef, deployment, plan: predicted as never, request: { prompt: spec.promptTokens ?? 0, gen: spec.gen } }, { ...at, ...runDevice(spec) }),
+    makeEvent("job_planned", { jobId, engine: spec.engine.id, model: spec.model.id, modelRef: spec.modelRef, deployment, plan: predicted as never, request: { prompt: spec.promptTokens ?? 0, gen: spec.gen } }, { ...at, ...runDevice(spec) }),
   ]);
   const started = Date.now();
   const fail = async (reason: string, extra: Record<string, unknown> = {}, status: RunResult["status"] = "failed", command: string[] = []): Promise<RunResult> => {
@@ -351,7 +274,7 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
     (r) => ({ ...r, error: undefined as string | undefined }),
     (e: Error) => ({ code: null, signal: null, error: e.message.split("\n")[0] }),
   );
-  await appendEvents(spec.ledger, [makeEvent("job_started", { jobId, engine: spec.engine, command: launch.argv }, at)]);
+  await appendEvents(spec.ledger, [makeEvent("job_started", { jobId, engine: spec.engine.id, command: launch.argv }, at)]);
 
   // Telemetry while it runs: one sample now, then every sampleMs until the engine exits.
   let samples = 0;
@@ -402,7 +325,7 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
   }
   const cleanExit = launch.mode === "oneshot" ? exit.code === 0 : !driveError;
   if (!cleanExit || exit.error) {
-    // 127 is the remote shell's "command not found" (a wrong --llama-server path on an SSH host).
+    // 127 is the remote shell's "command not found" (a wrong --binary path on an SSH host).
     const reason =
       exit.error ??
       engineError(head + tail) ??

@@ -1,15 +1,16 @@
 // Deployment input validation (zod) and defaults, shared by CLI, pages and tests.
 import { z } from "zod";
-import { parseEngine } from "./engines/index.js";
+import type { EngineModel } from "./engine.js";
 import { parseKvDtypePair } from "./kvdtype.js";
-import { weightScheme } from "./quant.js";
+import { weightScheme } from "./weights.js";
 import { LIMITS, boundedInt, limitReason } from "./limits.js";
 import { InputError } from "./types.js";
 import type { Deployment, EngineOptions, ModelSpec } from "./types.js";
 
 export const deploymentInputSchema = z
   .object({
-    engine: z.string(),
+    /** The engine (plugins/engines.ts resolves --engine to one). */
+    engine: z.custom<EngineModel>((e) => typeof e === "object" && e !== null && typeof (e as EngineModel).id === "string" && typeof (e as EngineModel).compile === "function", { message: "engine must be an engine plugin" }),
     weights: z.string().optional(),
     kvDtype: z.string().optional(),
     context: boundedInt("--context", 1, "context"),
@@ -40,29 +41,12 @@ export function makeDeployment(model: ModelSpec, input: DeploymentInput): Deploy
     throw new InputError(issue.message.startsWith("--") ? issue.message : `${issue.path.join(".") || "deployment"}: ${issue.message}`);
   }
   const d = r.data;
-  const engine = parseEngine(d.engine);
+  const engine = d.engine as EngineModel;
   const weights = d.weights ?? nativeWeights(model);
   weightScheme(weights); // throws on unknown names
-  const kv = parseKvDtypePair(d.kvDtype ?? "f16");
-  if (engine === "vllm") checkVllmTensorParallel(model, d.tp);
-  return { engine, weights, kvDtypeK: kv.k, kvDtypeV: kv.v, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp, options: d.options };
-}
-
-/**
- * vLLM refuses a TP size that does not split the heads: ModelConfig.verify_with_parallel_config (vllm/config/model.py)
- * needs num_attention_heads % tp == 0, and QKVParallelLinear (model_executor/layers/linear.py) divides the KV heads
- * over the ranks when tp < kv_heads and replicates them when tp >= kv_heads, each with an exact divide(): so
- * kv_heads % tp == 0, or tp % kv_heads == 0 (Phi-4's 10 KV heads at TP 4 fail that assert: vllm-project/vllm#16021,
- * Phi-3-medium's: #5951). Checked here, at the edge, until the vLLM engine plugin owns it.
- */
-export function checkVllmTensorParallel(model: ModelSpec, tp: number): void {
-  if (tp === 1) return;
-  if (model.nHeads % tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads divisible by --tp ${tp}`);
-  const kvHeads = new Set<number>();
-  for (const l of model.layers) if ("nKvHeads" in l.cache) kvHeads.add(l.cache.nKvHeads);
-  for (const kv of kvHeads) {
-    if (tp < kv ? kv % tp !== 0 : tp % kv !== 0) {
-      throw new InputError(`vLLM cannot split the ${kv} KV heads of ${model.id} over --tp ${tp}: it needs ${tp < kv ? "the KV heads divisible by TP" : "TP divisible by the KV heads"}`);
-    }
-  }
+  const kv = parseKvDtypePair(d.kvDtype ?? engine.defaults.kvDtype);
+  const dep = { engine: engine.id, weights, kvDtypeK: kv.k, kvDtypeV: kv.v, context: d.context, seqs: d.seqs, tp: d.tp, pp: d.pp, options: d.options };
+  // A deployment the engine itself refuses is bad input here, at the edge (vLLM: TP that does not split the heads).
+  engine.checkDeployment?.(model, dep);
+  return dep;
 }

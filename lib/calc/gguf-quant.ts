@@ -3,10 +3,10 @@
 // bundled source): tensor_allows_quantization, llama_tensor_get_type_impl, tensor_type_fallback.
 import { GGML_TYPES, ggmlType } from "./ggml.js";
 import type { GgmlType } from "./ggml.js";
-import { registerWeightScheme, tensorElements } from "./quant.js";
-import type { TensorContext, WeightScheme } from "./quant.js";
+import { tensorElements } from "./quant.js";
+import type { SchemeEntry, WeightScheme } from "./quant.js";
 import { InputError } from "./types.js";
-import type { TensorSpec } from "./types.js";
+import type { ModelSpec, TensorSpec } from "./types.js";
 
 const T = (n: string) => ggmlType(n)!;
 const F32 = T("F32");
@@ -48,7 +48,7 @@ function pureScheme(type: GgmlType, name: string): WeightScheme {
   return {
     name,
     label: `GGUF ${type.name} (pure)`,
-    tensorBytes: (t) => (quantizable(t) ? bytesAs(t, fallback(t, type)) : bytesAs(t, F32)),
+    bytesFor: () => (t) => (quantizable(t) ? bytesAs(t, fallback(t, type)) : bytesAs(t, F32)),
     basis: `GGUF ${type.name} pure: every quantizable tensor ${type.typeSize} bytes per ${type.blockSize} values, norms/routers F32 (llama-quant.cpp, --pure)`,
   };
 }
@@ -64,10 +64,10 @@ interface MixModel {
   nLayer: number;
   nGqa: number;
   nExpert: number;
+  tied: boolean;
 }
 
-function mixModel(ctx: TensorContext): MixModel {
-  const m = ctx.model;
+function mixModel(m: ModelSpec): MixModel {
   let nKv = 0;
   let nExpert = 0;
   for (const l of m.layers) {
@@ -75,18 +75,17 @@ function mixModel(ctx: TensorContext): MixModel {
     if (!nKv && (c.kind === "full" || c.kind === "sliding" || c.kind === "chunked")) nKv = c.nKvHeads;
     if (l.moe) nExpert = Math.max(nExpert, l.moe.experts);
   }
-  return { nLayer: m.layers.length, nGqa: nKv ? m.nHeads / nKv : 1, nExpert };
+  return { nLayer: m.layers.length, nGqa: nKv ? m.nHeads / nKv : 1, nExpert, tied: m.tiedEmbeddings };
 }
 
 const moreBits = (i: number, n: number) => i < Math.floor(n / 8) || i >= Math.floor((7 * n) / 8) || (i - Math.floor(n / 8)) % 3 === 2;
 
 /** llama_tensor_get_type_impl for the K-quant and legacy mixes (the IQ1/IQ2/IQ3 mixes are not modelled). */
-function mixType(ftype: string, t: TensorSpec, ctx: TensorContext, mm: MixModel): GgmlType {
+function mixType(ftype: string, t: TensorSpec, i: number, mm: MixModel): GgmlType {
   let type = T(MIX_DEFAULT[ftype]);
   const n = bare(t.name);
-  const i = ctx.layerIndex;
   const L = mm.nLayer;
-  const output = n === "output" || (ctx.model.tiedEmbeddings && n === "token_embd");
+  const output = n === "output" || (mm.tied && n === "token_embd");
   if (output) {
     if (ftype === "MXFP4_MOE" || t.shape[0] % type.blockSize !== 0) type = T("Q8_0");
     else if (type.name !== "Q8_0") type = T("Q6_K");
@@ -125,15 +124,12 @@ function mixType(ftype: string, t: TensorSpec, ctx: TensorContext, mm: MixModel)
 }
 
 function mixScheme(ftype: string): WeightScheme {
-  const models = new WeakMap<object, MixModel>();
   return {
     name: ftype,
     label: `GGUF ${ftype}`,
-    tensorBytes(t, ctx) {
-      if (!quantizable(t)) return bytesAs(t, F32);
-      let mm = models.get(ctx.model);
-      if (!mm) models.set(ctx.model, (mm = mixModel(ctx)));
-      return bytesAs(t, mixType(ftype, t, ctx, mm));
+    bytesFor(model) {
+      const mm = mixModel(model);
+      return (t, i) => (quantizable(t) ? bytesAs(t, mixType(ftype, t, i, mm)) : bytesAs(t, F32));
     },
     basis: `GGUF ${ftype} file mix, estimated from the tensor list (llama-quant.cpp llama_tensor_get_type: output Q6_K, attn_v/ffn_down upgrades, row-length fallbacks, norms F32); exact bytes need the GGUF`,
   };
@@ -143,33 +139,29 @@ function mixScheme(ftype: string): WeightScheme {
 const exactScheme: WeightScheme = {
   name: "gguf",
   label: "GGUF file (exact)",
-  tensorBytes(t, ctx) {
-    const b = ctx.model.gguf?.tensorBytes[t.name];
-    if (b === undefined) throw new InputError(`weights "gguf" need a model read from a GGUF file (--gguf FILE); ${ctx.model.id} has no tensor ${t.name} from a GGUF header`);
+  bytesFor: (model) => (t) => {
+    const b = model.gguf?.tensorBytes[t.name];
+    if (b === undefined) throw new InputError(`weights "gguf" need a model read from a GGUF file (--gguf FILE); ${model.id} has no tensor ${t.name} from a GGUF header`);
     return b;
   },
   basis: "GGUF header: exact bytes of every tensor (ggml type block sizes, ggml.c type_traits)",
 };
 
 const PURE_SKIP = new Set(["F32", "F16", "BF16", "F64", "I8", "I16", "I32", "I64", "Q8_1", "Q8_K"]);
-const names: string[] = [];
-for (const ty of GGML_TYPES) {
-  if (PURE_SKIP.has(ty.name)) continue;
-  // A type that is also a llama-quantize file type gets the mix under its plain name; the pure layout is "<TYPE>_PURE".
-  // MXFP4 too: plain "mxfp4" is the HF checkpoint format (gpt-oss experts), registered elsewhere.
-  const name = MIX_DEFAULT[ty.name] || ty.name === "MXFP4" ? `${ty.name}_PURE` : ty.name;
-  registerWeightScheme(pureScheme(ty, name));
-  names.push(name);
-}
-for (const f of Object.keys(MIX_DEFAULT)) {
-  registerWeightScheme(mixScheme(f), f === "MXFP4_MOE" ? ["mxfp4-moe"] : []);
-  names.push(f);
-}
-registerWeightScheme(exactScheme, ["gguf-exact"]);
-names.push("gguf");
+
+/** Pure types, llama-quantize file mixes and the exact "gguf" scheme, in the order --weights lists them. */
+export const GGUF_SCHEMES: readonly SchemeEntry[] = [
+  ...GGML_TYPES.filter((ty) => !PURE_SKIP.has(ty.name)).map((ty) => ({
+    // A type that is also a llama-quantize file type gets the mix under its plain name; the pure layout is "<TYPE>_PURE".
+    // MXFP4 too: plain "mxfp4" is the HF checkpoint format (gpt-oss experts, quant.ts).
+    scheme: pureScheme(ty, MIX_DEFAULT[ty.name] || ty.name === "MXFP4" ? `${ty.name}_PURE` : ty.name),
+  })),
+  ...Object.keys(MIX_DEFAULT).map((f) => ({ scheme: mixScheme(f), aliases: f === "MXFP4_MOE" ? ["mxfp4-moe"] : [] })),
+  { scheme: exactScheme, aliases: ["gguf-exact"] },
+];
 
 export function ggufSchemeNames(): string[] {
-  return [...names];
+  return GGUF_SCHEMES.map((e) => e.scheme.name);
 }
 
 /** How a mix was estimated (for UI notes). */

@@ -1,23 +1,31 @@
-// Public surface of the calculator: the CLI, the pages and the tests all go through these.
+// Public surface of the calculator: the CLI, the pages, the engine plugins and the tests all go through these.
 export * from "./types.js";
-export { modelFromHfConfig, knownModelTypes } from "./arch/index.js";
+export { modelFromHfConfig, knownModelTypes, ggufArchOf, ggufLayerPattern } from "./arch/index.js";
+export type { LayerPattern } from "./arch/layer-pattern.js";
+export { isSwaLayer, isRecurrentBetweenFull } from "./arch/layer-pattern.js";
 export { parseConfigText } from "./arch/config-text.js";
-export { plan, planJson, paramCounts, weightBytes } from "./plan.js";
-export type { PlanOptions, ParamCounts, WeightBytes } from "./plan.js";
-export { maxContext, maxContextForKv, fit, fewestGpus, bestQuant, perRankBytes } from "./solve.js";
-export type { FitBudget, FitResult } from "./solve.js";
+export { CACHE_CODE, kvElemsPerToken, tokensKept, stateElems, attentionFlops, latentAttention, fullAttention, slidingWindow, chunkedLocal, mlaLatentElems, mlaKvElems } from "./cache/index.js";
+export type { CacheCode, KvElems, MlaMode } from "./cache/index.js";
+export type { LatentAttention } from "./cache/mla.js";
+export { compileCacheTable, expandGroups } from "./cache/table.js";
+export type { CacheTable } from "./cache/table.js";
+export type { DeploymentShape, DeviceClass, Efficiency, EngineModel, EngineTable, Estimate, FitBudget, FitResult } from "./engine.js";
+export { plan, planJson, planFrom, planTotals, compilePlan, perRankTotal, assertDeployment } from "./plan.js";
+export type { PlanOptions, PlanTable, PlanMemory } from "./plan.js";
+export { maxContext, maxContextOf, maxContextForKvOf, maxSeqsOf, fit, fewestGpus, bestQuant, perRankBytes, largestFitting } from "./solve.js";
 export { makeDeployment, nativeWeights } from "./deployment.js";
 export type { DeploymentInput } from "./deployment.js";
-export { parseEngine, engineProfile, ENGINE_IDS } from "./engines/index.js";
 export { parseKvDtype, parseKvDtypePair, kvBytes, KV_DTYPES } from "./kvdtype.js";
-export { weightScheme, weightSchemeNames } from "./quant.js";
-import "./gguf-quant.js"; // registers the GGUF weight schemes (pure types, file mixes, "gguf" exact)
+export { weightScheme, weightSchemeNames, paramCounts, weightBytes } from "./weights.js";
+export type { ParamCounts, WeightBytes } from "./weights.js";
+export type { WeightScheme, TensorBytes } from "./quant.js";
 export { ggufSchemeNames, ggufMixBasis } from "./gguf-quant.js";
-export { llamaCppContext, llamaCppCaches } from "./engines/llamacpp.js";
-export type { LlamaCppContext, LlamaCppCacheDetail } from "./engines/llamacpp.js";
 export { ggmlType, ggmlRowBytes, GGML_TYPES } from "./ggml.js";
-export { speed, calibrate, defaultEfficiency, decodeWeightBytes } from "./throughput.js";
-export type { DeviceCaps, DeviceClass, Efficiency, SpeedRequest, SpeedResult, MeasuredRun } from "./throughput.js";
+export type { GgmlType } from "./ggml.js";
+export { activationWidths } from "./widths.js";
+export type { ActivationWidths } from "./widths.js";
+export { speed, speedOf, compileSpeed, calibrate, decodeWeightBytes, DEVICE_CLASS_EFFICIENCY } from "./throughput.js";
+export type { DeviceCaps, SpeedRequest, SpeedResult, SpeedTable, MeasuredRun } from "./throughput.js";
 export { formatBytes, formatCount } from "./format.js";
 export { LIMITS, checkLimit, limitReason } from "./limits.js";
 export type { LimitName } from "./limits.js";

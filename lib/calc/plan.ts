@@ -1,91 +1,12 @@
-// plan(): weights + KV/state + activations + overhead for one model under one deployment.
-import { engineProfile } from "./engines/index.js";
-import { tensorElements, weightScheme } from "./quant.js";
-import type { WeightScheme } from "./quant.js";
+// plan(): weights + KV/state + activations + overhead for one model under one deployment. compilePlan() does the
+// work that does not depend on the context or the sequence count once; planTotals() and planFrom() evaluate it.
+import type { DeploymentShape, EngineModel, EngineTable } from "./engine.js";
 import { InputError } from "./types.js";
 import type { Deployment, DeviceRow, LayerRow, MemoryPlan, ModelSpec } from "./types.js";
-
-export interface ParamCounts {
-  total: number;
-  active: number;
-  embedding: number;
-  perLayer: number[];
-  /** The plan's `params` (active rounded), built once per model. */
-  rounded: { total: number; active: number; embedding: number };
-}
-
-const paramCache = new WeakMap<ModelSpec, ParamCounts>();
-
-/** Parameter counts: total (resident), active per token (routed experts scaled by top-k / experts), embedding. */
-export function paramCounts(model: ModelSpec): ParamCounts {
-  const hit = paramCache.get(model);
-  if (hit) return hit;
-  let total = 0;
-  let active = 0;
-  let embedding = 0;
-  const perLayer: number[] = [];
-  for (const t of model.globals) {
-    const n = tensorElements(t);
-    total += n;
-    active += n;
-    if (t.role === "embedding") embedding += n;
-  }
-  for (const l of model.layers) {
-    let lt = 0;
-    for (const t of l.tensors) {
-      const n = tensorElements(t);
-      lt += n;
-      active += t.role === "expert" && l.moe ? (n * l.moe.activeExperts) / l.moe.experts : n;
-    }
-    perLayer.push(lt);
-    total += lt;
-  }
-  if (model.vision) {
-    total += model.vision.params;
-    active += model.vision.params;
-  }
-  const r = { total, active, embedding, perLayer, rounded: { total, active: Math.round(active), embedding } };
-  paramCache.set(model, r);
-  return r;
-}
-
-export interface WeightBytes {
-  total: number;
-  perLayer: number[];
-  globals: number;
-  vision: number;
-  scheme: WeightScheme;
-}
-
-const weightCache = new WeakMap<ModelSpec, Map<string, WeightBytes>>();
-
-/** Weight bytes under a storage scheme, per layer and in total (memoized per model and scheme). */
-export function weightBytes(model: ModelSpec, weights: string): WeightBytes {
-  let byScheme = weightCache.get(model);
-  if (!byScheme) weightCache.set(model, (byScheme = new Map()));
-  const hit = byScheme.get(weights);
-  if (hit) return hit;
-  const scheme = weightScheme(weights);
-  let globals = 0;
-  for (const t of model.globals) globals += scheme.tensorBytes(t, { model, layerIndex: -1 });
-  const perLayer: number[] = [];
-  let total = globals;
-  for (const l of model.layers) {
-    let b = 0;
-    for (const t of l.tensors) b += scheme.tensorBytes(t, { model, layerIndex: l.index });
-    perLayer.push(b);
-    total += b;
-  }
-  // Vision towers stay in 16-bit in every engine that loads them (quantizers skip them).
-  const vision = model.vision ? (scheme.visionBytes?.(model) ?? model.vision.params * 2) : 0;
-  total += vision;
-  const r = { total: Math.round(total), perLayer, globals, vision, scheme };
-  byScheme.set(weights, r);
-  return r;
-}
+import { paramCounts, weightBytes } from "./weights.js";
+import type { ParamCounts, WeightBytes } from "./weights.js";
 
 export function assertDeployment(dep: Deployment): void {
-  // One cheap test on the hot path (plan() runs in sliders and sweeps); the messages only when it fails.
   if (isPositiveInt(dep.context) && isPositiveInt(dep.seqs) && isPositiveInt(dep.tp) && isPositiveInt(dep.pp)) return;
   for (const k of ["context", "seqs", "tp", "pp"] as const) {
     if (!isPositiveInt(dep[k])) throw new InputError(`--${k} must be a positive integer, got ${dep[k]}`);
@@ -97,71 +18,117 @@ function isPositiveInt(v: number): boolean {
   return (v | 0) === v && v > 0;
 }
 
+/** The engine handed in must be the deployment's (a caller mixing them up is a bug, not bad input). */
+export function assertEngine(shape: DeploymentShape, engine: EngineModel): void {
+  if (shape.engine !== engine.id) throw new Error(`deployment is for ${shape.engine}, engine given is ${engine.id}`);
+}
+
+/** One model under one engine and deployment shape, compiled: evaluate any context and sequence count. */
+export interface PlanTable {
+  model: ModelSpec;
+  shape: DeploymentShape;
+  engine: EngineModel;
+  kv: EngineTable;
+  params: ParamCounts;
+  weights: WeightBytes;
+  /** Vision tower bytes counted on the first stage (0 when the engine loads it from a separate file). */
+  visionBytes: number;
+  weightsBytes: number;
+  ranks: number;
+}
+
+export function compilePlan(model: ModelSpec, shape: DeploymentShape, engine: EngineModel): PlanTable {
+  assertEngine(shape, engine);
+  const params = paramCounts(model);
+  const weights = weightBytes(model, shape.weights);
+  const kv = engine.compile(model, shape);
+  // llama.cpp keeps a vision tower in a separate mmproj GGUF, loaded only with --mmproj.
+  const visionBytes = engine.loadsVision ? weights.vision : 0;
+  const weightsBytes = weights.total - (engine.loadsVision ? 0 : weights.vision) + (kv.weightAdjustment?.bytes ?? 0);
+  return { model, shape, engine, kv, params, weights, visionBytes, weightsBytes, ranks: shape.tp * shape.pp };
+}
+
+export interface PlanMemory {
+  weightsBytes: number;
+  kvCacheBytes: number;
+  activationBytes: number;
+  overheadBytes: number;
+  totalBytes: number;
+}
+
+/** Memory totals (all ranks) at one context and sequence count. */
+export function planTotals(t: PlanTable, context: number, seqs: number): PlanMemory {
+  const kvCacheBytes = Math.round(t.kv.kvBytes(context, seqs));
+  const activationBytes = Math.round(t.kv.activationBytes(context, seqs) * t.ranks);
+  const overheadBytes = Math.round(t.kv.overheadBytes(context, seqs) * t.ranks);
+  const weightsBytes = t.weightsBytes;
+  return { weightsBytes, kvCacheBytes, activationBytes, overheadBytes, totalBytes: weightsBytes + kvCacheBytes + activationBytes + overheadBytes };
+}
+
+/** The per-rank total at one context and sequence count (the budget every device must meet). */
+export function perRankTotal(t: PlanTable, context: number, seqs: number): number {
+  return planTotals(t, context, seqs).totalBytes / t.ranks;
+}
+
 export interface PlanOptions {
-  /** Per-layer rows (off for the fast path used by sliders and solvers). */
+  /** Per-layer rows, per-device rows, basis and warnings (off: totals only). */
   layers?: boolean;
 }
 
-/** Shared empty lists of the fast path (frozen: a caller cannot fill one by mistake). */
+/** Shared empty lists of a totals-only plan (frozen: a caller cannot fill one by mistake). */
 const NONE = Object.freeze([]) as unknown as never[];
 
-export function plan(model: ModelSpec, dep: Deployment, opts: PlanOptions = { layers: true }): MemoryPlan {
-  assertDeployment(dep);
-  const engine = engineProfile(dep.engine);
-  const params = paramCounts(model);
-  const w = weightBytes(model, dep.weights);
-  const adj = engine.weightAdjustment?.(model, dep);
-  // llama.cpp keeps a vision tower in a separate mmproj GGUF, loaded only with --mmproj.
-  const visionLoaded = engine.loadsVision !== false;
-  const weightsBytes = w.total - (visionLoaded ? 0 : w.vision) + (adj?.bytes ?? 0);
-  const cache = engine.cache(model, dep, opts.layers !== false);
-  const act = engine.activations(model, dep);
-  const ovh = engine.overhead(model, dep);
-  const ranks = dep.tp * dep.pp;
-  const kvCacheBytes = Math.round(cache.total);
-  const activationBytes = Math.round(act.bytes * ranks);
-  const overheadBytes = Math.round(ovh.bytes * ranks);
-  const totalBytes = weightsBytes + kvCacheBytes + activationBytes + overheadBytes;
-  const memory = { weightsBytes, kvCacheBytes, activationBytes, overheadBytes, totalBytes };
-  const counts = params.rounded;
-  // The fast path (sliders, solvers, sweeps) needs totals only: no per-layer rows, no prose.
-  if (!opts.layers) return { params: counts, memory, kv: { bytesPerToken: Math.round(cache.bytesPerToken) }, layers: NONE, devices: NONE, basis: NONE, warnings: NONE };
-  const warnings = [...model.notes, ...(engine.warnings?.(model, dep) ?? [])];
-  const basis = [`weights: ${w.scheme.basis}`, ...(adj ? [`weights: ${adj.basis}`] : []), ...cache.basis, `activations: ${act.basis}`, `overhead: ${ovh.basis}`];
+export function planFrom(t: PlanTable, context: number, seqs: number, opts: PlanOptions = { layers: true }): MemoryPlan {
+  const memory = planTotals(t, context, seqs);
+  const counts = t.params.rounded;
+  const kv = { bytesPerToken: Math.round(t.kv.kvBytesPerToken(context, seqs)) };
+  if (!opts.layers) return { params: counts, memory, kv, layers: NONE, devices: NONE, basis: NONE, warnings: NONE };
+  const { model, weights: w, kv: e } = t;
+  const warnings = [...model.notes, ...e.warnings];
+  const adj = e.weightAdjustment;
+  const basis = [`weights: ${w.scheme.basis}`, ...(adj ? [`weights: ${adj.basis}`] : []), ...e.cacheBasis, `activations: ${e.activationBasis}`, `overhead: ${e.overheadBasis}`];
   if (model.vision) {
     basis.push(
-      visionLoaded
+      t.engine.loadsVision
         ? `weights include the vision tower and projector (${model.vision.params} params, 16-bit): ${model.vision.basis}`
-        : `weights exclude the vision tower (${model.vision.params} params): ${engine.label} loads it from a separate mmproj file`,
+        : `weights exclude the vision tower (${model.vision.params} params): ${t.engine.label} loads it from a separate mmproj file`,
     );
   }
-  const layers: LayerRow[] = model.layers.map((l, i) => ({ index: l.index, kind: l.kind, kvBytes: Math.round(cache.perLayer[i]), weightBytes: Math.round(w.perLayer[i]) }));
-  const devices: DeviceRow[] = splitAcrossDevices(model, dep, w, visionLoaded ? w.vision : 0, cache.perLayer, act.bytes, ovh.bytes);
-  return { params: counts, memory, kv: { bytesPerToken: Math.round(cache.bytesPerToken) }, layers, devices, basis, warnings };
+  const kvPerLayer = e.kvPerLayer(context, seqs);
+  const layers: LayerRow[] = model.layers.map((l, i) => ({ index: l.index, kind: l.kind, kvBytes: Math.round(kvPerLayer[i]), weightBytes: Math.round(w.perLayer[i]) }));
+  const devices = splitAcrossDevices(t, kvPerLayer, e.activationBytes(context, seqs), e.overheadBytes(context, seqs));
+  return { params: counts, memory, kv, layers, devices, basis, warnings };
+}
+
+export function plan(model: ModelSpec, dep: Deployment, engine: EngineModel, opts: PlanOptions = { layers: true }): MemoryPlan {
+  assertDeployment(dep);
+  return planFrom(compilePlan(model, dep, engine), dep.context, dep.seqs, opts);
 }
 
 /**
  * Per-rank rows: pipeline stages take contiguous, even layer ranges (vLLM get_pp_indices); tensor parallel
  * divides each stage's layers by tp. Globals go to the first (embedding) and last (output) stage.
  */
-function splitAcrossDevices(model: ModelSpec, dep: Deployment, w: WeightBytes, vision: number, kvPerLayer: number[], act: number, ovh: number): DeviceRow[] {
-  const n = model.layers.length;
+function splitAcrossDevices(t: PlanTable, kvPerLayer: number[], act: number, ovh: number): DeviceRow[] {
+  const { tp, pp } = t.shape;
+  const w = t.weights;
+  const n = t.model.layers.length;
   const rows: DeviceRow[] = [];
-  for (let s = 0; s < dep.pp; s++) {
-    const start = Math.floor((s * n) / dep.pp);
-    const end = Math.floor(((s + 1) * n) / dep.pp);
+  for (let s = 0; s < pp; s++) {
+    const start = Math.floor((s * n) / pp);
+    const end = Math.floor(((s + 1) * n) / pp);
     let wb = 0;
     let kb = 0;
     for (let i = start; i < end; i++) {
       wb += w.perLayer[i];
       kb += kvPerLayer[i];
     }
-    if (s === 0) wb += w.globals / (dep.pp > 1 ? 2 : 1) + vision;
-    if (s === dep.pp - 1 && dep.pp > 1) wb += w.globals / 2;
-    for (let t = 0; t < dep.tp; t++) {
-      const weightsBytes = Math.round(wb / dep.tp);
-      const kvCacheBytes = Math.round(kb / dep.tp);
-      rows.push({ rank: s * dep.tp + t, weightsBytes, kvCacheBytes, activationBytes: Math.round(act), overheadBytes: Math.round(ovh), totalBytes: weightsBytes + kvCacheBytes + Math.round(act) + Math.round(ovh) });
+    if (s === 0) wb += w.globals / (pp > 1 ? 2 : 1) + t.visionBytes;
+    if (s === pp - 1 && pp > 1) wb += w.globals / 2;
+    for (let r = 0; r < tp; r++) {
+      const weightsBytes = Math.round(wb / tp);
+      const kvCacheBytes = Math.round(kb / tp);
+      rows.push({ rank: s * tp + r, weightsBytes, kvCacheBytes, activationBytes: Math.round(act), overheadBytes: Math.round(ovh), totalBytes: weightsBytes + kvCacheBytes + Math.round(act) + Math.round(ovh) });
     }
   }
   return rows;

@@ -1,23 +1,27 @@
-// Weight storage schemes: bytes each tensor takes once the engine has loaded it.
+// Weight storage schemes: bytes each tensor takes once the engine has loaded it. This file holds the dtypes and the
+// non-GGUF quantizations (GGUF types and file mixes: gguf-quant.ts); weights.ts looks a scheme up by name.
 import type { ModelSpec, TensorSpec } from "./types.js";
 import { InputError } from "./types.js";
 
-export interface TensorContext {
-  model: ModelSpec;
-  /** Block index, or -1 for tensors outside the blocks. */
-  layerIndex: number;
-}
+/** Bytes of one tensor as loaded; `layerIndex` is the block index, or -1 for tensors outside the blocks. */
+export type TensorBytes = (t: TensorSpec, layerIndex: number) => number;
 
 export interface WeightScheme {
   /** Canonical name (what --weights accepts, lower case for dtypes, GGUF names upper case). */
   name: string;
   label: string;
-  /** Bytes of one tensor as loaded. */
-  tensorBytes(t: TensorSpec, ctx: TensorContext): number;
+  /** The bytes of every tensor of `model`: whatever the scheme reads of the model as a whole is read once, here. */
+  bytesFor(model: ModelSpec): TensorBytes;
   /** Where the layout rule comes from. */
   basis: string;
   /** Bytes of the vision tower when the scheme knows them exactly (default: 16-bit, quantizers skip it). */
   visionBytes?(model: ModelSpec): number;
+}
+
+/** A scheme and the other names --weights accepts for it. */
+export interface SchemeEntry {
+  scheme: WeightScheme;
+  aliases?: string[];
 }
 
 export function tensorElements(t: TensorSpec): number {
@@ -26,26 +30,26 @@ export function tensorElements(t: TensorSpec): number {
   return n;
 }
 
+/** A scheme whose bytes depend on the tensor alone. */
+function perTensor(f: (t: TensorSpec) => number): () => TensorBytes {
+  return () => (t) => f(t);
+}
+
 function floatScheme(name: string, bytes: number, label: string): WeightScheme {
   return {
     name,
     label,
-    tensorBytes: (t) => tensorElements(t) * bytes,
+    bytesFor: perTensor((t) => tensorElements(t) * bytes),
     basis: `${label}: ${bytes} byte(s) per parameter`,
   };
 }
 
-const SCHEMES = new Map<string, WeightScheme>();
-const ALIASES = new Map<string, string>();
-
-export function registerWeightScheme(s: WeightScheme, aliases: string[] = []): void {
-  SCHEMES.set(s.name.toLowerCase(), s);
-  for (const a of aliases) ALIASES.set(a.toLowerCase(), s.name.toLowerCase());
-}
-
-registerWeightScheme(floatScheme("fp32", 4, "FP32"), ["f32", "float32"]);
-registerWeightScheme(floatScheme("fp16", 2, "FP16"), ["f16", "float16", "half"]);
-registerWeightScheme(floatScheme("bf16", 2, "BF16"), ["bfloat16"]);
+const QUANT: SchemeEntry[] = [
+  { scheme: floatScheme("fp32", 4, "FP32"), aliases: ["f32", "float32"] },
+  { scheme: floatScheme("fp16", 2, "FP16"), aliases: ["f16", "float16", "half"] },
+  { scheme: floatScheme("bf16", 2, "BF16"), aliases: ["bfloat16"] },
+];
+const add = (scheme: WeightScheme, aliases: string[] = []) => QUANT.push({ scheme, aliases });
 
 // ---- Non-GGUF quantizations -------------------------------------------------------------------------
 // A tensor's ne0 (shape[0]) is its input (row) length; the other dims multiply into rows (out × experts).
@@ -68,18 +72,12 @@ function packable(t: TensorSpec, group: number): boolean {
   return t.shape.length >= 2 && t.shape[0] % group === 0;
 }
 
-function quantScheme(
-  name: string,
-  label: string,
-  basis: string,
-  quantizes: (t: TensorSpec, ctx: TensorContext) => boolean,
-  bytes: (t: TensorSpec, ctx: TensorContext) => number,
-): WeightScheme {
+function quantScheme(name: string, label: string, basis: string, quantizes: (t: TensorSpec) => boolean, bytes: (t: TensorSpec) => number): WeightScheme {
   return {
     name,
     label,
     basis,
-    tensorBytes: (t, ctx) => (quantizes(t, ctx) ? bytes(t, ctx) : tensorElements(t) * HALF),
+    bytesFor: perTensor((t) => (quantizes(t) ? bytes(t) : tensorElements(t) * HALF)),
   };
 }
 
@@ -188,10 +186,13 @@ function mlxScheme(bits: number): WeightScheme {
     name: `mlx-${bits}bit`,
     label: `MLX ${bits}-bit (affine, group ${group})`,
     basis: `MLX affine ${bits}-bit: ${bits}/8 + 2×2/${group} bytes per weight (uint32-packed values, model-dtype scale and bias per ${group}); embeddings and lm_head quantized too (mlx_lm.utils.quantize_model)`,
-    tensorBytes: (t, ctx) => {
-      if (t.role === "norm" || t.role === "vision" || !packable(t, group)) return tensorElements(t) * HALF;
-      if (t.role === "router" && MLX_ROUTER_8BIT.has(ctx.model.modelType)) return mlxTensorBytes(t, 8, group);
-      return mlxTensorBytes(t, bits, group);
+    bytesFor(model) {
+      const router8 = MLX_ROUTER_8BIT.has(model.modelType);
+      return (t) => {
+        if (t.role === "norm" || t.role === "vision" || !packable(t, group)) return tensorElements(t) * HALF;
+        if (t.role === "router" && router8) return mlxTensorBytes(t, 8, group);
+        return mlxTensorBytes(t, bits, group);
+      };
     },
   };
 }
@@ -199,21 +200,21 @@ function mlxScheme(bits: number): WeightScheme {
 /** Decoder linears; an SSM conv kernel (ne0 = d_conv, e.g. 4) is a Conv1d, not a linear, and stays 16-bit. */
 const isLinear = (t: TensorSpec): boolean => LINEAR_ROLES.has(t.role) && t.shape.length >= 2 && (t.role !== "ssm" || t.shape[0] % 16 === 0);
 
-registerWeightScheme(
+add(
   quantScheme("awq", "AWQ int4 g128", "AWQ int4, group 128: 0.5 B/weight + 4-bit zero and fp16 scale per 128 (AutoAWQ WQLinear_GEMM, vLLM awq.py); lm_head, embeddings, norms, routers 16-bit",
     (t) => isLinear(t) && packable(t, 128), (t) => awqTensorBytes(t, 128)),
   ["awq-int4", "awq-g128", "awq_int4"],
 );
-registerWeightScheme(
+add(
   quantScheme("awq-g64", "AWQ int4 g64", "AWQ int4, group 64 (AutoAWQ WQLinear_GEMM, vLLM awq.py); lm_head, embeddings, norms, routers 16-bit",
     (t) => isLinear(t) && packable(t, 64), (t) => awqTensorBytes(t, 64)),
 );
-registerWeightScheme(
+add(
   quantScheme("gptq", "GPTQ int4 g128", "GPTQ int4, group 128: 0.5 B/weight + int32 g_idx per input row + 4-bit zero and fp16 scale per 128 (vLLM gptq.py GPTQLinearMethod.create_weights); lm_head, embeddings, norms, routers 16-bit",
     (t) => isLinear(t) && packable(t, 128), (t) => gptqTensorBytes(t, 128, 4)),
   ["gptq-int4", "gptq-g128", "gptq_int4"],
 );
-registerWeightScheme(
+add(
   quantScheme("gptq-int8", "GPTQ int8 g128", "GPTQ int8, group 128 (vLLM gptq.py GPTQLinearMethod.create_weights); lm_head, embeddings, norms, routers 16-bit",
     (t) => isLinear(t) && packable(t, 128), (t) => gptqTensorBytes(t, 128, 8)),
   ["gptq_int8"],
@@ -233,7 +234,7 @@ export function w4a16TensorBytes(t: TensorSpec, group: number, symmetric: boolea
 }
 for (const [group, sym] of [[128, true], [64, true], [32, true], [128, false]] as const) {
   const name = `w4a16${group === 128 ? "" : `-g${group}`}${sym ? "" : "-asym"}`;
-  registerWeightScheme(
+  add(
     quantScheme(name, `W4A16 int4 g${group}${sym ? "" : " asym"} (compressed-tensors)`,
       `compressed-tensors pack-quantized int4, group ${group}: 0.5 B/weight + model-dtype scale per ${group}${sym ? "" : " + 4-bit zero point"} (vLLM compressed_tensors_wNa16.py); lm_head, embeddings, norms, routers 16-bit`,
       (t) => isLinear(t) && t.shape.length >= 2 && t.shape[0] % 8 === 0, (t) => w4a16TensorBytes(t, group, sym)),
@@ -241,38 +242,38 @@ for (const [group, sym] of [[128, true], [64, true], [32, true], [128, false]] a
   );
 }
 
-registerWeightScheme(
+add(
   quantScheme("nf4", "bnb NF4 (double quant)", "bitsandbytes NF4, blocksize 64, double-quantized absmax (8-bit per block + fp32 per 256 blocks; bitsandbytes functional.py quantize_4bit); lm_head and embeddings 16-bit (transformers get_keys_to_not_convert)",
     (t) => isLinear(t) || t.role === "router", (t) => nf4TensorBytes(t, true)),
   ["bnb-nf4", "bnb-4bit", "nf4-dq"],
 );
-registerWeightScheme(
+add(
   quantScheme("nf4-nodq", "bnb NF4", "bitsandbytes NF4, blocksize 64, fp32 absmax per block (bnb_4bit_use_double_quant=False, transformers' default); lm_head and embeddings 16-bit",
     (t) => isLinear(t) || t.role === "router", (t) => nf4TensorBytes(t, false)),
   ["fp4"],
 );
-registerWeightScheme(
+add(
   quantScheme("int8", "INT8 per-channel", "INT8 weights + fp32 scale per output row (bitsandbytes LLM.int8 Int8Params SCB; W8A8 per-channel); lm_head and embeddings 16-bit",
     (t) => isLinear(t) || t.role === "router", (t) => int8TensorBytes(t)),
   ["w8a8", "bnb-int8", "llm.int8", "bnb-8bit"],
 );
-registerWeightScheme(
+add(
   quantScheme("fp8", "FP8 E4M3, 128×128 block scales", "FP8 E4M3: 1 B/weight + fp32 scale per 128×128 block (DeepSeek-V3 weight_block_size, vLLM fp8.py block_quant); embeddings, lm_head, norms, router 16-bit",
     (t) => isLinear(t) && t.shape.length >= 2, (t) => fp8TensorBytes(t, 128)),
   ["fp8-block", "fp8_e4m3", "float8"],
 );
-registerWeightScheme(
+add(
   quantScheme("fp8-tensor", "FP8 E4M3, per-tensor scale", "FP8 E4M3: 1 B/weight + one fp32 scale per tensor (vLLM --quantization fp8, Fp8LinearMethod); embeddings, lm_head, norms, router 16-bit",
     (t) => isLinear(t) && t.shape.length >= 2, (t) => fp8TensorBytes(t, undefined)),
   ["fp8-dynamic"],
 );
-registerWeightScheme(
+add(
   quantScheme("mxfp4", "MXFP4 experts", "MXFP4 (OCP MX): 17 bytes per 32 weights on MoE experts only, everything else 16-bit (gpt-oss quantization_config)",
     (t) => t.role === "expert" && packable(t, 32), (t) => mxfp4TensorBytes(t)),
   ["mx-fp4"],
 );
 for (const bits of [3, 4, 5, 6, 8]) {
-  registerWeightScheme(mlxScheme(bits), [`mlx-q${bits}`, `mlx_${bits}bit`, `mlx${bits}`]);
+  add(mlxScheme(bits), [`mlx-q${bits}`, `mlx_${bits}bit`, `mlx${bits}`]);
 }
 
 /**
@@ -285,55 +286,36 @@ function mlxMxScheme(bits: 4 | 8): WeightScheme {
     name: `mlx-mxfp${bits}`,
     label: `MLX MXFP${bits} (group ${group})`,
     basis: `MLX mxfp${bits}: ${bits}/8 + 1/${group} bytes per weight (E8M0 scale per ${group}); embeddings and lm_head quantized too (mlx_lm.utils.quantize_model mode "mxfp${bits}")`,
-    tensorBytes: (t) => {
+    bytesFor: perTensor((t) => {
       if (t.role === "norm" || t.role === "vision" || !packable(t, group)) return tensorElements(t) * HALF;
       const n = tensorElements(t);
       return (n * bits) / 8 + n / group;
-    },
+    }),
   };
 }
-registerWeightScheme(mlxMxScheme(4));
-registerWeightScheme(mlxMxScheme(8));
-
-export function weightScheme(name: string): WeightScheme {
-  const key = name.toLowerCase();
-  const s = SCHEMES.get(ALIASES.get(key) ?? key);
-  if (!s) throw new InputError(`unknown weight dtype or quantization "${name}" (known: ${weightSchemeNames().join(", ")})`);
-  return s;
-}
-
-export function weightSchemeNames(): string[] {
-  return [...SCHEMES.values()].map((s) => s.name);
-}
-
-/** Elements of every tensor of block `layerIndex` (-1: the globals), memoized per model. */
-const elemCache = new WeakMap<ModelSpec, Map<number, number>>();
-function groupElements(model: ModelSpec, layerIndex: number): number {
-  let m = elemCache.get(model);
-  if (!m) elemCache.set(model, (m = new Map()));
-  let n = m.get(layerIndex);
-  if (n === undefined) {
-    const tensors = layerIndex < 0 ? model.globals : model.layers[layerIndex].tensors;
-    n = tensors.reduce((a, t) => a + tensorElements(t), 0);
-    m.set(layerIndex, n);
-  }
-  return n;
-}
+add(mlxMxScheme(4));
+add(mlxMxScheme(8));
 
 /**
  * "checkpoint": the bytes the safetensors headers give for each block, exact per block (each tensor of a block
  * gets its share by element count, so per-layer rows and totals are the checkpoint's own figures).
  */
-registerWeightScheme(
+add(
   {
     name: "checkpoint",
     label: "checkpoint (safetensors headers)",
-    tensorBytes(t, ctx) {
-      const c = ctx.model.checkpoint;
-      if (!c) throw new InputError(`weights "checkpoint" need the model's safetensors headers (--checkpoint); ${ctx.model.id} has none`);
-      const group = ctx.layerIndex < 0 ? c.otherBytes : (c.perLayerBytes[ctx.layerIndex] ?? 0);
-      const n = groupElements(ctx.model, ctx.layerIndex);
-      return n ? (group * tensorElements(t)) / n : 0;
+    bytesFor(model) {
+      const c = model.checkpoint;
+      // Elements of every block's tensors (index -1: the globals), so each tensor gets its share of its block's bytes.
+      const elems = (tensors: TensorSpec[]) => tensors.reduce((a, t) => a + tensorElements(t), 0);
+      const perLayer = c ? model.layers.map((l) => elems(l.tensors)) : [];
+      const globals = c ? elems(model.globals) : 0;
+      return (t, layerIndex) => {
+        if (!c) throw new InputError(`weights "checkpoint" need the model's safetensors headers (--checkpoint); ${model.id} has none`);
+        const group = layerIndex < 0 ? c.otherBytes : (c.perLayerBytes[layerIndex] ?? 0);
+        const n = layerIndex < 0 ? globals : perLayer[layerIndex];
+        return n ? (group * tensorElements(t)) / n : 0;
+      };
     },
     basis: "safetensors headers (parsed by @huggingface/hub): exact bytes per block as stored in the checkpoint",
     visionBytes: (model) => model.checkpoint?.visionBytes ?? 0,
@@ -341,58 +323,5 @@ registerWeightScheme(
   ["safetensors"],
 );
 
-/**
- * The weight scheme a published checkpoint is stored in, from its config.json `quantization_config` (HF
- * transformers quantizers; vLLM picks its quantization method from the same block) or mlx_lm's `quantization`;
- * `{}` for a 16-bit checkpoint, `{ unsupported }` when the method is one hwledger does not lay out.
- */
-export function schemeFromQuantizationConfig(config: Record<string, unknown>): { scheme?: string; unsupported?: string } {
-  const mlx = config.quantization as { bits?: unknown; group_size?: unknown; mode?: unknown } | undefined;
-  const qc = config.quantization_config as Record<string, unknown> | undefined;
-  if (!qc || typeof qc !== "object") {
-    if (mlx && typeof mlx === "object") {
-      // mlx_lm.utils.quantize_model writes {"group_size", "bits"[, "mode"]}: affine groups of 64 unless a mode says mx.
-      if (mlx.mode === "mxfp4" || mlx.mode === "mxfp8") return { scheme: `mlx-${mlx.mode}` };
-      return mlx.group_size === 64 && [3, 4, 5, 6, 8].includes(Number(mlx.bits)) ? { scheme: `mlx-${mlx.bits}bit` } : { unsupported: `mlx quantization ${JSON.stringify(mlx)}` };
-    }
-    return {};
-  }
-  const method = String(qc.quant_method ?? "").toLowerCase();
-  const bits = Number(qc.bits ?? qc.w_bit ?? NaN);
-  const group = Number(qc.group_size ?? qc.q_group_size ?? NaN);
-  switch (method) {
-    case "fp8":
-      // Block-scaled (weight_block_size, DeepSeek-V3 style) or per-tensor scales (Fp8Config without blocks).
-      return { scheme: qc.weight_block_size ? "fp8" : "fp8-tensor" };
-    case "mxfp4":
-      return { scheme: "mxfp4" };
-    case "awq":
-      if (bits === 4 && group === 128) return { scheme: "awq" };
-      if (bits === 4 && group === 64) return { scheme: "awq-g64" };
-      break;
-    case "gptq":
-      if (bits === 4 && group === 128) return { scheme: "gptq" };
-      if (bits === 8 && group === 128) return { scheme: "gptq-int8" };
-      break;
-    case "bitsandbytes":
-      if (qc.load_in_4bit) return { scheme: qc.bnb_4bit_use_double_quant ? "nf4" : "nf4-nodq" };
-      if (qc.load_in_8bit) return { scheme: "int8" };
-      break;
-    case "compressed-tensors": {
-      // The first config group's weight args (llm-compressor writes one group for uniform W4A16 / W8A8 / FP8).
-      const groups = Object.values((qc.config_groups ?? {}) as Record<string, { weights?: Record<string, unknown> }>);
-      const w = groups[0]?.weights;
-      if (!w) break;
-      const nb = Number(w.num_bits);
-      if (nb === 8 && w.type === "float") return { scheme: w.strategy === "block" ? "fp8" : "fp8-tensor" };
-      if (nb === 8 && w.type === "int") return { scheme: "int8" };
-      if (nb === 4 && w.type === "int" && w.strategy === "group") {
-        const g = Number(w.group_size);
-        const name = `w4a16${g === 128 ? "" : `-g${g}`}${w.symmetric === false ? "-asym" : ""}`;
-        if (SCHEMES.has(name)) return { scheme: name };
-      }
-      break;
-    }
-  }
-  return { unsupported: `quantization_config ${method || "(no quant_method)"}${Number.isNaN(bits) ? "" : ` ${bits}-bit`}${Number.isNaN(group) ? "" : ` group ${group}`}` };
-}
+/** The dtypes, the GPU quantizations and the MLX schemes, in the order --weights lists them. */
+export const QUANT_SCHEMES: readonly SchemeEntry[] = QUANT;

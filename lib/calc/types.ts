@@ -1,8 +1,9 @@
 // Core types of the memory calculator. Pure data: no I/O, runs in the browser unchanged.
 // The cache kinds mirror vLLM's vllm/v1/kv_cache_interface.py (one spec per kind: full attention,
-// sliding window, chunked local, MLA, Mamba), extended with what llama.cpp, MLX and transformers need.
+// sliding window, chunked local, MLA, Mamba), extended with what llama.cpp, MLX and transformers need. What each kind
+// costs per token or per sequence is written once, in its module under cache/.
 
-/** Per-layer cache description. Sizes are in elements; the engine profile applies dtype and rounding. */
+/** Per-layer cache description. Sizes are in elements; the engine applies dtype and rounding. */
 export type CacheSpec =
   /** Full causal attention (MHA when nKvHeads == nHeads, GQA when fewer, MQA when 1). */
   | { kind: "full"; nKvHeads: number; headDimK: number; headDimV: number }
@@ -10,11 +11,7 @@ export type CacheSpec =
   | { kind: "sliding"; nKvHeads: number; headDimK: number; headDimV: number; window: number; sinkTokens?: number }
   /** Chunked local attention (Llama 4): attends within aligned chunks of `chunk` tokens. */
   | { kind: "chunked"; nKvHeads: number; headDimK: number; headDimV: number; chunk: number }
-  /**
-   * Multi-head latent attention (DeepSeek-V2/V3, Kimi). Engines that cache the latent store
-   * kvLoraRank + ropeDim per token (one "head"); engines that expand store
-   * nHeads × (qkNopeHeadDim + ropeDim) for K and nHeads × vHeadDim for V.
-   */
+  /** Multi-head latent attention (DeepSeek-V2/V3, Kimi): latent or expanded per engine, see cache/mla.ts. */
   | { kind: "mla"; nHeads: number; kvLoraRank: number; ropeDim: number; qkNopeHeadDim: number; vHeadDim: number }
   /**
    * Recurrent state, per sequence and not per token: Mamba/Mamba2 (conv + SSM state) and linear
@@ -107,7 +104,8 @@ export interface ModelSpec {
   notes: string[];
 }
 
-export type EngineId = "vllm" | "llama.cpp" | "mlx" | "transformers";
+/** An engine plugin's id (plugins/engines.ts lists them: "vllm", "llama.cpp", …). */
+export type EngineId = string;
 
 /** KV cache element types. GGUF block types carry their exact block overhead. */
 export type KvDtype = "f32" | "f16" | "bf16" | "fp8" | "fp8_e4m3" | "fp8_e5m2" | "q8_0" | "q5_0" | "q5_1" | "q4_0" | "q4_1" | "iq4_nl" | "q8" | "q4";
@@ -146,7 +144,7 @@ export interface EngineOptions {
    * (0.10–0.20). From 0.21 "GPU KV cache size" is max concurrency × max_model_len instead of blocks per group × block,
    * and the start-up replay subtracts the CUDA graph estimate when one is given; from 0.26 sliding-window and chunked
    * groups reserve max_in_flight_tokens (2 × max_num_batched_tokens under the default async scheduling) per request;
-   * from 0.28.1 max context must fit num_blocks − 1 (the null block). See lib/calc/engines/vllm.ts.
+   * from 0.28.1 max context must fit num_blocks − 1 (the null block). See plugins/engine-vllm/releases.ts.
    */
   vllmVersion?: string;
   /** vLLM MXFP4 MoE kernel, which sets the expert padding: Marlin on GPUs without FP4 (A100), else Triton. */

@@ -1,12 +1,13 @@
 // Where the candidates of a dispatch and the hourly price of a device come from — one place for the CLI
 // (`hwledger dispatch`, `hwledger costs`) and the pages (/dispatch, /costs).
-import type { Deployment } from "../calc/index.js";
+import type { Deployment, DeviceClass } from "../calc/index.js";
 import { placementDevice } from "./caps.js";
 import { ownedHourlyCost } from "./cost.js";
 import type { HourlyCost } from "./cost.js";
 import type { Device } from "./devices.js";
-import { defaultEngineFor } from "./dispatch.js";
 import type { DispatchCandidate, PlacementDevice } from "./dispatch.js";
+import { defaultEngineFor } from "./engine.js";
+import type { PlacementEngine } from "./engine.js";
 import { cheapestPerInstance } from "./offers.js";
 import type { Offer, PurchasePrice } from "./offers.js";
 
@@ -32,6 +33,8 @@ export interface CandidateInputs extends Omit<OwnedTerms, "catalog"> {
   fleet: Array<PlacementDevice & { host: string; catalogId?: string }>;
   offers: Offer[];
   base: Deployment;
+  /** The engines candidates may be planned with (each device class's default is among them). */
+  engines: readonly PlacementEngine[];
   /** Plan every candidate with base.engine instead of each device class's default engine. */
   fixedEngine: boolean;
   spot: boolean;
@@ -46,7 +49,7 @@ export function dispatchCandidates(i: CandidateInputs): DispatchCandidate[] {
     const h = ownedPrice(catalogId, i);
     return h ? { perHour: h.perHour, priceBasis: `${h.basis} (purchase ${h.purchase.source} ${h.purchase.quotedAt.slice(0, 10)})` } : {};
   };
-  const engineFor = (cls: string) => (i.fixedEngine ? i.base.engine : defaultEngineFor(cls, i.base.weights));
+  const engineFor = (cls: DeviceClass) => (i.fixedEngine ? i.base.engine : defaultEngineFor(i.engines, cls, i.base.weights).id);
   const out: DispatchCandidate[] = [];
   for (const f of i.fleet) out.push({ id: `fleet:${f.host}/${f.id}`, source: "fleet", device: f, count: 1, engine: engineFor(f.deviceClass), ...owned(f.catalogId) });
   for (const d of i.catalog) {

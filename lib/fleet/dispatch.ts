@@ -1,8 +1,11 @@
 // Dispatch planner: ranks fleet devices, catalog devices and cloud offers for one job by fit, duration and cost.
-import { perRankBytes, speed } from "../calc/index.js";
-import type { Deployment, EngineId, ModelSpec } from "../calc/index.js";
-import type { DeviceCaps } from "../calc/throughput.js";
+// Each candidate is planned with its engine (handed in by the caller): one compiled plan and speed table per engine
+// and tensor-parallel width, shared by every candidate that uses them.
+import { compilePlan, compileSpeed, perRankTotal, speedOf } from "../calc/index.js";
+import type { Deployment, DeviceCaps, EngineId, ModelSpec, PlanTable, SpeedTable } from "../calc/index.js";
 import { jobCost } from "./cost.js";
+import { engineOf } from "./engine.js";
+import type { PlacementEngine } from "./engine.js";
 
 export interface PlacementDevice extends DeviceCaps {
   id: string;
@@ -61,53 +64,41 @@ export interface Rejected {
 
 const GIB = 1024 ** 3;
 
-/**
- * Memory an engine may use: vLLM takes gpu_memory_utilization (default 0.9, vllm/config CacheConfig) of the
- * device; llama.cpp, MLX and transformers allocate what they need up to the whole device.
- */
-export function usableBytes(memoryBytes: number, dep: Deployment): number {
-  return dep.engine === "vllm" ? memoryBytes * (dep.options?.gpuMemoryUtilization ?? 0.9) : memoryBytes;
-}
-
-/** The engine a device class runs by default: GGUF weights need llama.cpp; MLX weights need MLX. */
-export function defaultEngineFor(deviceClass: string, weights: string): EngineId {
-  if (/^(i?q\d|tq\d)/i.test(weights)) return "llama.cpp";
-  if (/^mlx/i.test(weights)) return "mlx";
-  if (deviceClass === "cuda" || deviceClass === "rocm") return "vllm";
-  if (deviceClass === "metal") return "mlx";
-  return "llama.cpp";
-}
-
 /** Tensor parallel needs the attention heads divisible by the rank count (vLLM's check); use the largest that is. */
 function usableTp(model: ModelSpec, count: number): number {
   for (let tp = count; tp > 1; tp--) if (model.nHeads % tp === 0) return tp;
   return 1;
 }
 
-export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, candidates: DispatchCandidate[]): { candidates: RankedCandidate[]; rejected: Rejected[] } {
+export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, candidates: DispatchCandidate[], engines: readonly PlacementEngine[]): { candidates: RankedCandidate[]; rejected: Rejected[] } {
   const ranked: RankedCandidate[] = [];
   const rejected: Rejected[] = [];
   const dep: Deployment = { ...base, context: job.context, seqs: job.seqs, pp: 1 };
+  const tables = new Map<string, { plan: PlanTable; speed: SpeedTable }>();
   for (const c of candidates) {
     const tp = usableTp(model, c.count);
     const engine = c.engine ?? dep.engine;
     const d = { ...dep, tp, engine };
+    const e = engineOf(engines, engine);
     const reject = (reason: string) => rejected.push({ id: c.id, source: c.source, device: c.device.id, count: c.count, reason });
     if (!(c.device.bandwidthBytesPerSecond > 0)) {
       reject("no bandwidth figure for this device: speed cannot be estimated");
       continue;
     }
-    const need = perRankBytes(model, d);
-    const capacity = usableBytes(c.device.memoryBytes, d);
+    const key = `${engine}|${tp}`;
+    let t = tables.get(key);
+    if (!t) tables.set(key, (t = { plan: compilePlan(model, d, e), speed: compileSpeed(model, d, e) }));
+    const need = perRankTotal(t.plan, d.context, d.seqs);
+    const capacity = e.usableBytes(c.device.memoryBytes, d);
     if (need > capacity) {
       reject(`does not fit by ${((need - capacity) / GIB).toFixed(2)} GiB per device (${(need / GIB).toFixed(2)} GiB needed, ${(capacity / GIB).toFixed(2)} GiB usable${tp > 1 ? `, tp ${tp}` : ""})`);
       continue;
     }
     const prompt = job.prompt ?? 0;
     // Decode at the mean position of a sequence growing from the prompt to the context.
-    const s = speed(model, d, c.device, { prompt: 0, gen: Math.max(2, prompt + job.context), seqs: job.seqs });
+    const s = speedOf(t.speed, c.device, { prompt: 0, gen: Math.max(2, prompt + job.context), seqs: job.seqs });
     const decode = s.decodeTokensPerSecond ?? 0;
-    const pre = prompt > 0 ? speed(model, d, c.device, { prompt, gen: 0, seqs: 1 }).prefillTokensPerSecond : null;
+    const pre = prompt > 0 ? speedOf(t.speed, c.device, { prompt, gen: 0, seqs: 1 }).prefillTokensPerSecond : null;
     const seconds = (decode > 0 ? job.tokens / decode : Number.POSITIVE_INFINITY) + (pre ? (prompt * job.seqs) / pre : 0);
     const cost = c.perHour !== undefined ? jobCost(c.perHour, seconds) : null;
     if (job.maxLatencySeconds !== undefined && seconds > job.maxLatencySeconds) {

@@ -1,9 +1,11 @@
 // Heterogeneous split planner: contiguous layer ranges over unlike devices (pipeline / llama.cpp layer split),
 // chosen so every device fits and the slowest stage is as fast as possible.
-import { engineProfile, plan, weightScheme, InputError } from "../calc/index.js";
-import type { Deployment, ModelSpec } from "../calc/index.js";
-import { defaultEfficiency } from "../calc/throughput.js";
+// The engine (handed in) says its pipeline order, where the embedding lives and the commands that launch the split.
+import { InputError, compilePlan, planTotals, weightScheme } from "../calc/index.js";
+import type { Deployment, EngineTable, ModelSpec } from "../calc/index.js";
 import type { PlacementDevice } from "./dispatch.js";
+import { engineOf } from "./engine.js";
+import type { PlacementEngine } from "./engine.js";
 
 export interface SplitAssignment {
   device: string;
@@ -33,7 +35,8 @@ export interface SplitPlan {
   pipelineTokensPerSecond: number;
   /** Bytes that stay in host RAM of the main host (llama.cpp keeps token_embd on the CPU). */
   hostBytes: number;
-  commands: { llamaCpp: string[]; vllm: string[] };
+  /** Launch commands per engine that can run the split (llamaCpp, vllm), keyed in alphabetical order. */
+  commands: Record<string, string[]>;
   basis: string[];
 }
 
@@ -47,24 +50,24 @@ interface LayerCost {
 }
 
 /** Per-layer memory (weights + KV) and bytes one decode token reads (routed experts scaled by top-k / experts). */
-function layerCosts(model: ModelSpec, dep: Deployment): { layers: LayerCost[]; outputBytes: number; embeddingBytes: number } {
-  const scheme = weightScheme(dep.weights);
-  const cache = engineProfile(dep.engine).cache(model, dep);
+function layerCosts(model: ModelSpec, dep: Deployment, kv: EngineTable): { layers: LayerCost[]; outputBytes: number; embeddingBytes: number } {
+  const bytesOf = weightScheme(dep.weights).bytesFor(model);
+  const kvPerLayer = kv.kvPerLayer(dep.context, dep.seqs);
   const layers = model.layers.map((l, i) => {
     let w = 0;
     let read = 0;
     for (const t of l.tensors) {
-      const b = scheme.tensorBytes(t, { model, layerIndex: l.index });
+      const b = bytesOf(t, l.index);
       w += b;
       read += t.role === "expert" && l.moe ? (b * l.moe.activeExperts) / l.moe.experts : b;
     }
-    const kv = cache.perLayer[i];
+    const kv = kvPerLayer[i];
     return { weights: w, kv, bytes: w + kv, readBytes: read + kv / dep.seqs };
   });
   let outputBytes = 0;
   let embeddingBytes = 0;
   for (const t of model.globals) {
-    const b = scheme.tensorBytes(t, { model, layerIndex: -1 });
+    const b = bytesOf(t, -1);
     if (t.role === "embedding") embeddingBytes += b;
     else outputBytes += b;
   }
@@ -81,27 +84,24 @@ export interface SplitOptions {
 }
 
 /**
- * Devices are given in pipeline order. For llama.cpp the first device of the user's list is the main host
- * (llama-server) and the others are rpc-server hosts; llama.cpp puts RPC devices at the front of its device list
- * (src/llama.cpp llama_model_load_from_file_impl: "add RPC servers at the front of the list"), so the pipeline
- * order is the RPC devices in --rpc order, then the main host, which also holds the output layer.
+ * Devices are given in the user's order and run in the engine's pipeline order (llama.cpp: RPC devices first, the
+ * main host last). `engines` are those the caller hands in: the deployment's plans the split, and every one with
+ * pipeline commands contributes its launch commands.
  */
-export function pipelineOrder(devices: PlacementDevice[], engine: string): PlacementDevice[] {
-  return engine === "llama.cpp" && devices.length > 1 ? [...devices.slice(1), devices[0]] : devices;
-}
-
-export function planSplit(model: ModelSpec, dep: Deployment, userDevices: PlacementDevice[], opts: SplitOptions = {}): SplitPlan {
+export function planSplit(model: ModelSpec, dep: Deployment, userDevices: PlacementDevice[], engines: readonly PlacementEngine[], opts: SplitOptions = {}): SplitPlan {
   if (userDevices.length === 0) throw new InputError("split needs at least one device");
-  const devices = pipelineOrder(userDevices, dep.engine);
+  const engine = engineOf(engines, dep.engine);
+  const devices = engine.pipelineOrder(userDevices);
   const d1 = { ...dep, tp: 1, pp: 1 };
-  const p = plan(model, d1, { layers: false });
-  const reserve = opts.reserveBytes ?? p.memory.activationBytes + p.memory.overheadBytes;
-  const { layers, outputBytes, embeddingBytes } = layerCosts(model, d1);
-  const llama = dep.engine === "llama.cpp";
+  const t = compilePlan(model, d1, engine);
+  const p = planTotals(t, d1.context, d1.seqs);
+  const reserve = opts.reserveBytes ?? p.activationBytes + p.overheadBytes;
+  const { layers, outputBytes, embeddingBytes } = layerCosts(model, d1, t.kv);
   // vLLM keeps the embedding on the first stage; llama.cpp keeps the input layer in host RAM.
-  const firstExtra = llama ? 0 : embeddingBytes;
+  const onHost = engine.embedding.home === "host";
+  const firstExtra = onHost ? 0 : embeddingBytes;
   const n = layers.length;
-  const speedOf = (d: PlacementDevice) => d.bandwidthBytesPerSecond * defaultEfficiency(dep.engine, d.deviceClass).bandwidth;
+  const speedOf = (d: PlacementDevice) => d.bandwidthBytesPerSecond * engine.efficiency(d.deviceClass).bandwidth;
 
   /** Greedy for a stage-time bound T: each device in order takes as many layers as fit in memory and in T. */
   const assign = (T: number): number[] | undefined => {
@@ -193,53 +193,22 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
     assignments,
     tokensPerSecond: 1 / sum,
     pipelineTokensPerSecond: 1 / max,
-    hostBytes: llama ? Math.round(embeddingBytes) : 0,
-    commands: commandsFor(model, dep, userDevices, assignments, opts),
+    hostBytes: onHost ? Math.round(embeddingBytes) : 0,
+    commands: commandsFor(model, dep, engines, userDevices, assignments, opts),
     basis: [
       `per-layer weights (${dep.weights}) + ${dep.engine} KV for ${dep.context} tokens × ${dep.seqs} seq; ${(reserve / 1024 ** 2).toFixed(0)} MiB reserved per device (engine activation + overhead estimate)`,
       "stage time = bytes read per token / (bandwidth × engine efficiency); network transfer between stages not modelled",
-      ...(llama ? ["llama.cpp keeps token_embd in host RAM (src/llama-model.cpp load_tensors: input layer always on the CPU)"] : []),
+      ...(engine.embedding.home === "host" ? [engine.embedding.basis] : []),
     ],
   };
 }
 
-/**
- * llama.cpp assigns layer il to the first device whose cumulative split exceeds il / (n_layer + 1), the extra
- * slot being the output layer (src/llama-model.cpp load_tensors get_layer_buft_list). Giving each device its
- * layer count, plus one on the last device for the output slot, reproduces the planned ranges exactly.
- */
-export function llamaTensorSplit(assignments: SplitAssignment[]): number[] {
-  return assignments.map((a, k) => a.layers + (k === assignments.length - 1 ? 1 : 0));
-}
-
-function commandsFor(model: ModelSpec, dep: Deployment, userDevices: PlacementDevice[], assignments: SplitAssignment[], opts: SplitOptions): SplitPlan["commands"] {
-  const port = opts.rpcPort ?? 50052;
-  const modelPath = opts.modelPath ?? "MODEL.gguf";
-  const remotes = userDevices.slice(1);
-  const llamaCpp: string[] = remotes.map((d) => `# on the host of ${d.id}: rpc-server --host 0.0.0.0 --port ${port}`);
-  const ctx = dep.context * dep.seqs;
-  const args = [
-    "llama-server",
-    "-m", modelPath,
-    "-ngl", String(model.layers.length + 1),
-    "-c", String(ctx),
-    ...(dep.seqs > 1 ? ["-np", String(dep.seqs)] : []),
-    ...(dep.kvDtypeK !== "f16" ? ["-ctk", dep.kvDtypeK] : []),
-    ...(dep.kvDtypeV !== "f16" ? ["-ctv", dep.kvDtypeV] : []),
-    "--split-mode", "layer",
-    ...(remotes.length ? ["--rpc", remotes.map((d) => `${hostPlaceholder(d.id)}:${port}`).join(",")] : []),
-    ...(assignments.length > 1 ? ["--tensor-split", llamaTensorSplit(assignments).join(",")] : []),
-  ];
-  llamaCpp.push(`# on the host of ${userDevices[0].id}: ${args.join(" ")}`);
-  const pp = assignments.filter((a) => a.layers > 0);
-  const vllm = [
-    `VLLM_PP_LAYER_PARTITION=${pp.map((a) => a.layers).join(",")} vllm serve ${model.id} --pipeline-parallel-size ${pp.length} --max-model-len ${dep.context}${dep.seqs > 1 ? ` --max-num-seqs ${dep.seqs}` : ""}`,
-  ];
-  return { llamaCpp, vllm };
-}
-
-function hostPlaceholder(id: string): string {
-  return `HOST_OF_${id.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}`;
+/** Each engine's launch commands for the split (keys in alphabetical order). */
+function commandsFor(model: ModelSpec, dep: Deployment, engines: readonly PlacementEngine[], userDevices: PlacementDevice[], assignments: SplitAssignment[], opts: SplitOptions): SplitPlan["commands"] {
+  const stages = assignments.map((a) => ({ device: a.device, layers: a.layers }));
+  const devices = userDevices.map((d) => d.id);
+  const withCommands = engines.filter((e) => e.pipelineCommands).sort((a, b) => (a.pipelineCommands!.key < b.pipelineCommands!.key ? -1 : 1));
+  return Object.fromEntries(withCommands.map((e) => [e.pipelineCommands!.key, e.pipelineCommands!.build(model, dep, devices, stages, opts)]));
 }
 
 export interface Migration {

@@ -1,9 +1,11 @@
 // hwledger's prediction for each figure of an evidence case, through the planner's public functions (plan, fit,
 // speed, makeDeployment, llamaCppCaches: what the CLI calls). Every call into the planner made by the evidence
 // pipeline is in this module. Pure: the caller gives the case, its model and the figures read from its log.
-import { fit, llamaCppCaches, makeDeployment, modelFromHfConfig, parseConfigText, plan, speed } from "../../lib/calc/index.js";
+import { fit, makeDeployment, modelFromHfConfig, parseConfigText, plan, speed } from "../../lib/calc/index.js";
 import type { Deployment, MemoryPlan, ModelSpec } from "../../lib/calc/index.js";
-import { vllmKvFromBudget } from "../../lib/calc/engines/vllm.js";
+import { llamaCppCaches } from "../../plugins/engine-llamacpp/index.js";
+import { vllmKvFromBudget } from "../../plugins/engine-vllm/index.js";
+import { engine, parseEngine } from "../../plugins/engines.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { modelFromGguf } from "../gguf.js";
@@ -85,7 +87,7 @@ export function printedAs(value: number, unit: EvidenceFigure["unit"], decimals:
 
 function deployment(c: EvidenceCase, model: ModelSpec): Deployment {
   const s = c.settings;
-  return makeDeployment(model, { engine: c.engine, context: s.context, seqs: s.seqs, tp: s.tp, pp: s.pp, weights: s.weights, kvDtype: s.kvDtype, options: s.options as Deployment["options"] });
+  return makeDeployment(model, { engine: parseEngine(c.engine), context: s.context, seqs: s.seqs, tp: s.tp, pp: s.pp, weights: s.weights, kvDtype: s.kvDtype, options: s.options as Deployment["options"] });
 }
 
 interface Prediction {
@@ -104,7 +106,7 @@ function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: Ev
   const s = c.settings;
   const ranks = dep.tp * dep.pp;
   const gpu = s.gpuMemoryGiB !== undefined && s.gpuMemoryUtilization !== undefined ? { gpuMemoryBytes: s.gpuMemoryGiB * GIB, gpuMemoryUtilization: s.gpuMemoryUtilization } : undefined;
-  const planned = () => plan(model, dep);
+  const planned = () => plan(model, dep, engine(dep.engine));
   switch (f.quantity) {
     case "weightsPerRank":
       return [{ from: "plan", value: planned().devices[f.stage ?? 0].weightsBytes }];
@@ -113,7 +115,7 @@ function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: Ev
     case "nonTorch":
       return [{ from: "plan", value: planned().memory.overheadBytes / ranks }];
     case "kvBudget":
-      return gpu ? [{ from: "gpu", value: fit(model, dep, gpu).availableKvBytes }] : [];
+      return gpu ? [{ from: "gpu", value: fit(model, dep, engine(dep.engine), gpu).availableKvBytes }] : [];
     case "kvTokens":
     case "maxConcurrency": {
       const pick = (r: { kvCapacityTokens: number; maxConcurrency: number }) => (f.quantity === "kvTokens" ? r.kvCapacityTokens : round2(r.maxConcurrency));
@@ -123,7 +125,7 @@ function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: Ev
         const half = budgets[0].printed ? 0.5 * 10 ** -decimalsOf(budgets[0].printed) * GIB : VLLM_BUDGET_HALF_STEP;
         out.push({ from: "budget", value: at(0), range: [at(-half), at(half)], ...(partialBudget ? { held: false, note: "the printed budget is one worker's of several" } : {}) });
       }
-      if (gpu) out.push({ from: "gpu", value: pick(fit(model, dep, gpu)) });
+      if (gpu) out.push({ from: "gpu", value: pick(fit(model, dep, engine(dep.engine), gpu)) });
       return out;
     }
     case "kvCache":
@@ -140,20 +142,20 @@ function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: Ev
     case "weights":
       return [{ from: "plan", value: planned().memory.weightsBytes }];
     case "peakMemory": {
-      const p = plan(model, dep, { layers: false });
+      const p = plan(model, dep, engine(dep.engine), { layers: false });
       const adjustments = releaseTerms(s.releaseTerms ?? [], c.engine, {
         model, prompt: s.prompt ?? 0, gen: s.gen ?? 0, seqs: dep.seqs, context: dep.context, prefillStep: Number(s.options?.prefillStepSize ?? 2048), kvBytesPerToken: p.kv.bytesPerToken,
       });
       return [{ from: "plan", value: p.memory.totalBytes + adjustments.reduce((a, t) => a + t.bytes, 0), adjustments: adjustments.length ? adjustments : undefined, breakdown: p.memory }];
     }
     case "peakAboveWeights": {
-      const p = plan(model, dep, { layers: false });
+      const p = plan(model, dep, engine(dep.engine), { layers: false });
       return [{ from: "plan", value: p.memory.kvCacheBytes + p.memory.activationBytes, breakdown: p.memory }];
     }
     case "prefillTps":
     case "decodeTps": {
       if (!s.device) throw new Error(`${c.id}: a speed figure needs settings.device`);
-      const r = speed(model, dep, placementDevice(findDevice(s.device)), { prompt: s.prompt ?? 0, gen: s.gen ?? 0, seqs: dep.seqs });
+      const r = speed(model, dep, engine(dep.engine), placementDevice(findDevice(s.device)), { prompt: s.prompt ?? 0, gen: s.gen ?? 0, seqs: dep.seqs });
       const v = f.quantity === "prefillTps" ? r.prefillTokensPerSecond : r.decodeTokensPerSecond;
       return v === null ? [] : [{ from: "speed", value: v }];
     }
@@ -165,7 +167,7 @@ function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: Ev
  * one per stage, which fit cannot take, so those go to the engine's own per-stage rule.
  */
 function kvFromBudgets(model: ModelSpec, dep: Deployment, perStage: number[]): { kvCapacityTokens: number; maxConcurrency: number } {
-  if (perStage.length === 1) return fit(model, dep, { kvBudgetBytes: perStage[0] });
+  if (perStage.length === 1) return fit(model, dep, engine(dep.engine), { kvBudgetBytes: perStage[0] });
   return vllmKvFromBudget(model, dep, perStage);
 }
 

@@ -1,59 +1,61 @@
-// vLLM engine plugin: the `vllm serve` argument array for a deployment, and parsers for its start-up log and
-// /metrics, so a run records vLLM's own figures next to hwledger's prediction.
-import { InputError } from "../../lib/calc/types.js";
-import type { Deployment } from "../../lib/calc/types.js";
-import { parseVllmLog, parseVllmMetrics } from "./parse.js";
+// vLLM engine plugin. Its rules mirror vLLM's own source, one module per vLLM file: kv-cache-interface.ts (per-kind
+// page sizes, blocks per request), kv-cache-utils.ts (grouping, block counts, the printed report), worker.ts (profile
+// run, non-torch memory, start-up accounting), weights.ts (weights per rank), arg-utils.ts (defaults), releases.ts
+// (version gates); memory.ts compiles them for a deployment; args.ts and parse.ts are its command lines and logs.
+import { DEVICE_CLASS_EFFICIENCY } from "../../lib/calc/index.js";
+import type { EnginePlugin } from "../engine-contract.js";
+import { VLLM_DEFAULT_GPU_MEMORY_UTILIZATION } from "./arg-utils.js";
+import { buildVllmServeArgs, vllmExport, vllmPipelineCommands } from "./args.js";
+import { compileVllm, fitVllm } from "./memory.js";
+import { checkVllmDeployment } from "./parallel.js";
+import { parseVllmLog } from "./parse.js";
 
+export { buildVllmServeArgs } from "./args.js";
+export type { VllmServeOptions } from "./args.js";
 export { parseVllmLog, parseVllmMetrics } from "./parse.js";
 export type { VllmLogFacts, VllmMetrics, PromSample } from "./parse.js";
+export { vllmKvFromBudget } from "./kv-cache-utils.js";
+export type { VllmKvResult } from "./kv-cache-utils.js";
+export { vllmStartup, vllmProfilePeak, vllmNonTorch } from "./worker.js";
+export type { StartupAccounting } from "./worker.js";
+export { vllmWeightsPerRank } from "./weights.js";
+export { ppStageLayers } from "./pp-stages.js";
+export { checkVllmTensorParallel } from "./parallel.js";
+export { vllmSchedulerDefaults, vllmDefaultBatchedTokens } from "./arg-utils.js";
+export { reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmAtLeast } from "./releases.js";
 
-export interface VllmServeOptions {
-  host?: string;
-  port?: number;
-  gpuMemoryUtilization?: number;
-  /** vLLM --quantization when the checkpoint does not say (awq, gptq, fp8, …). */
-  quantization?: string;
-  servedModelName?: string;
-  extraArgs?: string[];
-}
-
-/** vLLM --kv-cache-dtype: "auto" keeps the model dtype; fp8 variants store 1 byte per element. */
-function kvCacheDtype(dep: Deployment): string {
-  if (dep.kvDtypeK !== dep.kvDtypeV) throw new InputError("vLLM takes one --kv-cache-dtype for K and V");
-  const d = dep.kvDtypeK;
-  if (d === "f16" || d === "bf16") return "auto";
-  if (d === "fp8" || d === "fp8_e4m3" || d === "fp8_e5m2") return d;
-  throw new InputError(`vLLM has no KV cache dtype "${d}" (use auto/f16/bf16, fp8, fp8_e4m3 or fp8_e5m2)`);
-}
-
-/** Arguments for the `vllm` executable (`vllm serve MODEL …`); pass to spawn("vllm", args) — no shell. */
-export function buildVllmServeArgs(model: string, dep: Deployment, opts: VllmServeOptions = {}): string[] {
-  if (dep.engine !== "vllm") throw new InputError(`deployment is for ${dep.engine}, not vllm`);
-  const o = dep.options ?? {};
-  const args = ["serve", model, "--max-model-len", String(dep.context), "--tensor-parallel-size", String(dep.tp), "--pipeline-parallel-size", String(dep.pp), "--kv-cache-dtype", kvCacheDtype(dep)];
-  const util = opts.gpuMemoryUtilization ?? o.gpuMemoryUtilization;
-  if (util !== undefined) args.push("--gpu-memory-utilization", String(util));
-  if (o.maxNumSeqs !== undefined) args.push("--max-num-seqs", String(o.maxNumSeqs));
-  if (o.maxNumBatchedTokens !== undefined) args.push("--max-num-batched-tokens", String(o.maxNumBatchedTokens));
-  if (o.blockSize !== undefined) args.push("--block-size", String(o.blockSize));
-  if (o.enforceEager) args.push("--enforce-eager");
-  if (["fp16", "f16", "float16"].includes(dep.weights)) args.push("--dtype", "float16");
-  else if (["bf16", "bfloat16"].includes(dep.weights)) args.push("--dtype", "bfloat16");
-  if (opts.quantization) args.push("--quantization", opts.quantization);
-  if (opts.servedModelName) args.push("--served-model-name", opts.servedModelName);
-  if (opts.host) args.push("--host", opts.host);
-  if (opts.port !== undefined) args.push("--port", String(opts.port));
-  if (opts.extraArgs) args.push(...opts.extraArgs);
-  return args;
-}
-
-export const manifest = {
-  kind: "engine" as const,
+export const manifest: EnginePlugin = {
+  kind: "engine",
   name: "engine-vllm",
   version: "1.0.0",
-  description: "vLLM: `vllm serve` arguments, start-up log facts (weights, KV budget, KV tokens, concurrency, CUDA graphs) and /metrics",
-  engine: "vllm" as const,
-  buildArgs: buildVllmServeArgs,
-  parseLog: parseVllmLog,
-  parseMetrics: parseVllmMetrics,
+  description: "vLLM: paged KV cache and start-up accounting, `vllm serve` arguments, start-up log facts (weights, KV budget, KV tokens, concurrency, CUDA graphs) and /metrics",
+  id: "vllm",
+  label: "vLLM",
+  aliases: [],
+  loadsVision: true,
+  defaults: { kvDtype: "f16" },
+  compile: compileVllm,
+  checkDeployment: checkVllmDeployment,
+  fit: fitVllm,
+  // No vLLM-specific speed measurements yet: the device-class defaults until runs calibrate them.
+  efficiency: (cls) => DEVICE_CLASS_EFFICIENCY[cls],
+  // vLLM takes gpu_memory_utilization of the device (CacheConfig default 0.9); the rest is never used.
+  usableBytes: (memoryBytes, dep) => memoryBytes * (dep.options?.gpuMemoryUtilization ?? VLLM_DEFAULT_GPU_MEMORY_UTILIZATION),
+  defaultFor: ["cuda", "rocm"],
+  pipelineOrder: (devices) => devices,
+  embedding: { home: "first-stage" },
+  pipelineCommands: { key: "vllm", build: vllmPipelineCommands },
+  exportCommands: vllmExport,
+  launch: {
+    binary: "vllm",
+    modelFile: "hf",
+    mode: "server",
+    args: (i) => buildVllmServeArgs(i.modelRef, i.dep, { host: i.listen, port: i.port }),
+    request: (i) => ({ path: "/v1/completions", json: { model: i.modelRef, prompt: i.prompt ?? "hello ".repeat(i.promptTokens ?? 8), max_tokens: i.gen, temperature: 0 } }),
+    // vLLM sizes its KV cache from the memory left after profiling ("Available KV cache memory"): that is its KV actual.
+    actuals(log) {
+      const f = parseVllmLog(log);
+      return { weightsBytes: f.weightsBytes, kvCacheBytes: f.availableKvBytes };
+    },
+  },
 };

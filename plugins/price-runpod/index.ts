@@ -5,7 +5,7 @@ import type { PriceManifest } from "../price-util.js";
 import { fetchWithTimeout, readSnapshot, redacted } from "../price-util.js";
 import { parseRunpodGpuTypes } from "./parse.js";
 
-// Snapshot: Jumbo2020/gpu_prices gpu_prices.json@13a47f94, written by its hourly action on 2025-06-21 (SOURCES.md).
+// Snapshot: Jumbo2020/gpu_prices gpu_prices.json@13a47f94, written by its hourly action on 2025-06-21 (SOURCES.txt).
 const SNAPSHOT_DATE = "2025-06-21";
 
 const QUERY = "{ gpuTypes { id displayName memoryInGb maxGpuCount secureCloud communityCloud securePrice communityPrice communitySpotPrice secureSpotPrice } }";

@@ -5,7 +5,7 @@ import type { PriceManifest } from "../price-util.js";
 import { fetchWithTimeout, readSnapshot } from "../price-util.js";
 import { parseSkypilotCsv } from "./parse.js";
 
-// Snapshots: skypilot-org/skypilot-catalog catalogs/v7/<cloud>/vms.csv excerpts (commits in SOURCES.md).
+// Snapshots: skypilot-org/skypilot-catalog catalogs/v7/<cloud>/vms.csv excerpts (commits in SOURCES.txt).
 const CLOUDS = ["aws", "gcp", "lambda", "runpod"] as const;
 // Lambda and RunPod have their own plugins (price-lambda uses this Lambda excerpt offline); listing them here too
 // would count their offers twice.

@@ -5,7 +5,7 @@ import type { PurchasePrice } from "../../lib/fleet/offers.js";
 import type { PriceManifest } from "../price-util.js";
 import { parseCsv } from "../price-util.js";
 
-// United-Compute/gpu-price-tracker data/*.json@23c5fab9 (SOURCES.md): {gpu_name, prices: {timestamp: USD}}.
+// United-Compute/gpu-price-tracker data/*.json@23c5fab9 (SOURCES.txt): {gpu_name, prices: {timestamp: USD}}.
 const PURCHASE_FILES: Record<string, string> = {
   "h100-pcie-80gb": "purchase-h100-pcie-80gb.json",
   l4: "purchase-l4.json",

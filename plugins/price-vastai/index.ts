@@ -3,7 +3,7 @@ import type { PriceManifest } from "../price-util.js";
 import { fetchWithTimeout, readSnapshot } from "../price-util.js";
 import { parseVastOffers } from "./parse.js";
 
-// Snapshot: vast-ai/vast-cli search.json@11ecdfa9 (19 of 1396 offers, committed 2024-11-05; SOURCES.md).
+// Snapshot: vast-ai/vast-cli search.json@11ecdfa9 (19 of 1396 offers, committed 2024-11-05; SOURCES.txt).
 const SNAPSHOT_DATE = "2024-11-05";
 
 export const manifest: PriceManifest = {

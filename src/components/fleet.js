@@ -38,8 +38,8 @@ export function writeState(state) {
 }
 
 /** Candidates exactly as `hwledger dispatch` builds them: lib/fleet/candidates.ts, shared with the CLI. */
-export function dispatchCandidates({catalog, fleet, prices, base, engine, spot, lifespanYears, utilization, electricityPerKwh}) {
-  return candidatesFor({catalog, fleet, offers: prices.offers, purchases: prices.purchases, base, fixedEngine: !!engine, spot: !!spot, lifespanYears, utilization, electricityPerKwh});
+export function dispatchCandidates({catalog, fleet, prices, base, engine, engines, spot, lifespanYears, utilization, electricityPerKwh}) {
+  return candidatesFor({catalog, fleet, offers: prices.offers, purchases: prices.purchases, base, engines, fixedEngine: !!engine, spot: !!spot, lifespanYears, utilization, electricityPerKwh});
 }
 
 /** The hourly price of a ledger device, as `hwledger costs` finds it (lib/fleet/candidates.ts billingHourly). */

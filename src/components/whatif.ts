@@ -1,7 +1,10 @@
 // What-if logic shared by the pages: URL state, figures from lib/calc (the same functions as `hwledger plan`),
-// per-layer cells, KV growth series and copy-ready launch commands. No DOM here, so Node tests can use it too.
-import { InputError, makeDeployment, maxContext, modelFromHfConfig, parseConfigText, perRankBytes, plan, weightScheme } from "../lib/calc/index.js";
-import type { Deployment, MemoryPlan, ModelSpec } from "../lib/calc/index.js";
+// per-layer cells, KV growth series and copy-ready launch commands (the engine plugins', as `hwledger export`). No
+// DOM here, so Node tests can use it too. A what-if compiles its plan once per model, engine and deployment shape
+// (planTable) and evaluates contexts and sequence counts from it.
+import { InputError, compilePlan, makeDeployment, maxContextOf, maxSeqsOf, modelFromHfConfig, parseConfigText, planFrom, planTotals, weightScheme } from "../lib/calc/index.js";
+import type { Deployment, MemoryPlan, ModelSpec, PlanTable } from "../lib/calc/index.js";
+import { DEFAULT_ENGINE, engine, exportCommands as engineCommands, parseEngine } from "../plugins/engines.js";
 
 export const GIB = 1024 ** 3;
 
@@ -40,7 +43,7 @@ export interface WhatIfState {
   devices: string[];
 }
 
-export const DEFAULTS: Omit<WhatIfState, "model"> = { config: "", engine: "vllm", weights: "", kv: "f16", context: 8192, seqs: 1, tp: 1, devices: ["h100-sxm-80gb"] };
+export const DEFAULTS: Omit<WhatIfState, "model"> = { config: "", engine: DEFAULT_ENGINE, weights: "", kv: "f16", context: 8192, seqs: 1, tp: 1, devices: ["h100-sxm-80gb"] };
 
 const b64 = {
   // UTF-8 safe base64url, so a pasted config survives the URL.
@@ -107,7 +110,12 @@ export function errorMessage(e: unknown): string {
 }
 
 export function deploymentFor(model: ModelSpec, s: WhatIfState): Deployment {
-  return makeDeployment(model, { engine: s.engine, weights: s.weights || undefined, kvDtype: s.kv, context: s.context, seqs: s.seqs, tp: s.tp });
+  return makeDeployment(model, { engine: parseEngine(s.engine), weights: s.weights || undefined, kvDtype: s.kv, context: s.context, seqs: s.seqs, tp: s.tp });
+}
+
+/** The compiled plan of a deployment (its context and sequence count are evaluated later). */
+export function planTable(model: ModelSpec, dep: Deployment): PlanTable {
+  return compilePlan(model, dep, engine(dep.engine));
 }
 
 export interface DeviceFit {
@@ -124,21 +132,7 @@ export interface DeviceFit {
 
 /** Most sequences at dep.context whose per-rank total fits `budget` (doubling, then bisection). */
 export function maxSeqs(model: ModelSpec, dep: Deployment, budget: number, cap = 4096): number {
-  const fits = (s: number) => perRankBytes(model, { ...dep, seqs: s }) <= budget;
-  if (!fits(1)) return 0;
-  let lo = 1;
-  let hi = 2;
-  while (hi <= cap && fits(hi)) {
-    lo = hi;
-    hi *= 2;
-  }
-  if (hi > cap) return cap;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (fits(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+  return maxSeqsOf(planTable(model, dep), dep.context, budget, cap);
 }
 
 export interface WhatIf {
@@ -151,12 +145,13 @@ export interface WhatIf {
 }
 
 /**
- * Figures for one state. `maxContexts` (device id -> max context) may be passed in: it does not depend on the
- * context slider, so the page computes it once per model/engine/device change rather than on every move.
+ * Figures for one state. `fixed` holds what the sliders do not change, computed once per model/engine/device change
+ * (the page keeps it): the compiled plan and each device's max context.
  */
-export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], maxContexts?: Map<string, number>): WhatIf {
+export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { table?: PlanTable; limits?: Map<string, number> } = {}): WhatIf {
   const dep = deploymentFor(model, s);
-  const p = plan(model, dep);
+  const t = fixed.table ?? planTable(model, dep);
+  const p = planFrom(t, dep.context, dep.seqs);
   const ranks = dep.tp * dep.pp;
   const m = p.memory;
   const perRank = {
@@ -171,8 +166,8 @@ export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceL
     needBytes: perRank.totalBytes,
     usedFraction: perRank.totalBytes / device.memoryBytes,
     free: device.memoryBytes - perRank.totalBytes,
-    maxContext: maxContexts?.get(device.id) ?? maxContext(model, dep, device.memoryBytes),
-    maxSeqs: maxSeqs(model, dep, device.memoryBytes),
+    maxContext: fixed.limits?.get(device.id) ?? maxContextOf(t, dep.seqs, device.memoryBytes),
+    maxSeqs: maxSeqsOf(t, dep.context, device.memoryBytes),
   }));
   return { model, dep, plan: p, perRank, fits };
 }
@@ -191,11 +186,11 @@ export interface LayerCell {
 
 /** Per-layer × component bytes: weights by tensor role (experts, attention, SSM, …) and the layer's cache. */
 export function layerCells(w: WhatIf): LayerCell[] {
-  const scheme = weightScheme(w.dep.weights);
+  const bytesOf = weightScheme(w.dep.weights).bytesFor(w.model);
   const cells: LayerCell[] = [];
   w.model.layers.forEach((l, i) => {
     const byRole = new Map<string, number>();
-    for (const t of l.tensors) byRole.set(t.role, (byRole.get(t.role) ?? 0) + scheme.tensorBytes(t, { model: w.model, layerIndex: l.index }));
+    for (const t of l.tensors) byRole.set(t.role, (byRole.get(t.role) ?? 0) + bytesOf(t, l.index));
     for (const [role, bytes] of byRole) cells.push({ layer: l.index, kind: l.kind, component: `weights: ${role}`, bytes });
     cells.push({ layer: l.index, kind: l.kind, component: `cache: ${l.cache.kind}`, bytes: w.plan.layers[i]?.kvBytes ?? 0 });
   });
@@ -210,39 +205,20 @@ export function logContexts(max: number, n = 48): number[] {
 }
 
 /** Per-rank KV cache and total against context (chart "KV growth"). */
-export function kvGrowth(model: ModelSpec, dep: Deployment, max: number): Array<{ context: number; series: string; bytes: number }> {
+export function kvGrowth(model: ModelSpec, dep: Deployment, max: number, table = planTable(model, dep)): Array<{ context: number; series: string; bytes: number }> {
   const ranks = dep.tp * dep.pp;
   const rows: Array<{ context: number; series: string; bytes: number }> = [];
   for (const context of logContexts(max)) {
-    const m = plan(model, { ...dep, context }, { layers: false }).memory;
+    const m = planTotals(table, context, dep.seqs);
     rows.push({ context, series: "KV cache", bytes: m.kvCacheBytes / ranks });
     rows.push({ context, series: "total", bytes: m.totalBytes / ranks });
   }
   return rows;
 }
 
-/** Copy-ready commands that reproduce the plan in each engine (flags from each engine's CLI). */
-export function exportCommands(model: ModelSpec, dep: Deployment): Array<{ engine: string; command: string }> {
-  const id = model.id;
-  const out: Array<{ engine: string; command: string }> = [];
-  // vLLM: vllm/engine/arg_utils.py EngineArgs (--max-model-len, --max-num-seqs, --tensor-parallel-size, --kv-cache-dtype).
-  const vllmKv = dep.kvDtypeK.startsWith("fp8") ? ` --kv-cache-dtype ${dep.kvDtypeK}` : "";
-  out.push({
-    engine: "vLLM",
-    command: `vllm serve ${id} --max-model-len ${dep.context} --max-num-seqs ${dep.seqs}${dep.tp > 1 ? ` --tensor-parallel-size ${dep.tp}` : ""}${dep.pp > 1 ? ` --pipeline-parallel-size ${dep.pp}` : ""}${vllmKv}`,
-  });
-  // llama.cpp: common/arg.cpp (-c is the total over -np slots; -ctk/-ctv take ggml cache types; a quantized V needs -fa).
-  const GGML_KV = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"];
-  if (GGML_KV.includes(dep.kvDtypeK) && GGML_KV.includes(dep.kvDtypeV)) {
-    const kvFlags = `${dep.kvDtypeK !== "f16" ? ` -ctk ${dep.kvDtypeK}` : ""}${dep.kvDtypeV !== "f16" ? ` -ctv ${dep.kvDtypeV} -fa on` : ""}`;
-    out.push({ engine: "llama.cpp", command: `llama-server -m ${id.split("/").pop()}-${dep.weights}.gguf -c ${dep.context * dep.seqs} -np ${dep.seqs} -ngl 999${kvFlags}` });
-    // Ollama: num_ctx is per request slot; OLLAMA_NUM_PARALLEL slots each get it (server/sched.go).
-    out.push({ engine: "Ollama", command: `OLLAMA_NUM_PARALLEL=${dep.seqs} ollama serve   # Modelfile: PARAMETER num_ctx ${dep.context}` });
-  }
-  // mlx-lm: mlx_lm/generate.py (--max-kv-size, --kv-bits); the server grows its cache as requests need.
-  const mlxKv = dep.kvDtypeK === "q8" || dep.kvDtypeK === "q4" ? ` --kv-bits ${dep.kvDtypeK === "q8" ? 8 : 4}` : "";
-  out.push({ engine: "MLX", command: `mlx_lm.server --model ${id}   # one-off: mlx_lm.generate --model ${id} --max-kv-size ${dep.context}${mlxKv}` });
-  return out;
+/** Copy-ready commands that reproduce the plan in each engine: the engine plugins' own, as `hwledger export` prints them. */
+export function exportCommands(model: ModelSpec, dep: Deployment): Array<{ engine: string; command: string; note?: string }> {
+  return engineCommands(model.id, dep).commands.map((c) => ({ engine: c.engine, command: c.command, ...(c.note ? { note: c.note } : {}) }));
 }
 
 // One formatter for CLI and pages.
@@ -266,13 +242,13 @@ export function architectureLabel(model: ModelSpec): string {
   return parts.join(" + ") + (moe ? `, MoE ${moe.activeExperts}/${moe.experts} experts${moe.sharedExperts ? ` + ${moe.sharedExperts} shared` : ""}` : "");
 }
 
-/** Largest context per device memory, computed once per distinct memory size (devices share sizes). */
-export function maxContextByDevice(model: ModelSpec, dep: Deployment, devices: DeviceLite[]): Map<string, number> {
+/** Largest context per device memory, one solve per distinct memory size (devices share sizes). */
+export function maxContextByDevice(model: ModelSpec, dep: Deployment, devices: DeviceLite[], table = planTable(model, dep)): Map<string, number> {
   const bySize = new Map<number, number>();
   const out = new Map<string, number>();
   for (const d of devices) {
     let v = bySize.get(d.memoryBytes);
-    if (v === undefined) bySize.set(d.memoryBytes, (v = maxContext(model, dep, d.memoryBytes)));
+    if (v === undefined) bySize.set(d.memoryBytes, (v = maxContextOf(table, dep.seqs, d.memoryBytes)));
     out.set(d.id, v);
   }
   return out;

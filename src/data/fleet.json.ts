@@ -3,7 +3,7 @@
 // next to its actuals. Predicted tokens/s use lib/calc's speed() (default efficiencies, as `hwledger speed
 // --no-calibrate`). With no ledger it says so ({exists: false}) instead of failing the build.
 import { existsSync } from "node:fs";
-import { defaultEfficiency, makeDeployment, speed } from "../../lib/calc/index.js";
+import { makeDeployment, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { defaultLedgerDir, field, isoTs, queryLedger, typeIs } from "../../lib/ledger/index.js";
@@ -11,6 +11,7 @@ import type { FieldName } from "../../lib/ledger/index.js";
 import { fleetDevices } from "../../loaders/fleet.js";
 import { resolveModel } from "../../loaders/models.js";
 import { calibrationFromLedger, recordedRuns } from "../../loaders/runs.js";
+import { parseEngine } from "../../plugins/engines.js";
 
 const ledger = defaultLedgerDir();
 const out: Record<string, unknown> = { ledger, exists: existsSync(ledger), devices: [], telemetry: [], probes: [], failures: [], runs: [], calibration: [], error: null };
@@ -39,7 +40,7 @@ if (out.exists) {
     const calibration = await calibrationFromLedger(ledger);
     out.calibration = [...calibration].map(([key, e]) => {
       const [engine, deviceClass] = key.split("|");
-      const d = defaultEfficiency(engine as never, deviceClass as never);
+      const d = parseEngine(engine).efficiency(deviceClass as never);
       return { engine, deviceClass, runs: e.runs, bandwidth: e.bandwidth, compute: e.compute, defaultBandwidth: d.bandwidth, defaultCompute: d.compute, basis: e.basis };
     });
     const runs = [];
@@ -50,12 +51,13 @@ if (out.exists) {
         if (!cat?.bandwidthBytesPerSecond) throw new Error("device not in the catalog or no bandwidth figure");
         const model = (await resolveModel(r.modelRef ?? r.model, { offline: true })).model;
         const d = r.deployment as Record<string, any>;
-        const dep = makeDeployment(model, { engine: r.engine, weights: d.weights, kvDtype: d.kvDtypeK && d.kvDtypeV ? `${d.kvDtypeK},${d.kvDtypeV}` : undefined, context: d.context ?? 4096, seqs: d.seqs ?? 1, tp: d.tp ?? 1, pp: d.pp ?? 1 });
+        const e = parseEngine(r.engine);
+        const dep = makeDeployment(model, { engine: e, weights: d.weights, kvDtype: d.kvDtypeK && d.kvDtypeV ? `${d.kvDtypeK},${d.kvDtypeV}` : undefined, context: d.context ?? 4096, seqs: d.seqs ?? 1, tp: d.tp ?? 1, pp: d.pp ?? 1 });
         const caps = placementDevice(cat);
         const req = { prompt: r.request?.prompt ?? 512, gen: r.request?.gen ?? 128, seqs: dep.seqs };
-        const s = speed(model, dep, caps, req);
+        const s = speed(model, dep, e, caps, req);
         const eff = calibration.get(`${dep.engine}|${caps.deviceClass}`);
-        const c = eff ? speed(model, dep, caps, req, eff) : undefined;
+        const c = eff ? speed(model, dep, e, caps, req, eff) : undefined;
         predictedSpeed = { prefill: s.prefillTokensPerSecond, decode: s.decodeTokensPerSecond, note: "lib/calc speed(), default efficiencies" };
         if (c) Object.assign(predictedSpeed, { calibratedPrefill: c.prefillTokensPerSecond, calibratedDecode: c.decodeTokensPerSecond, calibrationKey: `${dep.engine}|${caps.deviceClass}` });
       } catch (e) {

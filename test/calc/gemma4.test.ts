@@ -2,13 +2,15 @@
 // and real engine output: vLLM 0.25.1 serving the 26B-A4B (AWQ) and llama.cpp b8680 serving the E4B (PLE + KV-shared
 // layers). Engine logs: data/evidence/logs/ (sources in SOURCES-vllm.md / SOURCES-llamacpp.md).
 import { describe, expect, it } from "vitest";
-import { llamaCppCaches, makeDeployment, modelFromHfConfig, paramCounts, plan } from "../../lib/calc/index.js";
+import { makeDeployment, modelFromHfConfig, paramCounts, plan } from "../../lib/calc/index.js";
+import { llamaCppCaches } from "../../plugins/engine-llamacpp/index.js";
 import type { ModelSpec, TensorSpec } from "../../lib/calc/index.js";
-import { vllmKvFromBudget } from "../../lib/calc/engines/vllm.js";
+import { vllmKvFromBudget } from "../../plugins/engine-vllm/index.js";
 import { evidenceLog } from "../../loaders/evidence/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import { parseLlamaCppLog } from "../../plugins/engine-llamacpp/index.js";
 import { parseVllmLog } from "../../plugins/engine-vllm/index.js";
+import { engine } from "../../plugins/engines.js";
 
 const log = (f: string) => evidenceLog(f);
 const B = 1e9;
@@ -88,7 +90,7 @@ describe("vLLM 0.25.1: cyankiwi/gemma-4-26B-A4B-it AWQ, max_model_len 262144 (vl
     const mnbt = Number(/Chunked prefill is enabled with max_num_batched_tokens=(\d+)/.exec(text)![1]);
     expect(mnbt).toBe(2496);
     // kv_cache_dtype auto = the fp16 model dtype: 2 bytes, as bf16.
-    const dep = makeDeployment(m, { engine: "vllm", context: 262144, kvDtype: "bf16", options: { vllmVersion: "0.25.1", maxNumBatchedTokens: mnbt } });
+    const dep = makeDeployment(m, { engine: engine("vllm"), context: 262144, kvDtype: "bf16", options: { vllmVersion: "0.25.1", maxNumBatchedTokens: mnbt } });
     const lo = vllmKvFromBudget(m, dep, [(83.89 - 0.005) * GIB]);
     const hi = vllmKvFromBudget(m, dep, [(83.89 + 0.005) * GIB]);
     // Layout: 25 sliding layers of 8·(256+256)·2 = 8192 B/token, 5 full of 2·(512+512)·2 = 4096 B/token (V cached);
@@ -102,7 +104,7 @@ describe("vLLM 0.25.1: cyankiwi/gemma-4-26B-A4B-it AWQ, max_model_len 262144 (vl
     // The profile applies the raise itself when no --max-num-batched-tokens is given (vllmDefaultBatchedTokens: the
     // largest video item of gemma4_mm.py, 32 × 78 = 2496 tokens).
     expect(m.vision?.prefixLmItemTokens).toBe(mnbt);
-    const byDefault = makeDeployment(m, { engine: "vllm", context: 262144, kvDtype: "bf16", options: { vllmVersion: "0.25.1" } });
+    const byDefault = makeDeployment(m, { engine: engine("vllm"), context: 262144, kvDtype: "bf16", options: { vllmVersion: "0.25.1" } });
     expect(vllmKvFromBudget(m, byDefault, [83.89 * GIB])).toEqual(vllmKvFromBudget(m, dep, [83.89 * GIB]));
   });
 });
@@ -129,11 +131,11 @@ describe("llama.cpp b8680: Gemma 4 E4B Q8_0, n_ctx 65536, iSWA (llamacpp-server-
     expect(printed.kvCaches.map((k) => [k.cells, k.layers])).toEqual([[65536, 4], [1024, 20]]);
     // The 18 KV-shared layers (24–41) keep no cache: 4 of the 24 own-KV layers are global, 20 slide.
     expect(e4b.layers.filter((l) => l.cache.kind === "none").map((l) => l.index)).toEqual(Array.from({ length: 18 }, (_, i) => 24 + i));
-    const dep = makeDeployment(e4b, { engine: "llama.cpp", context: 65536, seqs: 1, kvDtype: "f16", options: { ubatch: 512 } });
+    const dep = makeDeployment(e4b, { engine: engine("llama.cpp"), context: 65536, seqs: 1, kvDtype: "f16", options: { ubatch: 512 } });
     const c = llamaCppCaches(e4b, dep);
     expect([c.base.cells, c.base.layers, c.base.kBytes, c.base.vBytes]).toEqual([65536, 4, 512 * MIB, 512 * MIB]);
     expect([c.swa.cells, c.swa.layers, c.swa.kBytes, c.swa.vBytes]).toEqual([1024, 20, 20 * MIB, 20 * MIB]);
-    expect(plan(e4b, dep, { layers: false }).memory.kvCacheBytes).toBe(1064 * MIB);
+    expect(plan(e4b, dep, engine(dep.engine), { layers: false }).memory.kvCacheBytes).toBe(1064 * MIB);
     expect(printed.kvCacheBytes).toBe(1064 * MIB);
   });
 

@@ -2,9 +2,9 @@
 // totals against published checkpoint sizes.
 import { describe, expect, it } from "vitest";
 import { modelFromHfConfig } from "../../lib/calc/arch/index.js";
-import { attentionTensors, globalTensors, layer, moeTensors, normTensor, slidingAttention, fullAttention, finishModel } from "../../lib/calc/arch/common.js";
-import { weightBytes, paramCounts } from "../../lib/calc/plan.js";
-import { weightScheme, weightSchemeNames } from "../../lib/calc/quant.js";
+import { attentionTensors, globalTensors, layer, moeTensors, normTensor, finishModel } from "../../lib/calc/arch/common.js";
+import { fullAttention, slidingWindow } from "../../lib/calc/cache/index.js";
+import { weightBytes, paramCounts, weightScheme, weightSchemeNames } from "../../lib/calc/weights.js";
 import type { ModelSpec, TensorSpec } from "../../lib/calc/types.js";
 import { InputError } from "../../lib/calc/types.js";
 import { catalogConfig, catalogEntries } from "../../loaders/catalog.js";
@@ -12,7 +12,7 @@ import { catalogConfig, catalogEntries } from "../../loaders/catalog.js";
 const model = { modelType: "llama" } as ModelSpec;
 const ctx = { model, layerIndex: 0 };
 const t = (shape: number[], role: TensorSpec["role"] = "attention"): TensorSpec => ({ name: "blk.0.attn_q", shape, role });
-const bytes = (scheme: string, tensor: TensorSpec) => weightScheme(scheme).tensorBytes(tensor, ctx);
+const bytes = (scheme: string, tensor: TensorSpec) => weightScheme(scheme).bytesFor(ctx.model)(tensor, ctx.layerIndex);
 
 describe("bytes of one 4096×4096 projection (16,777,216 weights)", () => {
   const sq = t([4096, 4096]);
@@ -69,9 +69,9 @@ describe("MXFP4 and what stays 16-bit", () => {
     const router = t([2048, 128], "router");
     expect(bytes("awq", router)).toBe(2048 * 128 * 2);
     const qwenMoe = { modelType: "qwen3_moe" } as ModelSpec;
-    expect(weightScheme("mlx-4bit").tensorBytes(router, { model: qwenMoe, layerIndex: 0 })).toBe(2048 * 128 * 1.0625);
+    expect(weightScheme("mlx-4bit").bytesFor(qwenMoe)(router, 0)).toBe(2048 * 128 * 1.0625);
     const mixtral = { modelType: "mixtral" } as ModelSpec;
-    expect(weightScheme("mlx-4bit").tensorBytes(router, { model: mixtral, layerIndex: 0 })).toBe(2048 * 128 * 0.5625);
+    expect(weightScheme("mlx-4bit").bytesFor(mixtral)(router, 0)).toBe(2048 * 128 * 0.5625);
   });
   it("norms and inputs not divisible by the group stay 16-bit", () => {
     expect(bytes("mlx-4bit", t([4096], "norm"))).toBe(8192);
@@ -108,7 +108,7 @@ function gptOss120b(): ModelSpec {
       normTensor(`blk.${i}.ffn_norm`, hidden),
       ...moeTensors(i, hidden, 2880, 128),
     ];
-    layers.push(layer(i, i % 2 ? "attention" : "sliding", i % 2 ? fullAttention(8, 64) : slidingAttention(8, 64, 128), tensors, { experts: 128, activeExperts: 4, sharedExperts: 0 }));
+    layers.push(layer(i, i % 2 ? "attention" : "sliding", i % 2 ? fullAttention(8, 64) : slidingWindow(8, 64, 128), tensors, { experts: 128, activeExperts: 4, sharedExperts: 0 }));
   }
   return finishModel({
     id: "gpt-oss-120b", modelType: "gpt_oss", family: "test", hiddenSize: hidden, vocabSize: 201088, nHeads: 64, maxContext: 131072,

@@ -8,14 +8,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import type { Llama } from "node-llama-cpp";
-import { llamaCppCaches, makeDeployment, plan } from "../../lib/calc/index.js";
+import { makeDeployment, plan } from "../../lib/calc/index.js";
+import { llamaCppCaches } from "../../plugins/engine-llamacpp/index.js";
 import type { EngineOptions } from "../../lib/calc/index.js";
-import { llamaCppComputeBuffer } from "../../lib/calc/engines/llamacpp.js";
+import { llamaCppComputeBuffer } from "../../plugins/engine-llamacpp/index.js";
 import { resolveGguf } from "../../loaders/gguf.js";
 import { parseLlamaCppLog } from "../../plugins/engine-llamacpp/index.js";
 import { tinyModel, writeGguf } from "../helpers/gguf-writer.js";
 import type { TinyModel } from "../helpers/gguf-writer.js";
 import { runCliJson } from "../helpers/cli.js";
+import { engine } from "../../plugins/engines.js";
 
 const MIB = 1024 * 1024;
 let llama: Llama;
@@ -114,8 +116,8 @@ describe("llama.cpp (node-llama-cpp CPU build) vs hwledger plan", () => {
       const options: EngineOptions = { ubatch: facts.nUbatch, batch: facts.nBatch, flashAttention: c.flashAttention ?? true, swaFull: c.swaFull ?? false };
       const kvName = `${c.kv ?? "F16"},${c.kvV ?? c.kv ?? "F16"}`.toLowerCase();
       const { model: spec } = await resolveGguf(file);
-      const dep = makeDeployment(spec, { engine: "llama.cpp", context: c.context, seqs: c.seqs, kvDtype: kvName, options });
-      const p = plan(spec, dep);
+      const dep = makeDeployment(spec, { engine: engine("llama.cpp"), context: c.context, seqs: c.seqs, kvDtype: kvName, options });
+      const p = plan(spec, dep, engine(dep.engine));
       const detail = llamaCppCaches(spec, dep);
 
       // The context llama.cpp built is the one hwledger derived.

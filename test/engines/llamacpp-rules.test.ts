@@ -1,17 +1,19 @@
 // llama.cpp profile rules, GGUF file-mix estimates, the log parser and the launch arguments, checked against
 // verbatim llama-server logs (data/evidence/logs, sources in SOURCES-llamacpp.md).
 import { describe, expect, it } from "vitest";
-import { InputError, fit, llamaCppContext, makeDeployment, modelFromHfConfig, plan, weightBytes } from "../../lib/calc/index.js";
+import { InputError, fit, makeDeployment, modelFromHfConfig, plan, weightBytes } from "../../lib/calc/index.js";
+import { llamaCppContext } from "../../plugins/engine-llamacpp/index.js";
 import { buildLlamaServerArgs, parseLlamaCppLog } from "../../plugins/engine-llamacpp/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import { evidenceLog } from "../../loaders/evidence/index.js";
 import { runCli } from "../helpers/cli.js";
 import { tinyModel, writeGguf, u32 } from "../helpers/gguf-writer.js";
 import { resolveGguf } from "../../loaders/gguf.js";
-import { llamaCppComputeBuffer } from "../../lib/calc/engines/llamacpp.js";
+import { llamaCppComputeBuffer } from "../../plugins/engine-llamacpp/index.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { engine } from "../../plugins/engines.js";
 
 const MIB = 1024 * 1024;
 const log = (f: string) => evidenceLog(f);
@@ -56,7 +58,7 @@ describe("GGUF file mixes (llama-quant.cpp llama_tensor_get_type) vs real files"
 });
 
 describe("llama.cpp context and cache rules", () => {
-  const dep = (o: Partial<Parameters<typeof makeDeployment>[1]> = {}) => makeDeployment(qwen25_3b, { engine: "llama.cpp", context: 1000, ...o });
+  const dep = (o: Partial<Parameters<typeof makeDeployment>[1]> = {}) => makeDeployment(qwen25_3b, { engine: engine("llama.cpp"), context: 1000, ...o });
 
   it("pads n_ctx to 256 and n_ctx_seq per sequence (llama-context.cpp)", () => {
     expect(llamaCppContext(qwen25_3b, dep({ context: 1000, seqs: 1 }))).toMatchObject({ nCtx: 1024, nCtxSeq: 1024, nStream: 1 });
@@ -65,22 +67,22 @@ describe("llama.cpp context and cache rules", () => {
   });
 
   it("--kv-dtype q8_0 costs 34 bytes per 32 values per cell", () => {
-    const f16 = plan(qwen25_3b, dep({ context: 4096, kvDtype: "f16" })).memory.kvCacheBytes;
-    const q8 = plan(qwen25_3b, dep({ context: 4096, kvDtype: "q8_0" })).memory.kvCacheBytes;
+    const f16 = plan(qwen25_3b, dep({ context: 4096, kvDtype: "f16" }), engine("llama.cpp")).memory.kvCacheBytes;
+    const q8 = plan(qwen25_3b, dep({ context: 4096, kvDtype: "q8_0" }), engine("llama.cpp")).memory.kvCacheBytes;
     expect(f16).toBe(36 * 4096 * 256 * 2 * 2);
     expect(q8).toBe((f16 / 2 / 32) * 34);
   });
 
   it("rejects cache types llama.cpp rejects, with one line", () => {
-    expect(() => plan(qwen25_3b, dep({ kvDtype: "fp8" }))).toThrow(InputError);
-    expect(() => plan(qwen25_3b, dep({ kvDtype: "q8_0", options: { flashAttention: false } }))).toThrow(/requires flash attention/);
+    expect(() => plan(qwen25_3b, dep({ kvDtype: "fp8" }), engine("llama.cpp"))).toThrow(InputError);
+    expect(() => plan(qwen25_3b, dep({ kvDtype: "q8_0", options: { flashAttention: false } }), engine("llama.cpp"))).toThrow(/requires flash attention/);
     const odd = modelFromHfConfig({ model_type: "llama", hidden_size: 960, num_hidden_layers: 2, num_attention_heads: 12, intermediate_size: 64, vocab_size: 100 }, "hd80");
-    expect(() => plan(odd, makeDeployment(odd, { engine: "llama.cpp", context: 512, kvDtype: "q4_0" }))).toThrow(/head size divisible by 32/);
+    expect(() => plan(odd, makeDeployment(odd, { engine: engine("llama.cpp"), context: 512, kvDtype: "q4_0" }), engine("llama.cpp"))).toThrow(/head size divisible by 32/);
   });
 
   it("Mistral's sliding window is not used by llama.cpp's llama architecture: full cache and a warning", () => {
     const mistral = modelFromHfConfig({ model_type: "mistral", hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, intermediate_size: 14336, vocab_size: 32000, sliding_window: 4096 }, "mistral-7b-v0.1");
-    const p = plan(mistral, makeDeployment(mistral, { engine: "llama.cpp", context: 32768 }));
+    const p = plan(mistral, makeDeployment(mistral, { engine: engine("llama.cpp"), context: 32768 }), engine("llama.cpp"));
     expect(p.memory.kvCacheBytes).toBe(32 * 32768 * 1024 * 2 * 2);
     expect(p.warnings.join(" ")).toMatch(/without sliding-window caching/);
   });
@@ -88,7 +90,7 @@ describe("llama.cpp context and cache rules", () => {
   it("the catalog's Qwen3.5-35B-A3B config plans the KV + recurrent state its llama-server log printed (640.00 + 251.25 MiB)", async () => {
     const { model } = await resolveModel("Qwen/Qwen3.5-35B-A3B", { offline: true });
     const f = parseLlamaCppLog(log("llamacpp-server-qwen3.5-35b-a3b-q8-cuda-4xa6000.log"));
-    const p = plan(model, makeDeployment(model, { engine: "llama.cpp", context: f.nCtx!, seqs: f.nSeqMax!, options: { kvUnified: f.kvUnified } }));
+    const p = plan(model, makeDeployment(model, { engine: engine("llama.cpp"), context: f.nCtx!, seqs: f.nSeqMax!, options: { kvUnified: f.kvUnified } }), engine("llama.cpp"));
     expect(p.memory.kvCacheBytes).toBe(640 * MIB + 251.25 * MIB);
     expect(f.kvCacheBytes).toBe(p.memory.kvCacheBytes);
   });
@@ -97,19 +99,19 @@ describe("llama.cpp context and cache rules", () => {
     // Qwen2.5-3B, Vulkan (b8179), 35/37 layers offloaded: the device buffer peaks at the output, result_norm
     // [n_embd, n_ubatch] + logits [n_vocab, n_ubatch] f32 = 300.75 MiB; the token-embedding inputs stay in Vulkan_Host.
     const q = parseLlamaCppLog(log(QWEN_LOG));
-    const pq = plan(qwen25_3b, makeDeployment(qwen25_3b, { engine: "llama.cpp", context: 2048, seqs: 4, options: { kvUnified: true } }));
+    const pq = plan(qwen25_3b, makeDeployment(qwen25_3b, { engine: engine("llama.cpp"), context: 2048, seqs: 4, options: { kvUnified: true } }), engine("llama.cpp"));
     expect(pq.memory.activationBytes).toBe(4 * 512 * (151936 + 2048));
     expect((pq.memory.activationBytes / MIB).toFixed(2)).toBe((q.computeBytesByBuffer.Vulkan1 / MIB).toFixed(2));
     expect(pq.basis.join(" ")).toMatch(/estimate: llama.cpp device compute buffer/);
     // DeepSeek-Coder-1.3B, CPU only (b7585): device estimate + inp_tokens/inp_embd = 71.00 MiB vs 74.76 printed.
     // The rule is exact against node-llama-cpp's newer llama.cpp (llamacpp-real.test.ts); b7585's graph holds 3.76 MiB more.
     const d = parseLlamaCppLog(log(DEEPSEEK_LOG));
-    const dep = makeDeployment(deepseekCoder, { engine: "llama.cpp", context: 16384, seqs: 4, options: { kvUnified: true } });
+    const dep = makeDeployment(deepseekCoder, { engine: engine("llama.cpp"), context: 16384, seqs: 4, options: { kvUnified: true } });
     const cb = llamaCppComputeBuffer(deepseekCoder, dep);
     expect(Math.abs(cb.device + cb.cpuInputs - d.computeBytes) / d.computeBytes).toBeLessThan(0.06);
     for (const [model, file, ctx, seqs] of [[deepseekCoder, DEEPSEEK_LOG, 16384, 4], [qwen25_3b, QWEN_LOG, 2048, 4]] as const) {
       const f = parseLlamaCppLog(log(file));
-      const p = plan(model, makeDeployment(model, { engine: "llama.cpp", context: ctx, seqs, options: { kvUnified: true } }));
+      const p = plan(model, makeDeployment(model, { engine: engine("llama.cpp"), context: ctx, seqs, options: { kvUnified: true } }), engine("llama.cpp"));
       // The output buffer is exact: n_vocab × n_seq_max f32.
       expect((p.memory.overheadBytes / MIB).toFixed(2)).toBe((f.outputBytes! / MIB).toFixed(2));
     }
@@ -119,10 +121,10 @@ describe("llama.cpp context and cache rules", () => {
 describe("hwledger fit for llama.cpp", () => {
   it("finds the largest 256-cell context whose caches fit, counting the recurrent state at its fixed size", async () => {
     const { model } = await resolveModel("Qwen/Qwen3.5-35B-A3B", { offline: true });
-    const dep = makeDeployment(model, { engine: "llama.cpp", context: 32768, seqs: 4, weights: "Q4_K_M" });
+    const dep = makeDeployment(model, { engine: engine("llama.cpp"), context: 32768, seqs: 4, weights: "Q4_K_M" });
     const budget = 4 * 1024 ** 3;
-    const r = fit(model, dep, { kvBudgetBytes: budget });
-    const kv = (context: number, kvUnified = false) => plan(model, { ...dep, context, options: { kvUnified } }, { layers: false }).memory.kvCacheBytes;
+    const r = fit(model, dep, engine(dep.engine), { kvBudgetBytes: budget });
+    const kv = (context: number, kvUnified = false) => plan(model, { ...dep, context, options: { kvUnified } }, engine("llama.cpp"), { layers: false }).memory.kvCacheBytes;
     expect(r.maxContext % 256).toBe(0);
     expect(kv(r.maxContext)).toBeLessThanOrEqual(budget);
     expect(kv(r.maxContext + 256)).toBeGreaterThan(budget);
@@ -190,7 +192,7 @@ describe("split GGUF (llama-gguf-split naming)", () => {
     writeGguf(join(dir, "m-00002-of-00002.gguf"), { "general.architecture": metadata["general.architecture"], "split.no": u32(1), "split.count": u32(2) }, tensors.slice(half));
     const one = (await resolveGguf(join(dir, "one.gguf"))).model;
     const split = (await resolveGguf(join(dir, "m-00001-of-00002.gguf"))).model;
-    const d = (m: typeof one) => plan(m, makeDeployment(m, { engine: "llama.cpp", context: 4096 })).memory;
+    const d = (m: typeof one) => plan(m, makeDeployment(m, { engine: engine("llama.cpp"), context: 4096 }), engine("llama.cpp")).memory;
     expect(d(split)).toEqual(d(one));
     expect(Object.keys(split.gguf!.tensorBytes)).toHaveLength(tensors.length);
   });

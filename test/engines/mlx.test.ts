@@ -4,11 +4,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { modelFromHfConfig } from "../../lib/calc/arch/index.js";
-import { mlxProfile } from "../../lib/calc/engines/mlx.js";
 import { plan } from "../../lib/calc/plan.js";
 import type { CacheSpec, Deployment, LayerSpec, ModelSpec } from "../../lib/calc/types.js";
 import { InputError } from "../../lib/calc/types.js";
 import { runCli, runCliJson } from "../helpers/cli.js";
+import { engine } from "../../plugins/engines.js";
+
+/** The engine's compiled rules, read the way these tests ask them: one deployment at a time. */
+const E = engine("mlx");
+const profile = {
+  cache(m: ModelSpec, d: Deployment) {
+    const t = E.compile(m, d);
+    return { total: t.kvBytes(d.context, d.seqs), perLayer: t.kvPerLayer(d.context, d.seqs), bytesPerToken: t.kvBytesPerToken(d.context, d.seqs) };
+  },
+  activations(m: ModelSpec, d: Deployment) {
+    const t = E.compile(m, d);
+    return { bytes: t.activationBytes(d.context, d.seqs), basis: t.activationBasis };
+  },
+  warnings: (m: ModelSpec, d: Deployment) => E.compile(m, d).warnings,
+};
 
 const LLAMA_8B = { model_type: "llama", torch_dtype: "bfloat16", hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 128256, tie_word_embeddings: false };
 const llama = modelFromHfConfig(LLAMA_8B, "llama-3.1-8b");
@@ -18,7 +32,7 @@ const PER_TOKEN_BF16 = 32 * 8 * 128 * 2 * 2;
 function dep(context: number, o: Partial<Deployment> = {}): Deployment {
   return { engine: "mlx", weights: "mlx-4bit", kvDtypeK: "bf16", kvDtypeV: "bf16", context, seqs: 1, tp: 1, pp: 1, ...o };
 }
-const kv = (m: ModelSpec, d: Deployment) => mlxProfile.cache(m, d).total;
+const kv = (m: ModelSpec, d: Deployment) => profile.cache(m, d).total;
 
 /** A model of hand-made layers (cache only matters here). */
 function cacheModel(modelType: string, caches: CacheSpec[]): ModelSpec {
@@ -36,7 +50,7 @@ describe("KVCache grows in 256-token steps", () => {
     expect(kv(llama, dep(1000, { seqs: 3 }))).toBe(3 * 1024 * PER_TOKEN_BF16);
   });
   it("bytesPerToken is the unrounded per-token figure", () => {
-    expect(mlxProfile.cache(llama, dep(1000)).bytesPerToken).toBe(PER_TOKEN_BF16);
+    expect(profile.cache(llama, dep(1000)).bytesPerToken).toBe(PER_TOKEN_BF16);
   });
 });
 
@@ -52,7 +66,7 @@ describe("QuantizedKVCache (--kv-bits): packed values + model-dtype scale and bi
     const chunked: CacheSpec = { kind: "chunked", nKvHeads: 8, headDimK: 128, headDimV: 128, chunk: 8192 };
     const full: CacheSpec = { kind: "full", nKvHeads: 8, headDimK: 128, headDimV: 128 };
     const m = cacheModel("llama4_text", [chunked, full]);
-    expect(mlxProfile.cache(m, dep(20000, { kvDtypeK: "q4", kvDtypeV: "q4" })).perLayer).toEqual([(8192 + 256) * 2048 * 2, 20224 * 2048 * 0.5625]);
+    expect(profile.cache(m, dep(20000, { kvDtypeK: "q4", kvDtypeV: "q4" })).perLayer).toEqual([(8192 + 256) * 2048 * 2, 20224 * 2048 * 0.5625]);
   });
   it("refuses dtypes MLX has no cache for, and K≠V", () => {
     expect(() => kv(llama, dep(256, { kvDtypeK: "fp8", kvDtypeV: "fp8" }))).toThrow(InputError);
@@ -67,21 +81,21 @@ describe("sliding windows: RotatingKVCache only where mlx_lm's make_cache asks f
   const per = 8 * 128 * 2 * 2;
   it("gemma3_text: sliding layers stop at the window, full layers grow", () => {
     const m = cacheModel("gemma3_text", [sliding, full]);
-    expect(mlxProfile.cache(m, dep(5000)).perLayer).toEqual([1024 * per, 5120 * per]);
-    expect(mlxProfile.cache(m, dep(700)).perLayer).toEqual([768 * per, 768 * per]);
+    expect(profile.cache(m, dep(5000)).perLayer).toEqual([1024 * per, 5120 * per]);
+    expect(profile.cache(m, dep(700)).perLayer).toEqual([768 * per, 768 * per]);
   });
   it("during prefill a rotating layer holds window - 1 + chunk tokens (RotatingKVCache._update_concat)", () => {
     const m = cacheModel("gemma3_text", [sliding]);
     const plain = cacheModel("gemma2", [sliding]); // no RotatingKVCache: full KVCache, no excess
-    const a = mlxProfile.activations(m, dep(8192)).bytes - 1024 * per; // minus the one-layer growth copy
-    const b = mlxProfile.activations(plain, dep(8192)).bytes - 8192 * per;
+    const a = profile.activations(m, dep(8192)).bytes - 1024 * per; // minus the one-layer growth copy
+    const b = profile.activations(plain, dep(8192)).bytes - 8192 * per;
     expect(a - b).toBe((1024 - 1 + 2048 - 1024) * per);
   });
   it("mistral (llama.py without layer_types): the window is ignored and a warning says so", () => {
     const mistral = modelFromHfConfig({ ...LLAMA_8B, model_type: "mistral", vocab_size: 32000, sliding_window: 4096 }, "mistral-7b-v0.1");
     expect(mistral.layers[0].cache.kind).toBe("sliding");
     expect(kv(mistral, dep(8192))).toBe(8192 * PER_TOKEN_BF16);
-    expect(mlxProfile.warnings!(mistral, dep(8192)).join(" ")).toMatch(/full KVCache/);
+    expect(profile.warnings(mistral, dep(8192)).join(" ")).toMatch(/full KVCache/);
   });
   it("a quantized cache on a rotating layer is refused (RotatingKVCache Quantization NYI)", () => {
     expect(() => kv(cacheModel("gemma3_text", [sliding, full]), dep(100, { kvDtypeK: "q4", kvDtypeV: "q4" }))).toThrow(/NYI/);
@@ -95,7 +109,7 @@ describe("--max-kv-size: RotatingKVCache(max_kv_size) for models without make_ca
   });
   it("is ignored (with a warning) for llama, whose model defines make_cache", () => {
     expect(kv(llama, dep(20000, { options: { maxKvSize: 4096 } }))).toBe(20224 * PER_TOKEN_BF16);
-    expect(mlxProfile.warnings!(llama, dep(20000, { options: { maxKvSize: 4096 } })).join(" ")).toMatch(/ignored/);
+    expect(profile.warnings(llama, dep(20000, { options: { maxKvSize: 4096 } })).join(" ")).toMatch(/ignored/);
   });
 });
 
@@ -107,8 +121,8 @@ describe("MLA and recurrent state", () => {
   });
   it("deepseek_v3 prefill materializes rope scores (×2 with the mask) and expands the latent per head", () => {
     const ctx = 4096;
-    const a = mlxProfile.activations(cacheModel("deepseek_v3", [mla]), dep(ctx)).bytes;
-    const b = mlxProfile.activations(cacheModel("deepseek_v2", [mla]), dep(ctx)).bytes;
+    const a = profile.activations(cacheModel("deepseek_v3", [mla]), dep(ctx)).bytes;
+    const b = profile.activations(cacheModel("deepseek_v2", [mla]), dep(ctx)).bytes;
     // same model without the latent-MLA prefill path: deepseek_v2 (expanded cache, whose copy is larger instead)
     const growV3 = 4096 * 576 * 2;
     const growV2 = 4096 * 5120 * 2;
@@ -123,7 +137,7 @@ describe("MLA and recurrent state", () => {
 
 describe("plan() with the MLX profile", () => {
   it("adds weights, KV and the activation estimate, each with its basis", () => {
-    const p = plan(llama, dep(2048));
+    const p = plan(llama, dep(2048), engine("mlx"));
     expect(p.memory.kvCacheBytes).toBe(2048 * PER_TOKEN_BF16);
     expect(p.memory.weightsBytes).toBe(Math.round(8_030_261_248 * 0.5625 + 32 * 2 * 4096 * (2 - 0.5625) + 4096 * (2 - 0.5625)));
     expect(p.memory.activationBytes).toBeGreaterThan(0);
@@ -131,8 +145,8 @@ describe("plan() with the MLX profile", () => {
     expect(p.basis.join("\n")).toMatch(/estimate: one prefill chunk of min\(context, prefill_step_size = 2048/);
   });
   it("the prefill chunk follows --prefill-step-size", () => {
-    const a = plan(llama, dep(8192)).memory.activationBytes;
-    const b = plan(llama, dep(8192, { options: { prefillStepSize: 512 } })).memory.activationBytes;
+    const a = plan(llama, dep(8192), engine("mlx")).memory.activationBytes;
+    const b = plan(llama, dep(8192, { options: { prefillStepSize: 512 } }), engine("mlx")).memory.activationBytes;
     expect(b).toBeLessThan(a);
   });
 });

@@ -2,11 +2,25 @@
 // run a real model here (no GPU, no weights offline), so these check the arithmetic of each cache class.
 import { describe, expect, it } from "vitest";
 import { modelFromHfConfig } from "../../lib/calc/arch/index.js";
-import { kvElemsPerToken } from "../../lib/calc/engines/common.js";
-import { transformersProfile } from "../../lib/calc/engines/transformers.js";
+import { kvElemsPerToken } from "../../lib/calc/cache/index.js";
 import { plan } from "../../lib/calc/plan.js";
 import type { CacheSpec, Deployment, LayerSpec, ModelSpec } from "../../lib/calc/types.js";
 import { InputError } from "../../lib/calc/types.js";
+import { engine } from "../../plugins/engines.js";
+
+/** The engine's compiled rules, read the way these tests ask them: one deployment at a time. */
+const E = engine("transformers");
+const profile = {
+  cache(m: ModelSpec, d: Deployment) {
+    const t = E.compile(m, d);
+    return { total: t.kvBytes(d.context, d.seqs), perLayer: t.kvPerLayer(d.context, d.seqs), bytesPerToken: t.kvBytesPerToken(d.context, d.seqs) };
+  },
+  activations(m: ModelSpec, d: Deployment) {
+    const t = E.compile(m, d);
+    return { bytes: t.activationBytes(d.context, d.seqs), basis: t.activationBasis };
+  },
+  warnings: (m: ModelSpec, d: Deployment) => E.compile(m, d).warnings,
+};
 
 const LLAMA_8B = { model_type: "llama", torch_dtype: "bfloat16", hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 128256, tie_word_embeddings: false };
 const llama = modelFromHfConfig(LLAMA_8B, "llama-3.1-8b");
@@ -16,7 +30,7 @@ const ELEMS = PER_TOKEN / 2;
 function dep(context: number, o: Partial<Deployment> = {}): Deployment {
   return { engine: "transformers", weights: "bf16", kvDtypeK: "bf16", kvDtypeV: "bf16", context, seqs: 1, tp: 1, pp: 1, ...o };
 }
-const kv = (m: ModelSpec, d: Deployment) => transformersProfile.cache(m, d);
+const kv = (m: ModelSpec, d: Deployment) => profile.cache(m, d);
 
 function cacheModel(modelType: string, caches: CacheSpec[]): ModelSpec {
   const layers: LayerSpec[] = caches.map((cache, index) => ({ index, kind: cache.kind, cache, tensors: [] }));
@@ -31,7 +45,7 @@ describe("DynamicCache: torch.cat per token, no rounding", () => {
   it("StaticCache preallocates the same max_cache_len and needs no torch.cat copy", () => {
     const s = dep(4096, { options: { cacheImplementation: "static" } });
     expect(kv(llama, s).total).toBe(4096 * PER_TOKEN);
-    expect(transformersProfile.activations(llama, s).bytes).toBeLessThan(transformersProfile.activations(llama, dep(4096)).bytes);
+    expect(profile.activations(llama, s).bytes).toBeLessThan(profile.activations(llama, dep(4096)).bytes);
   });
 });
 
@@ -42,8 +56,8 @@ describe("DynamicSlidingWindowLayer", () => {
     expect(kv(mistral, dep(3000)).total).toBe(3000 * PER_TOKEN);
   });
   it("right after a full-length prompt the view still pins the whole prompt: the excess over the window is a transient", () => {
-    const a = transformersProfile.activations(mistral, dep(8192)).bytes;
-    const noWindow = transformersProfile.activations(mistral, dep(8192, { options: { cacheImplementation: "static" } })).bytes;
+    const a = profile.activations(mistral, dep(8192)).bytes;
+    const noWindow = profile.activations(mistral, dep(8192, { options: { cacheImplementation: "static" } })).bytes;
     // static: no pinned prompt and no torch.cat copy of the (window-sized) largest layer
     expect(a - noWindow).toBe((8192 - 4096) * PER_TOKEN + 4096 * (PER_TOKEN / 32));
   });
@@ -83,12 +97,12 @@ describe("recurrent state and activations", () => {
   });
   it("prefill of the whole prompt through the widest block + one layer's torch.cat copy + last-token float32 logits", () => {
     // widest block: 2×4096 residual + MLP (gate 14336 + up 14336) × 1.5 = 51,200 elements per token
-    const a = transformersProfile.activations(llama, dep(4096));
+    const a = profile.activations(llama, dep(4096));
     expect(a.bytes).toBe(4096 * 51_200 * 2 + 4096 * PER_TOKEN / 32 + 128_256 * 4 * 2);
     expect(a.basis).toMatch(/^estimate:/);
   });
   it("plan() carries the rules' basis", () => {
-    const p = plan(llama, dep(2048));
+    const p = plan(llama, dep(2048), engine("transformers"));
     expect(p.memory.kvCacheBytes).toBe(2048 * PER_TOKEN);
     expect(p.basis.join("\n")).toMatch(/cache_utils\.py/);
   });

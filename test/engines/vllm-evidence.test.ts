@@ -3,10 +3,11 @@
 // GPU), so the real engine's printed output is the fixture.
 import { describe, expect, it } from "vitest";
 import { makeDeployment } from "../../lib/calc/index.js";
-import { reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmKvFromBudget, vllmStartup } from "../../lib/calc/engines/vllm.js";
+import { reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmKvFromBudget, vllmStartup } from "../../plugins/engine-vllm/index.js";
 import { evidenceLog, evidenceRows, loadEvidence, readFigures } from "../../loaders/evidence/index.js";
 import type { EvidenceRow } from "../../loaders/evidence/index.js";
 import { resolveModel } from "../../loaders/models.js";
+import { engine } from "../../plugins/engines.js";
 
 const GIB = 1024 ** 3;
 const ev = loadEvidence();
@@ -56,7 +57,7 @@ describe("vLLM evidence cases", () => {
   // cache holds one block per group, so its token count is the block size vLLM prints or implies.
   const smallestBlock = async (ref: string, dep: { tp: number; context: number; kvDtype: string; mnbt: number }) => {
     const model = (await resolveModel(ref, { offline: true })).model;
-    const d = makeDeployment(model, { engine: "vllm", context: dep.context, tp: dep.tp, kvDtype: dep.kvDtype as never, options: { maxNumBatchedTokens: dep.mnbt } });
+    const d = makeDeployment(model, { engine: engine("vllm"), context: dep.context, tp: dep.tp, kvDtype: dep.kvDtype as never, options: { maxNumBatchedTokens: dep.mnbt } });
     let lo = 0;
     let hi = 64 * GIB;
     while (hi - lo > 1024) {
@@ -162,7 +163,7 @@ describe("vLLM 0.21+ token report", () => {
     const id = "gemma-3-27b-it-mi300x-rocm-0.11";
     const c = byCase(id);
     const model = (await resolveModel(c.model.catalog!, { offline: true })).model;
-    const old = makeDeployment(model, { engine: "vllm", context: c.settings.context, kvDtype: "bf16" });
+    const old = makeDeployment(model, { engine: engine("vllm"), context: c.settings.context, kvDtype: "bf16" });
     const now = { ...old, options: { ...old.options, vllmVersion: "0.25.1" } };
     const budget = [reported(id, "Available KV cache memory")];
     const a = vllmKvFromBudget(model, old, budget);
@@ -202,7 +203,7 @@ describe("vLLM release rules after 0.21", () => {
 
   it("Gemma 3 27B at 131072 tokens: same blocks, lower concurrency from 0.26 (sliding groups reserve 2 × max_num_batched_tokens)", async () => {
     const model = (await resolveModel("google/gemma-3-27b-it", { offline: true })).model;
-    const dep = (v: string) => makeDeployment(model, { engine: "vllm", context: 131072, kvDtype: "bf16", options: { maxNumBatchedTokens: 8192, vllmVersion: v } });
+    const dep = (v: string) => makeDeployment(model, { engine: engine("vllm"), context: 131072, kvDtype: "bf16", options: { maxNumBatchedTokens: 8192, vllmVersion: v } });
     const budget = [60 * GIB];
     const a = vllmKvFromBudget(model, dep("0.25.1"), budget);
     const b = vllmKvFromBudget(model, dep("0.26.0"), budget);
@@ -216,7 +217,7 @@ describe("vLLM release rules after 0.21", () => {
 
   it("null block (vllm#47272): from 0.28.1 a request must fit num_blocks − 1, the printed figures do not change", async () => {
     const model = (await resolveModel("Qwen/Qwen3-8B", { offline: true })).model;
-    const dep = (v: string) => makeDeployment(model, { engine: "vllm", context: 16384, kvDtype: "bf16", options: { vllmVersion: v } });
+    const dep = (v: string) => makeDeployment(model, { engine: engine("vllm"), context: 16384, kvDtype: "bf16", options: { vllmVersion: v } });
     const page = 16 * 36 * 8 * 128 * 2 * 2; // 16 tokens × 36 layers × 8 KV heads × (K + V) 128 × bf16
     const budget = [1000 * page];
     const a = vllmKvFromBudget(model, dep("0.28.0"), budget);
@@ -231,7 +232,7 @@ describe("vLLM release rules after 0.21", () => {
 
   it("CUDA graph estimate: 0.21+ start-up replay subtracts the given estimate, not under --enforce-eager or without a version", async () => {
     const model = (await resolveModel("Qwen/Qwen3-8B", { offline: true })).model;
-    const dep = (options: object) => makeDeployment(model, { engine: "vllm", context: 16384, kvDtype: "bf16", options });
+    const dep = (options: object) => makeDeployment(model, { engine: engine("vllm"), context: 16384, kvDtype: "bf16", options });
     const g = 0.52 * GIB;
     const base = vllmStartup(model, dep({}), 80 * GIB, 0.9, undefined, g).availableBytes[0];
     const net = vllmStartup(model, dep({ vllmVersion: "0.21.0" }), 80 * GIB, 0.9, undefined, g).availableBytes[0];

@@ -4,12 +4,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { fit, makeDeployment, modelFromHfConfig, plan } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
-import { ppStageLayers, vllmKvFromBudget, vllmSchedulerDefaults, vllmStartup, vllmWeightsPerRank } from "../../lib/calc/engines/vllm.js";
+import { ppStageLayers, vllmKvFromBudget, vllmSchedulerDefaults, vllmStartup, vllmWeightsPerRank } from "../../plugins/engine-vllm/index.js";
 import { buildVllmServeArgs, manifest, parseVllmLog, parseVllmMetrics } from "../../plugins/engine-vllm/index.js";
 import { validateManifest } from "../../plugins/manifest.js";
 import { EVIDENCE_DIR, evidenceLog } from "../../loaders/evidence/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import { runCli, runCliJson } from "../helpers/cli.js";
+import { engine } from "../../plugins/engines.js";
 
 const GIB = 1024 ** 3;
 const fixture = (f: string) => evidenceLog(f);
@@ -27,7 +28,7 @@ beforeAll(async () => {
 });
 
 const dep = (m: ModelSpec, o: Record<string, unknown> = {}) =>
-  makeDeployment(m, { engine: "vllm", context: 16384, kvDtype: "bf16", ...o } as Parameters<typeof makeDeployment>[1]);
+  makeDeployment(m, { engine: engine("vllm"), context: 16384, kvDtype: "bf16", ...o } as Parameters<typeof makeDeployment>[1]);
 
 describe("vLLM KV paging (kv_cache_utils.py get_kv_cache_configs)", () => {
   it("full attention: num_blocks = budget // (16 × per-token bytes × layers), tokens = blocks × 16", () => {
@@ -91,8 +92,8 @@ describe("vLLM KV paging (kv_cache_utils.py get_kv_cache_configs)", () => {
   });
 
   it("rejects KV dtypes vLLM does not have and split K/V dtypes, with one clear line", () => {
-    expect(() => fit(qwen7, dep(qwen7, { kvDtype: "q8_0" }), { kvBudgetBytes: GIB })).toThrow(/vLLM has no KV cache dtype "q8_0"/);
-    expect(() => fit(qwen7, dep(qwen7, { kvDtype: "fp8,bf16" }), { kvBudgetBytes: GIB })).toThrow(/one --kv-cache-dtype/);
+    expect(() => fit(qwen7, dep(qwen7, { kvDtype: "q8_0" }), engine("vllm"), { kvBudgetBytes: GIB })).toThrow(/vLLM has no KV cache dtype "q8_0"/);
+    expect(() => fit(qwen7, dep(qwen7, { kvDtype: "fp8,bf16" }), engine("vllm"), { kvBudgetBytes: GIB })).toThrow(/one --kv-cache-dtype/);
   });
 });
 
@@ -124,7 +125,7 @@ describe("vLLM start-up accounting (gpu_worker.py determine_available_memory)", 
     expect(Math.abs(w1 / GIB - 14.2488)).toBeLessThan(0.1);
     expect(Math.abs(w2 / GIB - 7.1217)).toBeLessThan(0.05);
     const odd = modelFromHfConfig({ model_type: "llama", hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, vocab_size: 1000 });
-    const adj = plan(odd, makeDeployment(odd, { engine: "vllm", context: 128 })).basis.join(" ");
+    const adj = plan(odd, makeDeployment(odd, { engine: engine("vllm"), context: 128 }), engine("vllm")).basis.join(" ");
     expect(adj).toContain("1000 → 1024 rows");
   });
 
@@ -191,12 +192,12 @@ describe("engine-vllm plugin", () => {
   });
 
   it("builds the `vllm serve` argument array", () => {
-    const d = makeDeployment(qwen7, { engine: "vllm", context: 16384, tp: 2, kvDtype: "fp8", options: { maxNumSeqs: 64, enforceEager: true } });
+    const d = makeDeployment(qwen7, { engine: engine("vllm"), context: 16384, tp: 2, kvDtype: "fp8", options: { maxNumSeqs: 64, enforceEager: true } });
     expect(buildVllmServeArgs("Qwen/Qwen2.5-7B-Instruct", d, { port: 8000, gpuMemoryUtilization: 0.9 })).toEqual([
       "serve", "Qwen/Qwen2.5-7B-Instruct", "--max-model-len", "16384", "--tensor-parallel-size", "2", "--pipeline-parallel-size", "1",
       "--kv-cache-dtype", "fp8", "--gpu-memory-utilization", "0.9", "--max-num-seqs", "64", "--enforce-eager", "--dtype", "bfloat16", "--port", "8000",
     ]);
-    expect(() => buildVllmServeArgs("m", makeDeployment(qwen7, { engine: "vllm", context: 8, kvDtype: "q8_0" }))).toThrow(/no KV cache dtype/);
+    expect(() => buildVllmServeArgs("m", makeDeployment(qwen7, { engine: engine("vllm"), context: 8, kvDtype: "q8_0" }))).toThrow(/no KV cache dtype/);
   });
 
   it("parses a TP2 start-up log (0.10.1.1, worker prefixes, progress bar glued to a line)", () => {

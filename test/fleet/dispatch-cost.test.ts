@@ -5,6 +5,7 @@ import { costPerMillionTokens, jobCost, ownedHourlyCost } from "../../lib/fleet/
 import { dispatch } from "../../lib/fleet/dispatch.js";
 import type { DispatchCandidate, PlacementDevice } from "../../lib/fleet/dispatch.js";
 import { GIB, paperModel } from "./model-fixtures.js";
+import { ENGINES, engine } from "../../plugins/engines.js";
 
 describe("cost model", () => {
   it("owned: depreciation over the busy hours plus power", () => {
@@ -24,7 +25,7 @@ describe("cost model", () => {
 describe("dispatch", () => {
   // 10 layers × 1 GiB = 10 GiB of bf16 weights, no KV: a decode step reads 10 GiB.
   const model = paperModel(10, 1);
-  const base = makeDeployment(model, { engine: "llama.cpp", context: 1024 });
+  const base = makeDeployment(model, { engine: engine("llama.cpp"), context: 1024 });
   const dev = (id: string, gib: number, gbps: number): PlacementDevice => ({ id, name: id, memoryBytes: gib * GIB, bandwidthBytesPerSecond: gbps * 1e9, deviceClass: "cuda" });
   const cands: DispatchCandidate[] = [
     { id: "small", source: "catalog", device: dev("small", 8, 1000), count: 1, perHour: 0.1 },
@@ -35,8 +36,8 @@ describe("dispatch", () => {
   const job = { context: 1024, seqs: 1, tokens: 1000 };
 
   it("ranks by cost, rejects what does not fit with the shortfall in GiB", () => {
-    const r = dispatch(model, base, job, cands);
-    const need = perRankBytes(model, { ...base, context: 1024 });
+    const r = dispatch(model, base, job, cands, ENGINES);
+    const need = perRankBytes(model, { ...base, context: 1024 }, engine(base.engine));
     const small = r.rejected.find((x) => x.id === "small")!;
     expect(small.reason).toContain(`does not fit by ${((need - 8 * GIB) / GIB).toFixed(2)} GiB`);
     // seconds = 1000 tokens × 10 GiB / (bandwidth × 0.8): slow 134 s, mid 13.4 s, fast 4.47 s.
@@ -49,7 +50,7 @@ describe("dispatch", () => {
   });
 
   it("max latency and budget turn into reasons", () => {
-    const r = dispatch(model, base, { ...job, maxLatencySeconds: 60, budget: 0.01 }, cands);
+    const r = dispatch(model, base, { ...job, maxLatencySeconds: 60, budget: 0.01 }, cands, ENGINES);
     expect(r.candidates.map((c) => c.id)).toEqual(["mid"]);
     expect(r.rejected.find((x) => x.id === "slow-cheap")!.reason).toMatch(/^too slow: 134\.2 s estimated > max latency 60 s/);
     expect(r.rejected.find((x) => x.id === "fast-dear")!.reason).toMatch(/^over budget: 0\.0124 estimated > budget 0\.01/);

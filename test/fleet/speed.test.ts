@@ -9,13 +9,14 @@ import type { DeviceCaps, ModelSpec } from "../../lib/calc/index.js";
 import { makeEvent } from "../../lib/fleet/events.js";
 import { runCliJson } from "../helpers/cli.js";
 import { GIB, paperModel } from "./model-fixtures.js";
+import { engine } from "../../plugins/engines.js";
 
 const gpu: DeviceCaps = { bandwidthBytesPerSecond: 1000e9, flops16: 100e12, deviceClass: "cuda" };
 
 describe("speed roofline", () => {
   it("decode reads every weight once per step: 10 GiB at 1000 GB/s × 0.8 = 74.5 tok/s", () => {
     const m = paperModel(10, 1);
-    const r = speed(m, makeDeployment(m, { engine: "llama.cpp", context: 1024 }), gpu, { prompt: 0, gen: 128, seqs: 1 });
+    const r = speed(m, makeDeployment(m, { engine: engine("llama.cpp"), context: 1024 }), engine("llama.cpp"), gpu, { prompt: 0, gen: 128, seqs: 1 });
     expect(r.decodeTokensPerSecond).toBeCloseTo(800e9 / (10 * GIB), 6);
     expect(r.calibrated).toBe(false);
     expect(r.prefillTokensPerSecond).toBeNull();
@@ -24,7 +25,7 @@ describe("speed roofline", () => {
   it("prefill is compute-bound: 2 FLOPs per parameter per token at 100 TFLOP/s × 0.5", () => {
     const m = paperModel(10, 1);
     const params = (10 * GIB) / 2;
-    const r = speed(m, makeDeployment(m, { engine: "llama.cpp", context: 4096 }), gpu, { prompt: 4096, gen: 0, seqs: 1 });
+    const r = speed(m, makeDeployment(m, { engine: engine("llama.cpp"), context: 4096 }), engine("llama.cpp"), gpu, { prompt: 4096, gen: 0, seqs: 1 });
     expect(r.prefillTokensPerSecond).toBeCloseTo(50e12 / (2 * params), 3);
   });
 
@@ -40,10 +41,10 @@ describe("speed roofline", () => {
 
   it("calibration refits the efficiency so a measured run is reproduced", () => {
     const m = paperModel(10, 1);
-    const dep = makeDeployment(m, { engine: "llama.cpp", context: 1024 });
-    const eff = calibrate([{ model: m, dep, device: gpu, req: { prompt: 0, gen: 128, seqs: 1 }, decodeTokensPerSecond: 50 }], "llama.cpp", "cuda");
+    const dep = makeDeployment(m, { engine: engine("llama.cpp"), context: 1024 });
+    const eff = calibrate([{ model: m, dep, device: gpu, req: { prompt: 0, gen: 128, seqs: 1 }, decodeTokensPerSecond: 50 }], engine("llama.cpp"), "cuda");
     expect(eff.calibrated).toBe(true);
-    expect(speed(m, dep, gpu, { prompt: 0, gen: 128, seqs: 1 }, eff).decodeTokensPerSecond).toBeCloseTo(50, 6);
+    expect(speed(m, dep, engine(dep.engine), gpu, { prompt: 0, gen: 128, seqs: 1 }, eff).decodeTokensPerSecond).toBeCloseTo(50, 6);
   });
 });
 

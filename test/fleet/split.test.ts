@@ -2,20 +2,22 @@
 import { describe, expect, it } from "vitest";
 import { makeDeployment } from "../../lib/calc/index.js";
 import type { PlacementDevice } from "../../lib/fleet/dispatch.js";
-import { llamaTensorSplit, migration, planSplit } from "../../lib/fleet/split.js";
+import { migration, planSplit } from "../../lib/fleet/split.js";
+import { llamaTensorSplit } from "../../plugins/engine-llamacpp/index.js";
 import { GIB, paperModel } from "./model-fixtures.js";
+import { ENGINES, engine } from "../../plugins/engines.js";
 
 const dev = (id: string, gib: number, gbps: number): PlacementDevice => ({ id, name: id, memoryBytes: gib * GIB, bandwidthBytesPerSecond: gbps * 1e9, deviceClass: "cuda" });
 
 describe("split planner", () => {
   // 30 layers of 1 GiB; a 24 GB device at 1000 GB/s and a 12 GB one at 500 GB/s; 1 GiB reserved on each.
   const model = paperModel(30, 1);
-  const dep = makeDeployment(model, { engine: "vllm", context: 1024 });
+  const dep = makeDeployment(model, { engine: engine("vllm"), context: 1024 });
   const fast = dev("big", 24, 1000);
   const slow = dev("small", 12, 500);
 
   it("balances stage time: the device with twice the bandwidth takes twice the layers (20 + 10)", () => {
-    const p = planSplit(model, dep, [fast, slow], { reserveBytes: GIB });
+    const p = planSplit(model, dep, [fast, slow], ENGINES, { reserveBytes: GIB });
     expect(p.assignments.map((a) => [a.device, a.layerStart, a.layerEnd])).toEqual([
       ["big", 0, 19],
       ["small", 20, 29],
@@ -29,19 +31,19 @@ describe("split planner", () => {
   });
 
   it("memory binds before speed: an 8 GB device holds only 7 layers beside its 1 GiB reserve", () => {
-    const p = planSplit(model, dep, [fast, dev("tiny", 8, 500)], { reserveBytes: GIB });
+    const p = planSplit(model, dep, [fast, dev("tiny", 8, 500)], ENGINES, { reserveBytes: GIB });
     expect(p.assignments.map((a) => a.layers)).toEqual([23, 7]);
   });
 
   it("a model that fits nowhere is a clear error naming the shortfall", () => {
-    expect(() => planSplit(model, dep, [dev("a", 12, 500), dev("b", 12, 500)], { reserveBytes: GIB })).toThrow(/does not fit on a, b: needs 32\.00 GiB/);
+    expect(() => planSplit(model, dep, [dev("a", 12, 500), dev("b", 12, 500)], ENGINES, { reserveBytes: GIB })).toThrow(/does not fit on a, b: needs 32\.00 GiB/);
   });
 
   it("--without: the migration lists which layers move where", () => {
     const three = [dev("a", 40, 1000), dev("b", 24, 1000), dev("c", 24, 1000)];
-    const before = planSplit(model, dep, three, { reserveBytes: GIB });
+    const before = planSplit(model, dep, three, ENGINES, { reserveBytes: GIB });
     expect(before.assignments.map((a) => a.layers)).toEqual([10, 10, 10]);
-    const after = planSplit(model, dep, [three[0], three[2]], { reserveBytes: GIB });
+    const after = planSplit(model, dep, [three[0], three[2]], ENGINES, { reserveBytes: GIB });
     expect(after.assignments.map((a) => a.layers)).toEqual([15, 15]);
     expect(migration(before, after)).toEqual([
       { layerStart: 10, layerEnd: 14, from: "b", to: "a" },
@@ -51,9 +53,9 @@ describe("split planner", () => {
 
   it("the emitted --tensor-split reproduces the planned ranges under llama.cpp's own layer rule", () => {
     const m = paperModel(30, 1, 0.5);
-    const d = makeDeployment(m, { engine: "llama.cpp", context: 1024 });
+    const d = makeDeployment(m, { engine: engine("llama.cpp"), context: 1024 });
     // llama.cpp order: RPC devices first, then the main host (first in --devices), which holds the output.
-    const p = planSplit(m, d, [dev("main", 24, 1000), dev("rpc1", 12, 500), dev("rpc2", 16, 700)], { reserveBytes: GIB });
+    const p = planSplit(m, d, [dev("main", 24, 1000), dev("rpc1", 12, 500), dev("rpc2", 16, 700)], ENGINES, { reserveBytes: GIB });
     expect(p.assignments.map((a) => a.device)).toEqual(["rpc1", "rpc2", "main"]);
     const ts = llamaTensorSplit(p.assignments);
     // src/llama-model.cpp load_tensors: splits = normalized prefix sums; layer il -> upper_bound(splits, il / (n_layer + 1)).

@@ -16,6 +16,7 @@ import { appendEvents } from "../../lib/ledger/index.js";
 import { planJson } from "../../lib/calc/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import { runCli } from "./cli.js";
+import { engine } from "../../plugins/engines.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Fixed folder (git-ignored .hwledger/): the site tests build with HWLEDGER_LEDGER pointing here. */
@@ -62,8 +63,8 @@ async function events(): Promise<Event[]> {
   for (const j of jobs) {
     const d = TEST_DEVICES[j.dev];
     const model = (await resolveModel(j.model, { offline: true })).model;
-    const dep = makeDeployment(model, { engine: j.engine, weights: j.weights, context: j.ctx, seqs: j.seqs });
-    const p = planJson(plan(model, dep));
+    const dep = makeDeployment(model, { engine: engine(j.engine), weights: j.weights, context: j.ctx, seqs: j.seqs });
+    const p = planJson(plan(model, dep, engine(dep.engine)));
     const deployment = { engine: dep.engine, weights: dep.weights, kvDtypeK: dep.kvDtypeK, kvDtypeV: dep.kvDtypeV, context: dep.context, seqs: dep.seqs, tp: dep.tp, pp: dep.pp };
     const at = { host: d.host, device_id: d.device_id };
     const t0 = START + j.at * 3600_000;
@@ -73,7 +74,7 @@ async function events(): Promise<Event[]> {
       out.push(makeEvent("job_failed", { jobId: j.id, reason: "CUDA out of memory: tried to allocate 1.96 GiB", exitCode: 1 }, { ...at, ts: iso(t0 + j.dur * 1000) }));
       continue;
     }
-    const s = speed(model, dep, placementDevice(findDevice(d.catalogId)), { prompt: 512, gen: 128, seqs: dep.seqs });
+    const s = speed(model, dep, engine(dep.engine), placementDevice(findDevice(d.catalogId)), { prompt: 512, gen: 128, seqs: dep.seqs });
     const actual = {
       weightsBytes: Math.round(p.memory.weightsBytes * j.err[0]),
       kvCacheBytes: Math.round(p.memory.kvCacheBytes * j.err[1]),

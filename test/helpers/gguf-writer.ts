@@ -1,8 +1,11 @@
 // A tiny GGUF v3 writer for tests: real files that the real llama.cpp (node-llama-cpp) loads.
-// Layout per ggml/docs/gguf.md: magic, version, tensor count, kv count, key/values, tensor infos, padding to
-// general.alignment (32), tensor data (each tensor aligned). Only what the tests need: scalars, strings,
-// arrays; F32/F16/Q8_0/Q4_0 tensors with small deterministic values.
+// Layout per ggml/docs/gguf.md: magic, version, tensor count, kv count, key/values (serialized by @huggingface/gguf's
+// serializeGgufMetadata), tensor infos, padding to general.alignment (32), tensor data (each tensor aligned); the
+// serializer has no tensor part, so infos and data are written here. F32/F16/Q8_0/Q4_0 tensors with small
+// deterministic values.
 import { writeFileSync } from "node:fs";
+import { GGUFValueType, serializeGgufMetadata } from "@huggingface/gguf";
+import type { GGUFTypedMetadata } from "@huggingface/gguf";
 
 export type GgufValue =
   | { t: "u32"; v: number }
@@ -38,56 +41,49 @@ export function tensorBytes(t: TensorIn): number {
   return (n / bs) * ts;
 }
 
-class Buf {
-  parts: Buffer[] = [];
-  size = 0;
-  push(b: Buffer) {
-    this.parts.push(b);
-    this.size += b.length;
-  }
-  u32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v);
-    this.push(b);
-  }
-  i32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeInt32LE(v);
-    this.push(b);
-  }
-  u64(v: number) {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(v));
-    this.push(b);
-  }
-  f32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeFloatLE(v);
-    this.push(b);
-  }
-  str(s: string) {
-    const b = Buffer.from(s, "utf8");
-    this.u64(b.length);
-    this.push(b);
-  }
-  padTo(n: number) {
-    const r = this.size % n;
-    if (r) this.push(Buffer.alloc(n - r));
-  }
+/** The key/values in @huggingface/gguf's typed form, for its serializer. */
+function typed(metadata: Record<string, GgufValue>, tensorCount: number): GGUFTypedMetadata {
+  const entry = (v: GgufValue) => {
+    switch (v.t) {
+      case "u32": return { type: GGUFValueType.UINT32, value: v.v };
+      case "i32": return { type: GGUFValueType.INT32, value: v.v };
+      case "f32": return { type: GGUFValueType.FLOAT32, value: v.v };
+      case "bool": return { type: GGUFValueType.BOOL, value: v.v };
+      case "str": return { type: GGUFValueType.STRING, value: v.v };
+      case "arr-str": return { type: GGUFValueType.ARRAY, subType: GGUFValueType.STRING, value: v.v };
+      case "arr-f32": return { type: GGUFValueType.ARRAY, subType: GGUFValueType.FLOAT32, value: v.v };
+      case "arr-i32": return { type: GGUFValueType.ARRAY, subType: GGUFValueType.INT32, value: v.v };
+    }
+  };
+  const out: Record<string, unknown> = {
+    version: { type: GGUFValueType.UINT32, value: 3 },
+    tensor_count: { type: GGUFValueType.UINT64, value: BigInt(tensorCount) },
+    kv_count: { type: GGUFValueType.UINT64, value: BigInt(Object.keys(metadata).length) },
+  };
+  for (const [k, v] of Object.entries(metadata)) out[k] = entry(v);
+  return out as GGUFTypedMetadata;
 }
 
-function writeValue(b: Buf, val: GgufValue) {
-  switch (val.t) {
-    case "u32": b.u32(4); b.u32(val.v); break;
-    case "i32": b.u32(5); b.i32(val.v); break;
-    case "f32": b.u32(6); b.f32(val.v); break;
-    case "bool": b.u32(7); b.push(Buffer.from([val.v ? 1 : 0])); break;
-    case "str": b.u32(8); b.str(val.v); break;
-    case "arr-str": b.u32(9); b.u32(8); b.u64(val.v.length); for (const s of val.v) b.str(s); break;
-    case "arr-f32": b.u32(9); b.u32(6); b.u64(val.v.length); for (const x of val.v) b.f32(x); break;
-    case "arr-i32": b.u32(9); b.u32(5); b.u64(val.v.length); for (const x of val.v) b.i32(x); break;
+/** Tensor infos (not covered by the serializer): name, dims, ggml type, data offset; 64-bit sizes, little endian. */
+function tensorInfos(tensors: TensorIn[]): Buffer {
+  const parts: Buffer[] = [];
+  const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
+  const u64 = (v: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
+  let offset = 0;
+  for (const t of tensors) {
+    const name = Buffer.from(t.name, "utf8");
+    u64(name.length);
+    parts.push(name);
+    u32(t.shape.length);
+    for (const d of t.shape) u64(d);
+    u32(TYPE_ID[t.type]);
+    u64(offset);
+    offset += Math.ceil(tensorBytes(t) / ALIGN) * ALIGN;
   }
+  return Buffer.concat(parts);
 }
+
+const padding = (size: number) => Buffer.alloc((ALIGN - (size % ALIGN)) % ALIGN);
 
 /** Deterministic small values, valid for every type (no NaN/Inf in scales). */
 function tensorData(t: TensorIn, seed: number): Buffer {
@@ -108,35 +104,20 @@ function tensorData(t: TensorIn, seed: number): Buffer {
 }
 
 export function writeGguf(file: string, metadata: Record<string, GgufValue>, tensors: TensorIn[]): number {
-  const b = new Buf();
-  b.push(Buffer.from("GGUF", "ascii"));
-  b.u32(3);
-  b.u64(tensors.length);
-  const kv = Object.entries(metadata);
-  b.u64(kv.length);
-  for (const [k, v] of kv) {
-    b.str(k);
-    writeValue(b, v);
-  }
-  let offset = 0;
-  const offsets: number[] = [];
-  for (const t of tensors) {
-    b.str(t.name);
-    b.u32(t.shape.length);
-    for (const d of t.shape) b.u64(d);
-    b.u32(TYPE_ID[t.type]);
-    b.u64(offset);
-    offsets.push(offset);
-    offset += Math.ceil(tensorBytes(t) / ALIGN) * ALIGN;
-  }
-  b.padTo(ALIGN);
+  // Magic, version, counts and key/values from @huggingface/gguf (alignment 1: no padding before the tensor infos).
+  const parts: Buffer[] = [Buffer.from(serializeGgufMetadata(typed(metadata, tensors.length), { alignment: 1 })), tensorInfos(tensors)];
+  let size = parts[0].length + parts[1].length;
+  const push = (b: Buffer) => {
+    parts.push(b);
+    size += b.length;
+  };
+  push(padding(size));
   tensors.forEach((t, i) => {
-    const d = tensorData(t, i + 1);
-    b.push(d);
-    b.padTo(ALIGN);
+    push(tensorData(t, i + 1));
+    push(padding(size));
   });
-  writeFileSync(file, Buffer.concat(b.parts));
-  return b.size;
+  writeFileSync(file, Buffer.concat(parts));
+  return size;
 }
 
 /** SPM vocabulary with byte tokens: <unk>, <s>, </s>, 256 byte tokens, then a few words (llama-vocab.cpp needs the byte tokens). */

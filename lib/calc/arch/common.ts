@@ -179,14 +179,6 @@ export function globalTensors(o: { vocab: number; hidden: number; tied: boolean;
   return t;
 }
 
-export function fullAttention(nKvHeads: number, headDimK: number, headDimV = headDimK): CacheSpec {
-  return { kind: "full", nKvHeads, headDimK, headDimV };
-}
-
-export function slidingAttention(nKvHeads: number, headDimK: number, window: number, headDimV = headDimK): CacheSpec {
-  return { kind: "sliding", nKvHeads, headDimK, headDimV, window };
-}
-
 export function layer(index: number, kind: string, cache: CacheSpec, tensors: TensorSpec[], moe?: LayerSpec["moe"]): LayerSpec {
   return moe ? { index, kind, cache, tensors, moe } : { index, kind, cache, tensors };
 }

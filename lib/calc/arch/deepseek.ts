@@ -6,6 +6,7 @@
 import type { ArchitectureFamily } from "./registry.js";
 import { ConfigReader, dtypeOf, finishModel, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor, tensor } from "./common.js";
 import type { HfConfig } from "./common.js";
+import { latentAttention } from "../cache/index.js";
 import type { CacheSpec, LayerSpec, ModelSpec, TensorSpec } from "../types.js";
 
 export interface MlaDims {
@@ -45,7 +46,7 @@ export function mlaTensors(i: number, d: MlaDims): TensorSpec[] {
 }
 
 export function mlaCache(d: MlaDims): CacheSpec {
-  return { kind: "mla", nHeads: d.nHeads, kvLoraRank: d.kvLoraRank, ropeDim: d.ropeDim, qkNopeHeadDim: d.nopeDim, vHeadDim: d.vHeadDim };
+  return latentAttention(d.nHeads, d.kvLoraRank, d.ropeDim, d.nopeDim, d.vHeadDim);
 }
 
 /** DeepseekV3DecoderLayer: MoE when n_routed_experts and layer_idx >= first_k_dense_replace and layer_idx % moe_layer_freq == 0. */

@@ -4,7 +4,8 @@
 // if new_decoder_architecture or not multi_query else 1; FalconDecoderLayer norms; FalconMLP dense_h_to_4h/4h_to_h).
 // GGUF names: llama.cpp LLM_ARCH_FALCON (attn_norm, attn_norm_2, attn_qkv, attn_output, ffn_up, ffn_down).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { ConfigReader, dtypeOf, finishModel, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import type { LayerSpec, ModelSpec, TensorSpec } from "../types.js";
 

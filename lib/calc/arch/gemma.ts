@@ -3,9 +3,12 @@
 // (pre/post attention and feed-forward norms), gemma3/modeling_gemma3.py (+ per-head q/k RMSNorm, SigLIP tower).
 // GGUF names as llama.cpp src/llama-model.cpp LLM_ARCH_GEMMA/GEMMA2/GEMMA3 (post_attention_norm, post_ffw_norm).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, normTensor, slidingAttention } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, gatedFfnTensors, globalTensors, layer, normTensor } from "./common.js";
+import { fullAttention, slidingWindow } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { layerTypes, textConfigOf, withDefaults } from "./patterns.js";
+import { isSwaLayer } from "./layer-pattern.js";
+import type { LayerPattern } from "./layer-pattern.js";
 import type { AttentionType } from "./patterns.js";
 import { siglipGemma3Vision } from "./vision.js";
 import type { LayerSpec, ModelSpec, TensorSpec, VisionSpec } from "../types.js";
@@ -16,6 +19,11 @@ const GEMMA2_DEFAULTS: HfConfig = { vocab_size: 256000, hidden_size: 2304, inter
 const GEMMA3_TEXT_DEFAULTS: HfConfig = { vocab_size: 262208, hidden_size: 2304, intermediate_size: 9216, num_hidden_layers: 26, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 256, max_position_embeddings: 131072, sliding_window: 4096, sliding_window_pattern: 6, tie_word_embeddings: true };
 
 type Generation = 1 | 2 | 3;
+
+/** Gemma 2: even layers slide, odd ones are global (Gemma2Config layer_types default; llama.cpp gemma2 pattern 2). */
+const GEMMA2_LAYERS = { swaPeriod: 2 } satisfies LayerPattern;
+/** Gemma 3: 5 local : 1 global (sliding_window_pattern 6; llama.cpp gemma3 pattern 6). */
+const GEMMA3_LAYERS = { swaPeriod: 6 } satisfies LayerPattern;
 
 function buildGemma(raw: HfConfig, id: string, gen: Generation, vision?: (hidden: number) => VisionSpec): ModelSpec {
   const config = withDefaults(raw, gen === 1 ? GEMMA_DEFAULTS : gen === 2 ? GEMMA2_DEFAULTS : GEMMA3_TEXT_DEFAULTS);
@@ -28,11 +36,10 @@ function buildGemma(raw: HfConfig, id: string, gen: Generation, vision?: (hidden
   const window = r.optInt("sliding_window");
   let types: AttentionType[];
   if (gen === 1) types = layerTypes(config, id, nLayers, () => "full_attention");
-  // Gemma 2: even layers slide, odd layers are global (Gemma2Config layer_types default: (i + 1) % 2 ? sliding : full).
-  else if (gen === 2) types = layerTypes(config, id, nLayers, (i) => ((i + 1) % 2 ? "sliding_attention" : "full_attention"));
+  else if (gen === 2) types = layerTypes(config, id, nLayers, (i) => (isSwaLayer(GEMMA2_LAYERS.swaPeriod, i) ? "sliding_attention" : "full_attention"));
   else {
-    // Gemma 3: 5 local : 1 global; older configs carry sliding_window_pattern (newer `_sliding_window_pattern`).
-    const pattern = r.optInt("_sliding_window_pattern") ?? r.optInt("sliding_window_pattern", 6);
+    // Older configs carry sliding_window_pattern, newer ones `_sliding_window_pattern`.
+    const pattern = r.optInt("_sliding_window_pattern") ?? r.optInt("sliding_window_pattern", GEMMA3_LAYERS.swaPeriod);
     types = layerTypes(config, id, nLayers, (i) => ((i + 1) % pattern ? "sliding_attention" : "full_attention"));
   }
   const layers: LayerSpec[] = [];
@@ -43,7 +50,7 @@ function buildGemma(raw: HfConfig, id: string, gen: Generation, vision?: (hidden
     t.push(normTensor(b + "ffn_norm", hidden), ...gatedFfnTensors(i, hidden, intermediate));
     if (gen >= 2) t.push(normTensor(b + "post_ffw_norm", hidden));
     const sliding = types[i] === "sliding_attention" && window !== undefined && window > 0;
-    layers.push(layer(i, sliding ? "sliding" : "attention", sliding ? slidingAttention(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim), t));
+    layers.push(layer(i, sliding ? "sliding" : "attention", sliding ? slidingWindow(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim), t));
   }
   return finishModel({
     id,
@@ -62,12 +69,14 @@ function buildGemma(raw: HfConfig, id: string, gen: Generation, vision?: (hidden
 }
 
 export const gemmaFamily: ArchitectureFamily = { name: "gemma", modelTypes: ["gemma"], build: (c, id) => buildGemma(c, id, 1) };
-export const gemma2Family: ArchitectureFamily = { name: "gemma2", modelTypes: ["gemma2"], build: (c, id) => buildGemma(c, id, 2) };
+export const gemma2Family: ArchitectureFamily = { name: "gemma2", modelTypes: ["gemma2"], layers: GEMMA2_LAYERS, build: (c, id) => buildGemma(c, id, 2) };
 
 /** gemma3_text (Gemma3ForCausalLM, e.g. gemma-3-1b) and gemma3 (Gemma3ForConditionalGeneration: text_config + SigLIP vision_config). */
 export const gemma3Family: ArchitectureFamily = {
   name: "gemma3",
   modelTypes: ["gemma3", "gemma3_text"],
+  gguf: "gemma3",
+  layers: GEMMA3_LAYERS,
   build: (c, id) => {
     if (c.model_type === "gemma3_text") return buildGemma(c, id, 3);
     const text = { model_type: "gemma3_text", ...textConfigOf(c, id) };

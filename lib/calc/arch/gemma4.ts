@@ -25,11 +25,17 @@
 //    and a norm;
 //  - layer_scalar (a 1-element buffer saved in the checkpoint; llama.cpp layer_output_scale) per layer.
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor, slidingAttention, tensor } from "./common.js";
+import { ConfigReader, dtypeOf, finishModel, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor, tensor } from "./common.js";
+import { fullAttention, slidingWindow } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { layerTypes, textConfigOf, withDefaults } from "./patterns.js";
 import { InputError } from "../types.js";
 import type { CacheSpec, LayerSpec, ModelSpec, TensorSpec, VisionSpec } from "../types.js";
+import { isSwaLayer } from "./layer-pattern.js";
+import type { LayerPattern } from "./layer-pattern.js";
+
+/** Five sliding layers to one global (Gemma4TextConfig layer_types default). */
+const GEMMA4_LAYERS = { swaPeriod: 6 } satisfies LayerPattern;
 
 // Gemma4TextConfig class defaults (configuration_gemma4.py); global_head_dim defaults to 512 in __post_init__.
 const GEMMA4_TEXT_DEFAULTS: HfConfig = {
@@ -64,7 +70,7 @@ function buildGemma4Text(raw: HfConfig, id: string, modelType: string, vision?: 
   // Gemma4TextConfig.__post_init__: bidirectional "all" (embedding variants) sets sliding_window // 2 + 1.
   if (config.use_bidirectional_attention === "all") window = Math.floor(window / 2) + 1;
   if (nShared < 0 || nShared >= nLayers) throw new InputError(`${id}: num_kv_shared_layers must be in [0, ${nLayers - 1}], got ${nShared}`);
-  const types = layerTypes(config, id, nLayers, (i) => ((i + 1) % 6 ? "sliding_attention" : "full_attention"));
+  const types = layerTypes(config, id, nLayers, (i) => (isSwaLayer(GEMMA4_LAYERS.swaPeriod, i) ? "sliding_attention" : "full_attention"));
   // Gemma4TextConfig.__post_init__ forces the last layer to full attention.
   if (nLayers && types[nLayers - 1] !== "full_attention") {
     types[nLayers - 1] = "full_attention";
@@ -120,7 +126,7 @@ function buildGemma4Text(raw: HfConfig, id: string, modelType: string, vision?: 
       cache = { kind: "none" };
       kind = "kv-shared";
     } else if (sliding) {
-      cache = slidingAttention(kv, hd, window);
+      cache = slidingWindow(kv, hd, window);
       kind = "sliding";
     } else {
       cache = fullAttention(kv, hd);
@@ -200,6 +206,8 @@ export function gemma4Vision(config: HfConfig, id: string, textHidden: number): 
 export const gemma4Family: ArchitectureFamily = {
   name: "gemma4",
   modelTypes: ["gemma4", "gemma4_text"],
+  gguf: "gemma4",
+  layers: GEMMA4_LAYERS,
   build: (c, id) => {
     if (c.model_type === "gemma4_text") return buildGemma4Text(c, id, "gemma4_text");
     const text = { model_type: "gemma4_text", ...textConfigOf(c, id) };

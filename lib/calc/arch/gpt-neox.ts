@@ -10,7 +10,8 @@
 // GGUF names: llama.cpp LLM_ARCH_GPTNEOX (src/llama-model.cpp load_tensors: attn_norm(+bias), attn_qkv(+bias),
 // attn_output(+bias), ffn_norm(+bias) for post_attention_layernorm, ffn_up/ffn_down(+bias), output_norm(+bias), output).
 import type { ArchitectureFamily } from "./registry.js";
-import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer } from "./common.js";
+import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, globalTensors, layer } from "./common.js";
+import { fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import type { LayerSpec, ModelSpec } from "../types.js";
 

@@ -5,10 +5,16 @@
 // The checkpoint ships its experts in MXFP4 (quantization_config.quant_method = "mxfp4"); attention, router,
 // embeddings and lm_head stay bf16 (modules_to_not_convert).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, globalTensors, layer, moeTensors, normTensor, slidingAttention, tensor } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, globalTensors, layer, moeTensors, normTensor, tensor } from "./common.js";
+import { fullAttention, slidingWindow } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { InputError } from "../types.js";
 import type { LayerSpec, ModelSpec } from "../types.js";
+import { isSwaLayer } from "./layer-pattern.js";
+import type { LayerPattern } from "./layer-pattern.js";
+
+/** Sliding on even layers, full on odd ones (GptOssConfig layer_types default; llama.cpp gpt-oss pattern 2). */
+const GPT_OSS_LAYERS = { swaPeriod: 2 } satisfies LayerPattern;
 
 export function buildGptOss(config: HfConfig, id: string): ModelSpec {
   const r = new ConfigReader(config, id);
@@ -25,8 +31,7 @@ export function buildGptOss(config: HfConfig, id: string): ModelSpec {
   const window = r.optInt("sliding_window", 0);
   const tied = r.optBool("tie_word_embeddings", false);
   const bias = r.optBool("attention_bias", true);
-  // GptOssConfig default: sliding on even layers, full on odd ones, when layer_types is absent.
-  const types = r.optArray<string>("layer_types") ?? Array.from({ length: nLayers }, (_, i) => (i % 2 === 0 ? "sliding_attention" : "full_attention"));
+  const types = r.optArray<string>("layer_types") ?? Array.from({ length: nLayers }, (_, i) => (isSwaLayer(GPT_OSS_LAYERS.swaPeriod, i) ? "sliding_attention" : "full_attention"));
   if (types.length !== nLayers) throw new InputError(`${id}: layer_types has ${types.length} entries but num_hidden_layers is ${nLayers}`);
   const layers: LayerSpec[] = [];
   for (let i = 0; i < nLayers; i++) {
@@ -46,7 +51,7 @@ export function buildGptOss(config: HfConfig, id: string): ModelSpec {
       tensor(b + "ffn_up_exps.bias", [expertInter, experts], "expert"),
       tensor(b + "ffn_down_exps.bias", [hidden, experts], "expert"),
     ];
-    const cache = sliding ? slidingAttention(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim);
+    const cache = sliding ? slidingWindow(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim);
     layers.push(layer(i, sliding ? "sliding" : "attention", cache, tensors, { experts, activeExperts: active, sharedExperts: 0 }));
   }
   return finishModel({
@@ -65,4 +70,4 @@ export function buildGptOss(config: HfConfig, id: string): ModelSpec {
   });
 }
 
-export const gptOssFamily: ArchitectureFamily = { name: "gpt-oss", modelTypes: ["gpt_oss"], build: buildGptOss };
+export const gptOssFamily: ArchitectureFamily = { name: "gpt-oss", modelTypes: ["gpt_oss"], gguf: "gpt-oss", layers: GPT_OSS_LAYERS, build: buildGptOss };

@@ -16,7 +16,8 @@
 // vocab, bias=False), tied to embed_tokens). llama.cpp has no OPT architecture: tensors use the same GGUF-style
 // names as the llama family (attn_q/attn_k/attn_v), with project_in/project_out as globals.
 import type { ArchitectureFamily } from "./registry.js";
-import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import type { LayerSpec, ModelSpec, TensorSpec } from "../types.js";
 

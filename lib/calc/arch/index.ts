@@ -3,13 +3,34 @@ import { InputError } from "../types.js";
 import type { ModelSpec } from "../types.js";
 import type { HfConfig } from "./common.js";
 import { FAMILIES } from "./families.js";
+import { GGUF_ONLY } from "./gguf-only.js";
+import type { LayerPattern } from "./layer-pattern.js";
 import { buildLlamaLike } from "./llama.js";
 import { buildMambaSsm } from "./mamba.js";
-import { schemeFromQuantizationConfig } from "../quant.js";
+import { schemeFromQuantizationConfig } from "../quant-config.js";
 import { HF_FIELD_NAMES, validateModelSpec } from "./validate.js";
 
 const BY_TYPE = new Map<string, (typeof FAMILIES)[number]>();
 for (const f of FAMILIES) for (const t of f.modelTypes) BY_TYPE.set(t, f);
+
+/** GGUF architecture name per HF model_type, and the layer pattern per GGUF architecture (families' declarations). */
+const GGUF_OF_TYPE = new Map<string, string>();
+const PATTERN_OF_GGUF = new Map<string, LayerPattern>();
+for (const f of [...FAMILIES, ...GGUF_ONLY]) {
+  for (const t of f.modelTypes) GGUF_OF_TYPE.set(t, f.gguf ?? t);
+  if (f.layers) for (const t of f.gguf ? [f.gguf] : f.modelTypes) PATTERN_OF_GGUF.set(t, f.layers);
+}
+
+/** llama.cpp's architecture name for a model: a GGUF's own, else what its model_type converts to (itself by default). */
+export function ggufArchOf(model: ModelSpec): string {
+  if (model.family === "gguf") return model.modelType;
+  return GGUF_OF_TYPE.get(model.modelType) ?? model.modelType;
+}
+
+/** The declared layer pattern of a GGUF architecture, if its family declares one. */
+export function ggufLayerPattern(arch: string): LayerPattern | undefined {
+  return PATTERN_OF_GGUF.get(arch);
+}
 
 export function knownModelTypes(): string[] {
   return [...BY_TYPE.keys()].sort();

@@ -4,7 +4,8 @@
 // layers_num_experts; mixer: modeling_jamba.py JambaMambaMixer (a Mamba1 mixer plus dt/B/C RMSNorms; llama.cpp
 // src/llama-model.cpp LLM_ARCH_JAMBA names them ssm_dt_norm, ssm_b_norm, ssm_c_norm).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor } from "./common.js";
+import { fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { dtRankOf, mamba1Cache, mamba1Tensors } from "./mamba.js";
 import type { Mamba1Dims } from "./mamba.js";
@@ -60,4 +61,5 @@ export function buildJamba(config: HfConfig, id: string): ModelSpec {
   });
 }
 
-export const jambaFamily: ArchitectureFamily = { name: "jamba", modelTypes: ["jamba"], build: buildJamba };
+// A Jamba GGUF marks its Mamba layers by giving them no KV heads (llama.cpp recurrent_layer_arr).
+export const jambaFamily: ArchitectureFamily = { name: "jamba", modelTypes: ["jamba"], layers: { recurrent: { variant: "mamba", layers: "no-kv-heads" } }, build: buildJamba };

@@ -1,7 +1,8 @@
 // Llama-style decoders: Llama 1/2/3, CodeLlama, Mistral, Qwen2/2.5, Qwen3 (dense) and the generic path.
 // Tensor layout follows transformers models/llama/modeling_llama.py (LlamaAttention, LlamaMLP).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, normTensor, slidingAttention } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, gatedFfnTensors, globalTensors, layer, normTensor } from "./common.js";
+import { fullAttention, slidingWindow } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { layerTypes } from "./patterns.js";
 import type { LayerSpec, ModelSpec } from "../types.js";
@@ -33,7 +34,7 @@ export function buildLlamaLike(config: HfConfig, id: string, family: string, opt
       normTensor(`blk.${i}.ffn_norm`, hidden),
       ...gatedFfnTensors(i, hidden, intermediate),
     ];
-    layers.push(layer(i, sliding ? "sliding" : "attention", sliding ? slidingAttention(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim), tensors));
+    layers.push(layer(i, sliding ? "sliding" : "attention", sliding ? slidingWindow(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim), tensors));
   }
   return finishModel({
     id,
@@ -53,6 +54,7 @@ export function buildLlamaLike(config: HfConfig, id: string, family: string, opt
 export const llamaFamily: ArchitectureFamily = {
   name: "llama",
   modelTypes: ["llama", "mistral"],
+  gguf: "llama",
   build: (config, id) => buildLlamaLike(config, id, "llama"),
 };
 

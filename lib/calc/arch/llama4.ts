@@ -7,12 +7,17 @@
 // model_executor/models/llama4.py Llama4Attention (chunked local attention only when not nope).
 // GGUF names: llama.cpp LLM_ARCH_LLAMA4 (ffn_*_exps, ffn_*_shexp, ffn_gate_inp).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor } from "./common.js";
+import { chunkedLocal, fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { layerTypes, textConfigOf } from "./patterns.js";
 import { llama4Vision } from "./vision.js";
 import { InputError } from "../types.js";
 import type { CacheSpec, LayerSpec, ModelSpec, TensorSpec, VisionSpec } from "../types.js";
+import type { LayerPattern } from "./layer-pattern.js";
+
+/** Every 4th layer is NoPE with full attention, the others attend within 8192-token chunks (Llama4TextConfig defaults). */
+const LLAMA4_LAYERS = { swaPeriod: 4, chunkDefault: 8192 } satisfies LayerPattern;
 
 function buildLlama4Text(config: HfConfig, id: string, vision?: (hidden: number) => VisionSpec): ModelSpec {
   const r = new ConfigReader(config, id);
@@ -34,7 +39,7 @@ function buildLlama4Text(config: HfConfig, id: string, vision?: (hidden: number)
   // Llama4TextConfig: moe_layers defaults to range(step - 1, n, step); step 0 means no MoE layer.
   const moe = new Set(moeList ?? (step > 0 ? Array.from({ length: Math.ceil((nLayers - step + 1) / step) }, (_, k) => step - 1 + k * step) : []));
   // no_rope_layers[i] = 1 when layer i uses RoPE; an empty list means the default: NoPE every 4th layer.
-  const interval = r.optInt("no_rope_layer_interval", 4);
+  const interval = r.optInt("no_rope_layer_interval", LLAMA4_LAYERS.swaPeriod);
   const noRope = r.optArray<number>("no_rope_layers");
   const usesRope = noRope && noRope.length ? noRope.map((v) => v === 1) : Array.from({ length: nLayers }, (_, i) => (i + 1) % interval !== 0);
   if (usesRope.length !== nLayers) throw new InputError(`${id}: "no_rope_layers" must list ${nLayers} entries, got ${usesRope.length}`);
@@ -46,7 +51,7 @@ function buildLlama4Text(config: HfConfig, id: string, vision?: (hidden: number)
     if (moe.has(i)) t.push(...moeTensors(i, hidden, expertInter, experts), ...gatedFfnTensors(i, hidden, expertInter, "shared_expert", "_shexp"));
     else t.push(...gatedFfnTensors(i, hidden, denseInter));
     const chunked = types[i] === "chunked_attention" && chunk !== undefined && chunk > 0;
-    const cache: CacheSpec = chunked ? { kind: "chunked", nKvHeads, headDimK: headDim, headDimV: headDim, chunk } : fullAttention(nKvHeads, headDim);
+    const cache: CacheSpec = chunked ? chunkedLocal(nKvHeads, headDim, chunk) : fullAttention(nKvHeads, headDim);
     layers.push(layer(i, chunked ? "chunked" : "attention", cache, t, moe.has(i) ? { experts, activeExperts: active, sharedExperts: 1 } : undefined));
   }
   return finishModel({
@@ -68,6 +73,8 @@ function buildLlama4Text(config: HfConfig, id: string, vision?: (hidden: number)
 export const llama4Family: ArchitectureFamily = {
   name: "llama4",
   modelTypes: ["llama4", "llama4_text"],
+  gguf: "llama4",
+  layers: LLAMA4_LAYERS,
   build: (c, id) => {
     if (c.model_type === "llama4_text") return buildLlama4Text(c, id);
     const text = { model_type: "llama4_text", ...textConfigOf(c, id) };

@@ -212,5 +212,5 @@ export function buildMambaSsm(config: HfConfig, id: string): ModelSpec {
   return finishSsm(config, id, { modelType: "mamba", family: "mamba", hidden, vocab, tied }, mamba1Layers(nLayers, d), r);
 }
 
-export const mambaFamily: ArchitectureFamily = { name: "mamba", modelTypes: ["mamba"], build: buildMamba };
-export const mamba2Family: ArchitectureFamily = { name: "mamba2", modelTypes: ["mamba2"], build: buildMamba2 };
+export const mambaFamily: ArchitectureFamily = { name: "mamba", modelTypes: ["mamba"], layers: { recurrent: { variant: "mamba", layers: "all" } }, build: buildMamba };
+export const mamba2Family: ArchitectureFamily = { name: "mamba2", modelTypes: ["mamba2"], layers: { recurrent: { variant: "mamba2", layers: "all" } }, build: buildMamba2 };

@@ -2,7 +2,8 @@
 // Layout: transformers models/mixtral/modeling_mixtral.py (MixtralSparseMoeBlock: gate + num_local_experts
 // experts w1/w2/w3); llama.cpp names them ffn_gate_inp and ffn_{gate,up,down}_exps (src/llama-model.cpp, LLM_ARCH_LLAMA).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, globalTensors, layer, moeTensors, normTensor, slidingAttention } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, globalTensors, layer, moeTensors, normTensor } from "./common.js";
+import { fullAttention, slidingWindow } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import type { LayerSpec, ModelSpec } from "../types.js";
 
@@ -25,7 +26,7 @@ export function buildMixtral(config: HfConfig, id: string): ModelSpec {
       normTensor(`blk.${i}.ffn_norm`, hidden),
       ...moeTensors(i, hidden, intermediate, experts),
     ];
-    const cache = window ? slidingAttention(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim);
+    const cache = window ? slidingWindow(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim);
     layers.push(layer(i, window ? "sliding" : "attention", cache, tensors, { experts, activeExperts: active, sharedExperts: 0 }));
   }
   return finishModel({

@@ -4,7 +4,8 @@
 // MLPs and experts are non-gated (up_proj, relu2, down_proj: NemotronHMLP); MoE routing is DeepSeek-V3 style with a
 // per-expert score bias (NemotronHTopkRouter.e_score_correction_bias) and shared experts.
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { mamba2Cache, mamba2Tensors } from "./mamba.js";
 import type { Mamba2Dims } from "./mamba.js";
@@ -92,4 +93,5 @@ export function buildNemotronH(config: HfConfig, id: string): ModelSpec {
   });
 }
 
-export const nemotronHFamily: ArchitectureFamily = { name: "nemotron-h", modelTypes: ["nemotron_h"], build: buildNemotronH };
+// A Nemotron-H GGUF marks its Mamba2 layers by no KV heads and no FFN (its MLP layers have neither heads nor state).
+export const nemotronHFamily: ArchitectureFamily = { name: "nemotron-h", modelTypes: ["nemotron_h"], layers: { recurrent: { variant: "mamba2", layers: "no-kv-heads-no-ffn" } }, build: buildNemotronH };

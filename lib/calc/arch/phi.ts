@@ -5,7 +5,8 @@
 // Phi-3: models/phi3/modeling_phi3.py — Llama layout with fused qkv_proj and gate_up_proj (same parameter count);
 // llama.cpp LLM_ARCH_PHI3 keeps them fused as attn_qkv and ffn_up (2 × intermediate).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer, normTensor, slidingAttention, tensor } from "./common.js";
+import { ConfigReader, dtypeOf, finishModel, globalTensors, layer, normTensor, tensor } from "./common.js";
+import { fullAttention, slidingWindow } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import type { LayerSpec, ModelSpec, TensorSpec } from "../types.js";
 
@@ -81,7 +82,7 @@ export function buildPhi3(config: HfConfig, id: string): ModelSpec {
       tensor(b + "ffn_down", [intermediate, hidden], "ffn"),
     ];
     const sliding = window !== undefined && window > 0;
-    layers.push(layer(i, sliding ? "sliding" : "attention", sliding ? slidingAttention(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim), t));
+    layers.push(layer(i, sliding ? "sliding" : "attention", sliding ? slidingWindow(nKvHeads, headDim, window) : fullAttention(nKvHeads, headDim), t));
   }
   return finishModel({
     id,

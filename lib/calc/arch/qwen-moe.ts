@@ -5,7 +5,8 @@
 // Qwen2-MoE adds a shared expert (shared_expert_intermediate_size) with a sigmoid gate Linear(hidden, 1)
 // (Qwen2MoeSparseMoeBlock); llama.cpp names them ffn_*_shexp and ffn_gate_inp_shexp (src/llama-model.cpp, LLM_ARCH_QWEN2MOE).
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor, tensor } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor, tensor } from "./common.js";
+import { fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { InputError } from "../types.js";
 import type { LayerSpec, ModelSpec, TensorSpec } from "../types.js";

@@ -8,11 +8,17 @@
 // MambaStateShapeCalculator.gated_delta_net_state_shape: conv (kernel - 1) x (2 num_k_heads head_k_dim +
 // num_v_heads head_v_dim), recurrent num_v_heads x head_v_dim x head_k_dim.
 import type { ArchitectureFamily } from "./registry.js";
-import { ConfigReader, attentionTensors, dtypeOf, finishModel, fullAttention, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor, tensor } from "./common.js";
+import { ConfigReader, attentionTensors, dtypeOf, finishModel, gatedFfnTensors, globalTensors, layer, moeTensors, normTensor, tensor } from "./common.js";
+import { fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import { qwenSparseLayer } from "./qwen-moe.js";
 import { InputError } from "../types.js";
 import type { CacheSpec, LayerSpec, ModelSpec, TensorSpec } from "../types.js";
+import { isRecurrentBetweenFull } from "./layer-pattern.js";
+import type { LayerPattern } from "./layer-pattern.js";
+
+/** Gated delta net layers with a full-attention layer every 4th (Qwen3NextConfig full_attention_interval). */
+const QWEN3_NEXT_LAYERS = { recurrent: { variant: "gated-delta-net", layers: { fullEvery: 4 } } } satisfies LayerPattern;
 
 export interface GdnDims {
   hidden: number;
@@ -68,8 +74,8 @@ export function buildQwen3Next(config: HfConfig, id: string, as: { modelType: st
     kernel: r.int("linear_conv_kernel_dim"),
   };
   r.done();
-  const interval = r.optInt("full_attention_interval", 4);
-  const types = r.optArray<string>("layer_types") ?? Array.from({ length: nLayers }, (_, i) => ((i + 1) % interval === 0 ? "full_attention" : "linear_attention"));
+  const interval = r.optInt("full_attention_interval", QWEN3_NEXT_LAYERS.recurrent.layers.fullEvery);
+  const types = r.optArray<string>("layer_types") ?? Array.from({ length: nLayers }, (_, i) => (isRecurrentBetweenFull(interval, i) ? "linear_attention" : "full_attention"));
   if (types.length !== nLayers) throw new InputError(`${id}: layer_types has ${types.length} entries but num_hidden_layers is ${nLayers}`);
   const shexpInter = r.optInt("shared_expert_intermediate_size", 0);
   const intermediate = r.optInt("intermediate_size", 0);
@@ -116,7 +122,7 @@ export function buildQwen3Next(config: HfConfig, id: string, as: { modelType: st
   });
 }
 
-export const qwen3NextFamily: ArchitectureFamily = { name: "qwen3-next", modelTypes: ["qwen3_next"], build: (c, id) => buildQwen3Next(c, id) };
+export const qwen3NextFamily: ArchitectureFamily = { name: "qwen3-next", modelTypes: ["qwen3_next"], gguf: "qwen3next", layers: QWEN3_NEXT_LAYERS, build: (c, id) => buildQwen3Next(c, id) };
 
 /**
  * Qwen3.5 vision tower + merger (Qwen3VL-style ViT), parameters from vision_config: transformers
@@ -159,4 +165,4 @@ export function buildQwen35Moe(config: HfConfig, id: string): ModelSpec {
   return m;
 }
 
-export const qwen35MoeFamily: ArchitectureFamily = { name: "qwen3.5-moe", modelTypes: ["qwen3_5_moe"], build: buildQwen35Moe };
+export const qwen35MoeFamily: ArchitectureFamily = { name: "qwen3.5-moe", modelTypes: ["qwen3_5_moe"], gguf: "qwen35moe", layers: QWEN3_NEXT_LAYERS, build: buildQwen35Moe };

@@ -4,7 +4,8 @@
 // when multi_query, GPTBigCodeMLP c_fc/c_proj, wpe = Embedding(max_position_embeddings, embed)).
 // GGUF names: llama.cpp LLM_ARCH_STARCODER (position_embd, attn_qkv, ffn_up/ffn_down with .bias).
 import type { ArchitectureFamily } from "./registry.js";
-import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, fullAttention, globalTensors, layer, tensor } from "./common.js";
+import { biasedFusedBlockTensors, ConfigReader, dtypeOf, finishModel, globalTensors, layer, tensor } from "./common.js";
+import { fullAttention } from "../cache/index.js";
 import type { HfConfig } from "./common.js";
 import type { LayerSpec, ModelSpec } from "../types.js";
 
