@@ -8,8 +8,10 @@ import { dispatch } from "../../lib/fleet/dispatch.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { printJson } from "../output.js";
 import { addModelOptions, loadModel, strictNumber } from "./shared.js";
+import { addDispatchRentOptions } from "./cloud-rent.js";
+import type { DispatchRentFlags } from "./cloud-rent.js";
 
-interface DispatchFlags {
+interface DispatchFlags extends Omit<DispatchRentFlags, "model" | "gguf" | "engine" | "spot" | "json"> {
   model?: string;
   gguf?: string;
   engine?: string;
@@ -67,6 +69,10 @@ export function registerDispatch(program: Command): void {
         ...(flags.maxLatency !== undefined ? { maxLatencySeconds: strictNumber(flags.maxLatency, "--max-latency") } : {}),
         ...(flags.budget !== undefined ? { budget: strictNumber(flags.budget, "--budget") } : {}),
       };
+      if (flags.rent) {
+        const ledger = flags.ledger ?? (await import("../../lib/ledger/index.js")).defaultLedgerDir();
+        return (await import("./cloud-rent.js")).dispatchRent(model, base, job, flags, ledger);
+      }
       const { loadPrices } = await import("../../loaders/prices.js");
       const { defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
       const prices = await loadPrices(flags.online ? { online: true } : {});
@@ -97,4 +103,5 @@ export function registerDispatch(program: Command): void {
       lines.push(`${result.rejected.length} rejected (see --json for every reason)`);
       process.stdout.write(lines.join("\n") + "\n");
     });
+  addDispatchRentOptions(cmd);
 }

@@ -40,6 +40,11 @@ export interface RunSpec {
   promptTokens?: number;
   gen: number;
   llamaServer?: string;
+  /**
+   * How to start the embedded llama.cpp on a remote host that has hwledger installed (no llama-server there):
+   * the argv before its JSON options, e.g. ["node", "/opt/hwledger/collector/run/llama-embedded.mjs"].
+   */
+  embeddedRunner?: string[];
   host: string;
   transport: Transport;
   ledger: string;
@@ -188,7 +193,7 @@ export async function buildLaunch(spec: RunSpec): Promise<Launch> {
       });
       return { argv: [server, ...withoutBinary(args, "llama-server")], mode: "server", port, parse };
     }
-    if (spec.transport.target !== "local") throw new InputError(`no llama-server on ${spec.transport.target}: pass --llama-server PATH`);
+    if (spec.transport.target !== "local" && !spec.embeddedRunner) throw new InputError(`no llama-server on ${spec.transport.target}: pass --llama-server PATH`);
     // The embedded engine: llama.cpp from node-llama-cpp in a child process, with the plan's context.
     const opts = {
       model: spec.modelRef,
@@ -206,7 +211,7 @@ export async function buildLaunch(spec: RunSpec): Promise<Launch> {
       // (measured on 2 cores: 176 ms per decoded token with 2 threads, 0.6 ms with 1).
       threads: Math.max(1, availableParallelism() - 1),
     };
-    return { argv: [process.execPath, EMBEDDED_LLAMA, JSON.stringify(opts)], mode: "oneshot", parse };
+    return { argv: [...(spec.embeddedRunner ?? [process.execPath, EMBEDDED_LLAMA]), JSON.stringify(opts)], mode: "oneshot", parse };
   }
   if (engine === "vllm") {
     const port = await enginePort(spec.transport);

@@ -79,7 +79,7 @@ export function defaultEngineFor(deviceClass: string, weights: string): EngineId
 }
 
 /** Tensor parallel needs the attention heads divisible by the rank count (vLLM's check); use the largest that is. */
-function usableTp(model: ModelSpec, count: number): number {
+export function usableTp(model: ModelSpec, count: number): number {
   for (let tp = count; tp > 1; tp--) if (model.nHeads % tp === 0) return tp;
   return 1;
 }
