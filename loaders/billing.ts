@@ -12,7 +12,8 @@ export async function usageFromLedger(ledgerDir: string, by: "day" | "month"): P
        count(*) filter (where type = 'job_completed') as jobs,
        coalesce(sum(try_cast(payload->>'durationS' as double)) filter (where type = 'job_completed'), 0) as busy_seconds,
        coalesce(sum(try_cast(payload->>'generatedTokens' as double)) filter (where type = 'job_completed'), 0) as tokens,
-       coalesce(sum(try_cast(payload->>'amount' as double)) filter (where type = 'cost_recorded'), 0) as recorded_cost
+       coalesce(sum(try_cast(payload->>'amount' as double)) filter (where type = 'cost_recorded'), 0) as recorded_cost,
+       string_agg(distinct payload->>'basis', '; ') filter (where type = 'cost_recorded') as recorded_basis
      from events where type in ('job_completed', 'cost_recorded')
      group by all order by period, device`,
   );
@@ -23,6 +24,7 @@ export async function usageFromLedger(ledgerDir: string, by: "day" | "month"): P
     busySeconds: Number(r.busy_seconds),
     tokens: Number(r.tokens),
     recordedCost: Number(r.recorded_cost),
+    ...(r.recorded_basis ? { recordedBasis: String(r.recorded_basis) } : {}),
   }));
 }
 

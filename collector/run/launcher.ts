@@ -90,7 +90,8 @@ export async function findExecutable(t: Transport, name: string): Promise<string
     return undefined;
   }
   // A host that cannot be reached throws here: that is the job's failure, not "not installed".
-  const r = await t.exec(["command", "-v", name], { timeoutMs: 10_000 });
+  // `command` is a shell builtin: it needs a shell (the transport execs argv[0], which a builtin is not).
+  const r = await t.exec(["sh", "-c", 'command -v "$1"', "sh", name], { timeoutMs: 10_000 });
   return r.code === 0 && r.stdout.trim() ? r.stdout.trim().split("\n")[0] : undefined;
 }
 
