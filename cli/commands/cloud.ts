@@ -3,13 +3,12 @@
 import type { Command } from "commander";
 import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import type { Offer } from "../../lib/fleet/offers.js";
-import { parseOfferCandidateId } from "../../lib/fleet/rent.js";
 import type { Rental } from "../../lib/fleet/rent.js";
 import { redactError } from "../../plugins/redact.js";
 import { printJson, progress } from "../output.js";
 import { strictNumber } from "../args.js";
-import { addRentOptions, confirmRent, rentSettings } from "./cloud-flags.js";
-import type { RentFlags } from "./cloud-flags.js";
+import { addRentOptions } from "./cloud-flags.js";
+import { cloudUp } from "./cloud-up.js";
 
 const lib = () => Promise.all([import("../../collector/cloud/providers.js"), import("../../collector/cloud/manage.js"), import("../../lib/ledger/index.js")]);
 
@@ -80,61 +79,7 @@ export function registerCloud(program: Command): void {
       .option("--bid <usd>", "bid per hour for --spot")
       .option("--ledger <dir>", "ledger directory")
       .option("--json", "print one JSON document on stdout"),
-  ).action(
-    guarded(async (f: RentFlags & { offer?: string; fromDispatch?: boolean; spot?: boolean; bid?: string; ledger?: string; json?: boolean }) => {
-      const [{ connectAll, pick, assertOnline, withKey }, { findOffer }, { defaultLedgerDir, readEvents }] = await lib();
-      const { rent, planFor, offerPrice } = await import("../../collector/cloud/rental.js");
-      if (!!f.offer === !!f.fromDispatch) throw new InputError("give --offer PROVIDER/ID or --from-dispatch");
-      if (f.bid !== undefined && !f.spot) throw new InputError("--bid is for --spot");
-      const s = rentSettings(f);
-      const ledger = f.ledger ?? defaultLedgerDir();
-      let ref: { provider: string; offerId: string } | undefined;
-      if (f.offer) {
-        const slash = f.offer.indexOf("/");
-        if (slash <= 0) throw new InputError(`--offer is PROVIDER/ID (e.g. vastai/11684738), got "${f.offer}"`);
-        ref = { provider: f.offer.slice(0, slash), offerId: f.offer.slice(slash + 1) };
-      } else {
-        const decided = (await readEvents(ledger, "type = 'dispatch_decided'")).at(-1);
-        const top = ((decided?.payload as { decision?: { top?: Array<{ id: string }> } })?.decision?.top ?? []).map((c) => parseOfferCandidateId(c.id)).find(Boolean);
-        if (!top) throw new InputError("no cloud offer in the last dispatch decision of this ledger: run hwledger dispatch first, or give --offer");
-        ref = top;
-      }
-      assertOnline("cloud up");
-      const conn = pick(await connectAll(), ref.provider);
-      withKey(conn);
-      const offer = await findOffer(conn, ref.offerId);
-      const bid = f.spot ? (f.bid !== undefined ? strictNumber(f.bid, "--bid") : offer.spotPerHour) : undefined;
-      if (f.spot && bid === undefined) throw new InputError(`${ref.provider}/${ref.offerId} has no interruptible price: give --bid`);
-      const perHour = offerPrice(offer, bid);
-      const plan = await planFor(ledger, perHour, s.limits);
-      const summary = [
-        `rent ${offer.provider}/${offer.offerId}: ${offer.gpuCount}× ${offer.gpuName}${offer.region ? ` (${offer.region})` : ""}`,
-        `price: $${perHour.toFixed(4)}/h${bid !== undefined ? " (interruptible bid)" : ""}`,
-        `spending limit: $${plan.limitUsd.toFixed(2)} (${plan.boundBy}); stop it by ${plan.deadline.toISOString()} (hwledger cloud status --enforce stops it then); daily limit $${s.limits.dailyLimitUsd.toFixed(2)}, $${plan.committedTodayUsd.toFixed(2)} already committed today`,
-      ];
-      if (!(await confirmRent(summary, f.yes))) throw new InputError("not confirmed: nothing rented");
-      const abort = new AbortController();
-      const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      try {
-        const r = await rent({ ledger, conn, offer, ...(bid !== undefined ? { bidPerHour: bid } : {}), plan, ...(s.image ? { image: s.image } : {}), diskGb: s.diskGb, ssh: s.ssh, readyTimeoutS: s.readyTimeoutS, signal: abort.signal, progress });
-        const at = new URL(r.sshUrl);
-        const out = { intentId: r.intentId, provider: r.provider, instanceId: r.instanceId, host: r.host, ssh: { host: at.hostname, port: Number(at.port), user: decodeURIComponent(at.username) }, perHour, limitUsd: plan.limitUsd, deadline: plan.deadline.toISOString() };
-        if (f.json) return printJson(out);
-        process.stdout.write(
-          [
-            `${r.provider}/${r.instanceId} running at $${perHour.toFixed(4)}/h; spending limit $${plan.limitUsd.toFixed(2)}, stop it by ${out.deadline}`,
-            `ssh -p ${out.ssh.port} ${out.ssh.user}@${out.ssh.host}`,
-            `stop it: hwledger cloud down ${r.provider}/${r.instanceId}`,
-          ].join("\n") + "\n",
-        );
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
-    }),
-  );
+  ).action(guarded(cloudUp));
 
   cloud
     .command("status")

@@ -17,7 +17,7 @@ import type { RunResult } from "../run/launcher.js";
 import { SshTransport } from "../transport/index.js";
 import type { Connected } from "./providers.js";
 import { assertOnline, withKey } from "./providers.js";
-import { endRental, offerPrice, planFor, rent } from "./rental.js";
+import { endRental, offerPrice, planFor, recordAttemptFailure, rent } from "./rental.js";
 import type { Limits, SshChoice } from "./rental.js";
 
 export interface RentRunOptions {
@@ -51,13 +51,16 @@ export interface RentRunResult {
   cost: { amount: number; basis: string };
 }
 
-async function liveOffers(conns: Connected[], progress: (l: string) => void): Promise<Offer[]> {
+async function liveOffers(conns: Connected[], progress: (l: string) => void, ledger: string): Promise<Offer[]> {
   const keyed = conns.filter((c) => c.ctx);
   if (!keyed.length) throw new CloudInputError("no-key", `no cloud API key found: set ${conns.map((c) => `$${c.plugin.keySource.env}`).join(", ")}`);
   const lists = await Promise.all(
     keyed.map((c) =>
-      c.plugin.searchOffers(withKey(c), {}).catch((e: Error) => {
-        if (e instanceof InputError) throw e;
+      c.plugin.searchOffers(withKey(c), {}).catch(async (e: Error) => {
+        if (e instanceof InputError) {
+          await recordAttemptFailure(ledger, c.plugin.provider, e);
+          throw e;
+        }
         progress(`dispatch --rent: ${redact(e.message.split("\n")[0])}; skipping ${c.plugin.title}`);
         return [] as Offer[];
       }),
@@ -79,7 +82,7 @@ function bestOffer(ranked: RankedCandidate[], offers: Offer[]): { cand: RankedCa
 
 export async function rentAndRun(o: RentRunOptions): Promise<RentRunResult> {
   assertOnline("dispatch --rent");
-  const offers = await liveOffers(o.conns, o.progress);
+  const offers = await liveOffers(o.conns, o.progress, o.ledger);
   const candidates = dispatchCandidates({
     catalog: catalogDevices(),
     fleet: [],

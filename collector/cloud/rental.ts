@@ -157,6 +157,15 @@ export async function endRental(
   return { destroyed, cost };
 }
 
+/**
+ * A rental that failed before its intent was recorded (a refused key, an unknown offer): recorded as
+ * instance_failed without an instance, so every attempt is in the ledger. Other errors are not the provider's.
+ */
+export async function recordAttemptFailure(ledger: string, provider: string, e: unknown, offerId?: string): Promise<void> {
+  if (!(e instanceof CloudInputError || e instanceof CloudRuntimeError)) return;
+  await record(ledger, "instance_failed", { provider, code: e.code, reason: redact(e.message), ...(offerId ? { offerId } : {}) }).catch(() => undefined);
+}
+
 export async function rent(req: RentRequest): Promise<Rented> {
   const { conn, offer, ledger } = req;
   const ctx = withKey(conn);

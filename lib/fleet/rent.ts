@@ -92,7 +92,9 @@ export function planRental(t: RentalTerms): RentalPlan {
   const [hours, boundBy] = bounds.reduce((a, b) => (b[0] < a[0] ? b : a));
   if (hours * 3600 < MIN_RENTAL_S) {
     if (boundBy === "daily limit")
-      throw new InputError(`the daily spending limit $${t.dailyLimitUsd.toFixed(2)} is used up: $${t.committedTodayUsd.toFixed(2)} spent or committed today; raise --daily-limit`);
+      throw new InputError(
+        `the daily spending limit $${t.dailyLimitUsd.toFixed(2)} leaves $${Math.max(0, left).toFixed(2)} ($${t.committedTodayUsd.toFixed(2)} spent or committed today): ${Math.round(hours * 60)} min at $${t.perHour.toFixed(3)}/h; raise --daily-limit`,
+      );
     throw new InputError(`the spending limits allow only ${Math.round(hours * 60)} min at $${t.perHour.toFixed(3)}/h; raise --spend-limit or --max-hours`);
   }
   return { deadline: new Date(t.now.getTime() + hours * 3_600_000), limitUsd: t.perHour * hours, hours, boundBy };

@@ -83,3 +83,109 @@ describe("hwledger dispatch --rent on Vast.ai (stand-in)", () => {
     expect(row.basis).toMatch(/vastai charges/);
   }, 180_000);
 });
+
+/** The rental events of a ledger, oldest first, with their payloads. */
+const instanceEvents = async (ledger: string) =>
+  (await rows(ledger, "SELECT type, payload FROM events WHERE type LIKE 'instance%' ORDER BY id")).map((x) => ({ type: String(x.type), p: obj(x.payload) }));
+const lastLine = (s: string) => s.trim().split("\n").at(-1);
+const up = (e: ReturnType<typeof fresh>, extra: string[] = []) => runCliAsync(["cloud", "up", "--offer", OFFER, "--yes", "--ssh-user", sshd.user, ...extra], e.env);
+
+describe("hwledger cloud offers|up|status|down on Vast.ai (stand-in)", () => {
+  it("offers: live from the stand-in, labelled; offline: the shipped snapshot, labelled as such", async () => {
+    const e = fresh();
+    const live = JSON.parse((await runCliAsync(["cloud", "offers", "--provider", "vastai", "--json"], e.env)).stdout);
+    expect(live.sources).toEqual([{ provider: "vastai", mode: "live", offers: 1 }]);
+    expect(live.offers[0]).toMatchObject({ offerId: "11684738", gpuName: "RTX 4090", onDemandPerHour: 0.2466759259259259, spotPerHour: 0.2, mode: "live" });
+    const off = await runCliAsync(["cloud", "offers", "--provider", "vastai"], { ...e.env, HWLEDGER_OFFLINE: "1" });
+    expect(off.code).toBe(0);
+    expect(off.stdout.split("\n")[0]).toBe("vastai   SNAPSHOT (offline): 19 offers; prices may be stale and IDs no longer rentable");
+  });
+
+  it("up prints the price and the limit, status shows it and its cost so far, down stops it; down again is a no-op", async () => {
+    const e = fresh();
+    const r = await up(e, ["--spend-limit", "1", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/price: \$0\.2467\/h/);
+    expect(r.stderr).toMatch(/spending limit: \$0\.49 \(max hours\)/);
+    const u = JSON.parse(r.stdout);
+    expect(u).toMatchObject({ provider: "vastai", ssh: { host: "127.0.0.1", port: sshd.port, user: sshd.user }, perHour: 0.2466759259259259 });
+    const st = JSON.parse((await runCliAsync(["cloud", "status", "--json"], e.env)).stdout);
+    expect(st.providersAsked).toEqual(["vastai"]);
+    expect(st.rentals).toHaveLength(1);
+    expect(st.rentals[0]).toMatchObject({ provider: "vastai", instanceId: u.instanceId, state: "running", providerState: "running", perHour: u.perHour, deadline: u.deadline });
+    expect(st.rentals[0].costUsd).toBeGreaterThan(0);
+    const d1 = await runCliAsync(["cloud", "down", `vastai/${u.instanceId}`, "--json"], e.env);
+    expect(d1.code, d1.stderr).toBe(0);
+    expect(JSON.parse(d1.stdout).outcomes[0]).toMatchObject({ instanceId: u.instanceId, result: "stopped" });
+    expect(vast.instances.find((i) => i.id === u.instanceId)!.state).toBe("destroyed");
+    const d2 = await runCliAsync(["cloud", "down", `vastai/${u.instanceId}`, "--json"], e.env);
+    expect(d2.code, d2.stderr).toBe(0);
+    expect(JSON.parse(d2.stdout).outcomes[0]).toMatchObject({ result: "already stopped" });
+    expect((await runCliAsync(["cloud", "down", "--all"], e.env)).stdout).toBe("nothing to stop\n");
+    expect((await instanceEvents(e.ledger)).map((x) => x.type)).toEqual(["instance_requested", "instance_running", "instance_stopped"]);
+    expect(vast.violations).toEqual([]);
+  }, 120_000);
+
+  it("without a terminal and without --yes nothing is rented (exit 2)", async () => {
+    const e = fresh();
+    const before = vast.instances.length;
+    const r = await runCliAsync(["cloud", "up", "--offer", OFFER], e.env);
+    expect(r.code).toBe(2);
+    expect(lastLine(r.stderr)).toBe("hwledger: renting costs money: pass --yes to rent without a terminal to confirm on");
+    expect(vast.instances.length).toBe(before);
+  });
+
+  it("the daily limit refuses a rental it leaves no time for (exit 2, nothing created)", async () => {
+    const e = fresh();
+    const r = await up(e, ["--daily-limit", "0.01"]);
+    expect(r.code).toBe(2);
+    expect(lastLine(r.stderr)).toMatch(/^hwledger: the daily spending limit \$0\.01 leaves \$0\.01 \(\$0\.00 spent or committed today\): 2 min at \$0\.247\/h; raise --daily-limit$/);
+  });
+
+  it.each([
+    { name: "a refused key", env: { VAST_API_KEY: "wrong-key-0123456789" }, args: [], code: 2, msg: /^hwledger: Vast\.ai: the API key was refused \(HTTP 404: Invalid user key\)/, failed: "bad-key" },
+    { name: "an unknown offer", env: {}, args: ["--offer", "vastai/999"], code: 2, msg: /^hwledger: Vast\.ai: no offer "999" is listed now/, failed: "unknown-offer" },
+  ])("$name: one line, exit $code, instance_failed recorded, nothing created", async ({ env, args, code, msg, failed }) => {
+    const e = fresh();
+    const before = vast.instances.length;
+    const r = await runCliAsync(["cloud", "up", "--offer", OFFER, "--yes", ...args], { ...e.env, ...env });
+    expect(r.code).toBe(code);
+    expect(lastLine(r.stderr)).toMatch(msg);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect((await instanceEvents(e.ledger)).map((x) => [x.type, x.p.code])).toEqual([["instance_failed", failed]]);
+    expect(vast.instances.length).toBe(before);
+  });
+
+  it.each([
+    { name: "no capacity (410 no_such_ask)", script: { createError: "no-capacity" as const }, args: [], msg: /Vast\.ai: no capacity: the offer is no longer available \(error 410\/3907: no_such_ask Instance type 11684738 is no longer available\.\); pick another offer/, failed: "no-capacity", created: false },
+    { name: "rate limited on every create", script: { rateLimit: { times: 99, path: /asks/ } }, args: [], msg: /Vast\.ai: rate limited \(HTTP 429 on PUT \/api\/v0\/asks\/11684738\/\); try again later/, failed: "rate-limited", created: false },
+    { name: "outbid (interruptible)", script: { outbid: true }, args: ["--spot"], msg: /Vast\.ai: instance \d+ was outbid \(bid \$0\.2\/h\): raise --bid or rent on-demand/, failed: "outbid", created: true },
+    { name: "never reaches running", script: { neverRunning: true }, args: ["--ready-timeout", "3"], msg: /Vast\.ai: instance \d+ did not reach running within 3 s \(last state: loading\)/, failed: "never-running", created: true },
+  ])("$name: one line, exit 1, instance_failed recorded, nothing left running", async ({ script, args, msg, failed, created }) => {
+    const e = fresh();
+    Object.assign(vast.script, script);
+    const before = vast.instances.length;
+    const r = await up(e, args);
+    expect(r.code, r.stderr).toBe(1);
+    expect(lastLine(r.stderr)).toMatch(new RegExp(`^hwledger: ${msg.source}$`));
+    const ev = await instanceEvents(e.ledger);
+    expect(ev.map((x) => x.type)).toEqual(["instance_requested", "instance_failed"]);
+    expect(ev[1].p.code).toBe(failed);
+    expect(vast.instances.length - before).toBe(created ? 1 : 0);
+    expect(vast.instances.slice(before).every((i) => i.state === "destroyed")).toBe(true);
+    if (created) expect((await rows(e.ledger, "SELECT count(*) AS n FROM events WHERE type = 'cost_recorded'"))[0].n).toBe(1);
+    expect(vast.violations).toEqual([]);
+  }, 60_000);
+
+  it("a 429 is retried after a pause and the rental goes on", async () => {
+    const e = fresh();
+    vast.script.rateLimit = { times: 1, path: /asks/ };
+    const r = await up(e, ["--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const creates = vast.seen.filter((s) => s.method === "PUT" && s.path.startsWith("/api/v0/asks/")).slice(-2);
+    expect(creates).toHaveLength(2);
+    // Vast documents no Retry-After: the client backs off (1 s) before the second try.
+    expect(creates[1].at - creates[0].at).toBeGreaterThanOrEqual(900);
+    await runCliAsync(["cloud", "down", "--all"], e.env);
+  }, 60_000);
+});
