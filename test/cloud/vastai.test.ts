@@ -143,8 +143,8 @@ describe("hwledger cloud offers|up|status|down on Vast.ai (stand-in)", () => {
   });
 
   it.each([
-    { name: "a refused key", env: { VAST_API_KEY: "wrong-key-0123456789" }, args: [], code: 2, msg: /^hwledger: Vast\.ai: the API key was refused \(HTTP 404: Invalid user key\)/, failed: "bad-key" },
-    { name: "an unknown offer", env: {}, args: ["--offer", "vastai/999"], code: 2, msg: /^hwledger: Vast\.ai: no offer "999" is listed now/, failed: "unknown-offer" },
+    { name: "a refused key", env: { VAST_API_KEY: "wrong-key-0123456789" } as Record<string, string>, args: [], code: 2, msg: /^hwledger: Vast\.ai: the API key was refused \(HTTP 404: Invalid user key\)/, failed: "bad-key" },
+    { name: "an unknown offer", env: {} as Record<string, string>, args: ["--offer", "vastai/999"], code: 2, msg: /^hwledger: Vast\.ai: no offer "999" is listed now/, failed: "unknown-offer" },
   ])("$name: one line, exit $code, instance_failed recorded, nothing created", async ({ env, args, code, msg, failed }) => {
     const e = fresh();
     const before = vast.instances.length;

@@ -18,9 +18,9 @@ const terminateBody = z.strictObject({ instance_ids: z.array(z.string().min(1)).
 const errorOf = (name: string, status: number): Answer => ({ status, body: { error: fixture("lambda/errors.official-spec-defaults.via-speakeasy-sdk.json")[name] } });
 
 /** instance-types: the assembled official item, with a region name added (the spec gives only its description). */
-function instanceTypes(s: StandIn): Record<string, unknown> {
+function instanceTypes(): Record<string, unknown> {
   const item = fixture("lambda/instance-types.item.assembled-from-official-field-examples.json");
-  const regions = s.script.createError === "no-capacity" ? [] : item.regions_with_capacity_available.map((r: object) => ({ ...r, name: "us-west-1" }));
+  const regions = item.regions_with_capacity_available.map((r: object) => ({ ...r, name: "us-west-1" }));
   return { data: { [item.instance_type.name]: { ...item, regions_with_capacity_available: regions } } };
 }
 
@@ -37,14 +37,14 @@ export const lambdaShape: ProviderShape = {
   badKey: () => errorOf("APIErrorUnauthorized", 401),
   tooMany: () => ({ status: 429, body: { error: { code: "global/unknown", message: "Too many requests" } } }),
   routes: [
-    { method: "GET", path: /^\/api\/v1\/instance-types$/, handle: (_req, s) => ({ status: 200, body: instanceTypes(s) }) },
+    { method: "GET", path: /^\/api\/v1\/instance-types$/, handle: () => ({ status: 200, body: instanceTypes() }) },
     {
       method: "POST",
       path: /^\/api\/v1\/instance-operations\/launch$/,
       handle(req, s) {
         if (check(s, launchBody, req.body, "launch")) return errorOf("APIErrorInvalidParameters", 400);
         const body = req.body as z.infer<typeof launchBody>;
-        const known = Object.keys((instanceTypes({ ...s, script: { ...s.script, createError: undefined } }) as { data: object }).data);
+        const known = Object.keys((instanceTypes() as { data: object }).data);
         if (!known.includes(body.instance_type_name)) return errorOf("APIErrorLaunchResourceNotFound", 404);
         if (s.script.createError === "no-capacity") return errorOf("APIErrorInsufficientCapacity", 400);
         const i: Inst = { id: newId("hex"), label: body.name ?? "", offerId: body.instance_type_name, state: "booting", polls: 0, createdAt: Date.now(), request: body };
