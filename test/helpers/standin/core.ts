@@ -56,6 +56,17 @@ export interface Script {
   createError?: "no-capacity";
   /** Answer 429 to the next `times` requests matching `path` (all when no path). */
   rateLimit?: { times: number; path?: RegExp };
+  /** A careless provider: its refusals quote the Authorization header it got (tests hwledger's redaction). */
+  echoAuth?: boolean;
+}
+
+/** Appends `text` to the first msg/detail/message string in a body (the provider's own error text). */
+function quote(body: unknown, text: string): unknown {
+  if (!body || typeof body !== "object") return body;
+  const o = { ...(body as Record<string, unknown>) };
+  for (const k of ["msg", "detail", "message"]) if (typeof o[k] === "string") return { ...o, [k]: `${o[k]} (got ${text})` };
+  for (const [k, v] of Object.entries(o)) if (v && typeof v === "object") return { ...o, [k]: quote(v, text) };
+  return o;
 }
 
 export interface StandIn {
@@ -130,7 +141,10 @@ export async function startStandIn(shape: ProviderShape, key: string, script: Pa
       s.violations.push(`${seen.method} ${seen.path}: no Authorization header`);
       return send(res, shape.badKey(true));
     }
-    if (seen.auth !== `Bearer ${key}`) return send(res, shape.badKey(false));
+    if (seen.auth !== `Bearer ${key}`) {
+      const a = shape.badKey(false);
+      return send(res, s.script.echoAuth ? { ...a, body: quote(a.body, seen.auth) } : a);
+    }
     const rl = s.script.rateLimit;
     if (rl && rl.times > 0 && (!rl.path || rl.path.test(seen.path))) {
       rl.times--;
