@@ -3,7 +3,10 @@
 // and every failure turned into one line without the key.
 import { CloudInputError, CloudRuntimeError } from "./cloud-contract.js";
 import type { CloudContext } from "./cloud-contract.js";
+import type { z } from "zod";
 import { redact } from "./redact.js";
+import { intentFromLabel } from "../lib/fleet/rent.js";
+import type { LiveInstance } from "../lib/fleet/rent.js";
 
 export interface HttpCall {
   method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
@@ -116,4 +119,21 @@ export async function cloudRequest(ctx: CloudContext, style: HttpStyle, call: Ht
 /** Bearer authentication, as all three providers document it. */
 export function bearer(key: string): Record<string, string> {
   return { authorization: `Bearer ${key}` };
+}
+
+/** A provider's answer checked against its documented shape: a format change fails here, by name. */
+export function parseAnswer<T>(title: string, schema: z.ZodType<T>, a: HttpAnswer, what: string): T {
+  const r = schema.safeParse(a.json);
+  if (!r.success) throw new CloudRuntimeError("provider-error", `${title}: unexpected ${what} answer: ${r.error.issues[0].path.join(".") || "(body)"}: ${r.error.issues[0].message}`);
+  return r.data;
+}
+
+/** The rows of a provider's instance list that parse and carry an hwledger tag, as instance records. */
+export function taggedRows<R>(rows: unknown[], schema: z.ZodType<R>, label: (r: R) => string | null | undefined, toLive: (r: R) => LiveInstance): LiveInstance[] {
+  const out: LiveInstance[] = [];
+  for (const raw of rows) {
+    const r = schema.safeParse(raw);
+    if (r.success && intentFromLabel(label(r.data) ?? undefined)) out.push(toLive(r.data));
+  }
+  return out;
 }

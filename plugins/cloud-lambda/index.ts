@@ -4,11 +4,10 @@
 // documents no config file of its own.
 import type { CloudContext, CloudProvider, CreateRequest } from "../cloud-contract.js";
 import { CloudInputError, CloudRuntimeError, checkInstance } from "../cloud-contract.js";
-import { bearer, cloudRequest } from "../cloud-http.js";
+import { bearer, cloudRequest, taggedRows } from "../cloud-http.js";
 import type { HttpCall } from "../cloud-http.js";
 import { manifest as price } from "../price-lambda/index.js";
 import { parseLambdaInstanceTypes } from "../price-lambda/parse.js";
-import { intentFromLabel } from "../../lib/fleet/rent.js";
 import { TITLE, classify, instanceAnswerSchema, launchAnswerSchema, lambdaInstanceSchema, listAnswerSchema, parseWith, toLive } from "./parse.js";
 
 const style = { title: TITLE, auth: bearer, classify };
@@ -40,12 +39,7 @@ async function get(ctx: CloudContext, id: string) {
 
 async function listTagged(ctx: CloudContext) {
   const a = await call(ctx, { method: "GET", path: "/api/v1/instances" });
-  const out = [];
-  for (const raw of parseWith(listAnswerSchema, a, "instances").data) {
-    const i = lambdaInstanceSchema.safeParse(raw);
-    if (i.success && intentFromLabel(i.data.name ?? undefined)) out.push(checkInstance(TITLE, toLive(i.data, SSH_USER)));
-  }
-  return out;
+  return taggedRows(parseWith(listAnswerSchema, a, "instances").data, lambdaInstanceSchema, (i) => i.name, (i) => checkInstance(TITLE, toLive(i, SSH_USER)));
 }
 
 async function destroy(ctx: CloudContext, id: string): Promise<"destroyed" | "gone"> {

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { CloudInputError, CloudRuntimeError } from "../cloud-contract.js";
 import type { HttpAnswer, HttpCall } from "../cloud-http.js";
-import { errorDetail } from "../cloud-http.js";
+import { errorDetail, parseAnswer } from "../cloud-http.js";
 import type { InstanceState, LiveInstance } from "../../lib/fleet/rent.js";
 
 export const TITLE = "Lambda Cloud";
@@ -45,11 +45,7 @@ export function toLive(i: LambdaInstance, user: string): LiveInstance {
   };
 }
 
-export function parseWith<T>(schema: z.ZodType<T>, a: HttpAnswer, what: string): T {
-  const r = schema.safeParse(a.json);
-  if (!r.success) throw new CloudRuntimeError("provider-error", `${TITLE}: unexpected ${what} answer: ${r.error.issues[0].path.join(".") || "(body)"}: ${r.error.issues[0].message}`);
-  return r.data;
-}
+export const parseWith = <T>(schema: z.ZodType<T>, a: HttpAnswer, what: string): T => parseAnswer(TITLE, schema, a, what);
 
 /** Branches on error.code, as the spec asks (message and suggestion may change). */
 export function classify(a: HttpAnswer, call: HttpCall): CloudInputError | CloudRuntimeError | undefined {

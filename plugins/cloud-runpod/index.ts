@@ -3,13 +3,12 @@
 // `Authorization: Bearer` (openapi bearerAuth; runpod-python api/graphql.py sends the same header).
 import type { CloudContext, CloudProvider, CreateRequest } from "../cloud-contract.js";
 import { CloudInputError, checkInstance } from "../cloud-contract.js";
-import { bearer, cloudRequest } from "../cloud-http.js";
+import { bearer, cloudRequest, taggedRows } from "../cloud-http.js";
 import type { HttpCall } from "../cloud-http.js";
 import { tomlString } from "../cloud-keys.js";
 import { manifest as price } from "../price-runpod/index.js";
 import { parseRunpodGpuTypes } from "../price-runpod/parse.js";
 import type { Offer } from "../../lib/fleet/offers.js";
-import { intentFromLabel } from "../../lib/fleet/rent.js";
 import { TITLE, classify, gpuTypesAnswerSchema, listPodsSchema, parseWith, podBillingSchema, podSchema, toLive } from "./parse.js";
 
 const style = { title: TITLE, auth: bearer, classify };
@@ -61,12 +60,7 @@ async function get(ctx: CloudContext, id: string) {
 
 async function listTagged(ctx: CloudContext) {
   const a = await call(ctx, { method: "GET", path: "/v2/pods" });
-  const out = [];
-  for (const raw of parseWith(listPodsSchema, a, "list pods").pods) {
-    const p = podSchema.safeParse(raw);
-    if (p.success && intentFromLabel(p.data.name ?? undefined)) out.push(checkInstance(TITLE, toLive(p.data, SSH_USER)));
-  }
-  return out;
+  return taggedRows(parseWith(listPodsSchema, a, "list pods").pods, podSchema, (p) => p.name, (p) => checkInstance(TITLE, toLive(p, SSH_USER)));
 }
 
 async function destroy(ctx: CloudContext, id: string): Promise<"destroyed" | "gone"> {

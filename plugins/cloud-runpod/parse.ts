@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { CloudInputError, CloudRuntimeError } from "../cloud-contract.js";
 import type { HttpAnswer, HttpCall } from "../cloud-http.js";
-import { errorDetail } from "../cloud-http.js";
+import { errorDetail, parseAnswer } from "../cloud-http.js";
 import type { InstanceState, LiveInstance } from "../../lib/fleet/rent.js";
 
 export const TITLE = "RunPod";
@@ -60,11 +60,7 @@ export function toLive(p: Pod, user: string): LiveInstance {
   };
 }
 
-export function parseWith<T>(schema: z.ZodType<T>, a: HttpAnswer, what: string): T {
-  const r = schema.safeParse(a.json);
-  if (!r.success) throw new CloudRuntimeError("provider-error", `${TITLE}: unexpected ${what} answer: ${r.error.issues[0].path.join(".") || "(body)"}: ${r.error.issues[0].message}`);
-  return r.data;
-}
+export const parseWith = <T>(schema: z.ZodType<T>, a: HttpAnswer, what: string): T => parseAnswer(TITLE, schema, a, what);
 
 // The capacity refusals RunPod sends: "There are no longer any instances available with the requested
 // specifications" (REST v2 400, and GraphQL SUPPLY_CONSTRAINT) and "There are not enough free GPUs on the host".

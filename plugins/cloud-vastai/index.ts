@@ -3,12 +3,11 @@
 // BearerAuth); offers parsed by the Vast.ai price plugin's parser (same `search offers` rows).
 import type { CloudContext, CloudProvider, CreateRequest } from "../cloud-contract.js";
 import { CloudInputError, checkInstance } from "../cloud-contract.js";
-import { bearer, cloudRequest } from "../cloud-http.js";
+import { bearer, cloudRequest, taggedRows } from "../cloud-http.js";
 import type { HttpCall } from "../cloud-http.js";
 import { plainKey } from "../cloud-keys.js";
 import { manifest as price } from "../price-vastai/index.js";
 import { parseVastOffers } from "../price-vastai/parse.js";
-import { intentFromLabel } from "../../lib/fleet/rent.js";
 import { TITLE, chargesSchema, classify, createAnswerSchema, listInstancesSchema, parseWith, showInstanceSchema, toLive, vastInstanceSchema } from "./parse.js";
 
 const style = { title: TITLE, auth: bearer, classify };
@@ -83,10 +82,7 @@ async function listTagged(ctx: CloudContext) {
     const query: Record<string, string> = { limit: "25", ...(token ? { after_token: token } : {}) };
     const a = await call(ctx, { method: "GET", path: "/api/v1/instances/", query });
     const r = parseWith(listInstancesSchema, a, "show instances");
-    for (const raw of r.instances ?? []) {
-      const i = vastInstanceSchema.safeParse(raw);
-      if (i.success && intentFromLabel(i.data.label ?? undefined)) out.push(checkInstance(TITLE, toLive(i.data, SSH_USER)));
-    }
+    out.push(...taggedRows(r.instances ?? [], vastInstanceSchema, (i) => i.label, (i) => checkInstance(TITLE, toLive(i, SSH_USER))));
     token = r.next_token ?? undefined;
     if (!token) break;
   }

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { CloudInputError, CloudRuntimeError } from "../cloud-contract.js";
 import type { HttpAnswer, HttpCall } from "../cloud-http.js";
-import { errorDetail } from "../cloud-http.js";
+import { errorDetail, parseAnswer } from "../cloud-http.js";
 import type { InstanceState, LiveInstance } from "../../lib/fleet/rent.js";
 
 export const TITLE = "Vast.ai";
@@ -74,11 +74,7 @@ export const chargesSchema = z.looseObject({
   next_token: z.string().nullable().optional(),
 });
 
-export function parseWith<T>(schema: z.ZodType<T>, a: HttpAnswer, what: string): T {
-  const r = schema.safeParse(a.json);
-  if (!r.success) throw new CloudRuntimeError("provider-error", `${TITLE}: unexpected ${what} answer: ${r.error.issues[0].path.join(".") || "(body)"}: ${r.error.issues[0].message}`);
-  return r.data;
-}
+export const parseWith = <T>(schema: z.ZodType<T>, a: HttpAnswer, what: string): T => parseAnswer(TITLE, schema, a, what);
 
 /**
  * Vast's error bodies: {success:false, error, msg}. An unknown key is 404 "Invalid user key" (or 401), a missing

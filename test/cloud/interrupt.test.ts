@@ -1,16 +1,12 @@
 // kill -9 never hides an instance: the intent is in the ledger before the provider is asked, and status
 // reconciles it with the provider's list by the tag hwledger sets. Vast.ai stand-in, real sshd, real llama.cpp.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeEvent } from "../../lib/fleet/events.js";
 import { labelFor } from "../../lib/fleet/rent.js";
 import { ulid } from "../../lib/fleet/ulid.js";
 import { appendEvents, queryLedger } from "../../lib/ledger/index.js";
 import { ROOT } from "../helpers/cli.js";
-import { cloudEnv, killProcessesMentioning, runCliAsync, spawnCli, until } from "../helpers/cloud-env.js";
-import { tinyModel, writeGguf } from "../helpers/gguf-writer.js";
+import { cloudEnv, killProcessesMentioning, runCliAsync, spawnCli, tinyGguf, until } from "../helpers/cloud-env.js";
 import { startSshd } from "../helpers/sshd.js";
 import type { Sshd } from "../helpers/sshd.js";
 import { startStandIn } from "../helpers/standin/core.js";
@@ -25,10 +21,7 @@ let gguf: string;
 beforeAll(async () => {
   sshd = await startSshd();
   vast = await startStandIn(vastShape, "vast-interrupt-key-0123456789", { ssh: { host: "127.0.0.1", port: sshd.port, user: sshd.user } });
-  ggufDir = mkdtempSync(join(tmpdir(), "hwledger-cloud-kill-"));
-  gguf = join(ggufDir, "tiny.gguf");
-  const m = tinyModel({ arch: "llama", nLayer: 2, nEmbd: 128, nHead: 4, nHeadKv: 2 });
-  writeGguf(gguf, m.metadata, m.tensors);
+  ({ dir: ggufDir, path: gguf } = tinyGguf());
 });
 afterAll(async () => {
   killProcessesMentioning(ggufDir);

@@ -1,14 +1,12 @@
 // Renting on RunPod and Lambda Cloud end to end against local stand-ins of their APIs (real HTTP client code,
 // the providers' own request and response formats; test/fixtures/cloud-api/SOURCES.md), a real sshd on
 // 127.0.0.1 as the instance and the embedded llama.cpp as the engine. No cloud can be reached from here.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryLedger } from "../../lib/ledger/index.js";
 import { ROOT } from "../helpers/cli.js";
-import { cloudEnv, runCliAsync } from "../helpers/cloud-env.js";
-import { tinyModel, writeGguf } from "../helpers/gguf-writer.js";
+import { cloudEnv, runCliAsync, tinyGguf } from "../helpers/cloud-env.js";
 import { startSshd } from "../helpers/sshd.js";
 import type { Sshd } from "../helpers/sshd.js";
 import { startStandIn } from "../helpers/standin/core.js";
@@ -26,9 +24,7 @@ beforeAll(async () => {
   const ssh = { host: "127.0.0.1", port: sshd.port, user: sshd.user };
   runpod = await startStandIn(runpodShape, "rpa_TESTKEY0123456789ABCDEF", { ssh });
   lambda = await startStandIn(lambdaShape, "secret_test-lambda-key_0123456789", { ssh });
-  gguf = join(mkdtempSync(join(tmpdir(), "hwledger-cloud-gguf-")), "tiny.gguf");
-  const m = tinyModel({ arch: "llama", nLayer: 2, nEmbd: 128, nHead: 4, nHeadKv: 2 });
-  writeGguf(gguf, m.metadata, m.tensors);
+  gguf = tinyGguf().path;
 });
 afterAll(async () => {
   await runpod?.close();

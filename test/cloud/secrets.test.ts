@@ -3,14 +3,12 @@
 // grep stdout, stderr, --json, every file the run wrote (ledger segments, state), the ledger as decoded rows and
 // the site's data loaders for each key.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryLedger } from "../../lib/ledger/index.js";
 import { ROOT } from "../helpers/cli.js";
-import { cloudEnv, filesUnder, runCliAsync } from "../helpers/cloud-env.js";
-import { tinyModel, writeGguf } from "../helpers/gguf-writer.js";
+import { cloudEnv, filesUnder, runCliAsync, tinyGguf } from "../helpers/cloud-env.js";
 import { startSshd } from "../helpers/sshd.js";
 import type { Sshd } from "../helpers/sshd.js";
 import { startStandIn } from "../helpers/standin/core.js";
@@ -29,9 +27,7 @@ beforeAll(async () => {
   sshd = await startSshd();
   const ssh = { host: "127.0.0.1", port: sshd.port, user: sshd.user };
   stands = [await startStandIn(vastShape, KEYS.vast, { ssh }), await startStandIn(runpodShape, KEYS.runpod, { ssh }), await startStandIn(lambdaShape, KEYS.lambda, { ssh })];
-  gguf = join(mkdtempSync(join(tmpdir(), "hwledger-cloud-gguf-")), "tiny.gguf");
-  const m = tinyModel({ arch: "llama", nLayer: 2, nEmbd: 128, nHead: 4, nHeadKv: 2 });
-  writeGguf(gguf, m.metadata, m.tensors);
+  gguf = tinyGguf().path;
 });
 afterAll(async () => {
   for (const s of stands ?? []) await s.close();

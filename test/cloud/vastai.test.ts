@@ -1,14 +1,10 @@
 // Renting on Vast.ai end to end against a local stand-in of its API (real HTTP client code; the provider's own
 // request and response formats, test/fixtures/cloud-api/SOURCES.md), a real sshd on 127.0.0.1 as the "instance"
 // and the embedded llama.cpp as the engine. No cloud can be reached from here.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryLedger } from "../../lib/ledger/index.js";
 import { ROOT } from "../helpers/cli.js";
-import { cloudEnv, runCliAsync } from "../helpers/cloud-env.js";
-import { tinyModel, writeGguf } from "../helpers/gguf-writer.js";
+import { cloudEnv, runCliAsync, tinyGguf } from "../helpers/cloud-env.js";
 import { startSshd } from "../helpers/sshd.js";
 import type { Sshd } from "../helpers/sshd.js";
 import { startStandIn } from "../helpers/standin/core.js";
@@ -24,9 +20,7 @@ let gguf: string;
 beforeAll(async () => {
   sshd = await startSshd();
   vast = await startStandIn(vastShape, KEY, { ssh: { host: "127.0.0.1", port: sshd.port, user: sshd.user } });
-  gguf = join(mkdtempSync(join(tmpdir(), "hwledger-cloud-gguf-")), "tiny.gguf");
-  const m = tinyModel({ arch: "llama", nLayer: 2, nEmbd: 128, nHead: 4, nHeadKv: 2 });
-  writeGguf(gguf, m.metadata, m.tensors);
+  gguf = tinyGguf().path;
 });
 afterAll(async () => {
   await vast?.close();

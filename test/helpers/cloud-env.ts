@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./cli.js";
+import { tinyModel, writeGguf } from "./gguf-writer.js";
 import type { CliResult } from "./cli.js";
 import type { StandIn } from "./standin/core.js";
 
@@ -114,4 +115,13 @@ export function killProcessesMentioning(marker: string): number {
     }
   }
   return n;
+}
+
+/** A tiny llama GGUF the embedded llama.cpp loads in a moment (2 layers, n_embd 128), in its own temp folder. */
+export function tinyGguf(): { dir: string; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), "hwledger-cloud-gguf-"));
+  const path = join(dir, "tiny.gguf");
+  const m = tinyModel({ arch: "llama", nLayer: 2, nEmbd: 128, nHead: 4, nHeadKv: 2 });
+  writeGguf(path, m.metadata, m.tensors);
+  return { dir, path };
 }
