@@ -16,17 +16,19 @@ export interface UpFlags extends RentFlags {
   json?: boolean;
 }
 
-/** PROVIDER/ID from --offer, or from the last dispatch_decided event's best cloud candidate. */
-async function offerRef(f: UpFlags, ledger: string): Promise<{ provider: string; offerId: string }> {
+type Ref = { provider: string; offerId: string };
+
+/** PROVIDER/ID from --offer, or the cloud candidates of the last dispatch_decided event, best first. */
+async function offerRefs(f: UpFlags, ledger: string): Promise<Ref[]> {
   if (f.offer) {
     const slash = f.offer.indexOf("/");
     if (slash <= 0 || slash === f.offer.length - 1) throw new InputError(`--offer is PROVIDER/ID (e.g. vastai/11684738), got "${f.offer}"`);
-    return { provider: f.offer.slice(0, slash), offerId: f.offer.slice(slash + 1) };
+    return [{ provider: f.offer.slice(0, slash), offerId: f.offer.slice(slash + 1) }];
   }
   const { readEvents } = await import("../../lib/ledger/index.js");
   const decided = (await readEvents(ledger, "type = 'dispatch_decided'")).at(-1);
-  const top = ((decided?.payload as { decision?: { top?: Array<{ id: string }> } })?.decision?.top ?? []).map((c) => parseOfferCandidateId(c.id)).find(Boolean);
-  if (!top) throw new InputError("no cloud offer in the last dispatch decision of this ledger: run hwledger dispatch first, or give --offer");
+  const top = ((decided?.payload as { decision?: { top?: Array<{ id: string }> } })?.decision?.top ?? []).map((c) => parseOfferCandidateId(c.id)).filter((r): r is Ref => !!r);
+  if (!top.length) throw new InputError("no cloud offer in the last dispatch decision of this ledger: run hwledger dispatch first, or give --offer");
   return top;
 }
 
@@ -39,9 +41,18 @@ export async function cloudUp(f: UpFlags): Promise<void> {
   const { rent, planFor, offerPrice, recordAttemptFailure } = await import("../../collector/cloud/rental.js");
   const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
   const ledger = f.ledger ?? defaultLedgerDir();
-  const ref = await offerRef(f, ledger);
+  const refs = await offerRefs(f, ledger);
   assertOnline("cloud up");
-  const conn = pick(await connectAll(), ref.provider);
+  const conns = await connectAll();
+  // --from-dispatch: the best of the decision's offers that is still listed (a snapshot's may be gone).
+  let ref = refs[refs.length - 1];
+  if (refs.length > 1)
+    for (const r of refs)
+      if (await findOffer(pick(conns, r.provider), r.offerId).then(() => true, () => false)) {
+        ref = r;
+        break;
+      }
+  const conn = pick(conns, ref.provider);
   // Failures before the intent is recorded (key, offer, limits) are recorded here; rent() records its own.
   let renting = false;
   const abort = new AbortController();

@@ -17,6 +17,7 @@ import type { RunResult } from "../run/launcher.js";
 import { SshTransport } from "../transport/index.js";
 import type { Connected } from "./providers.js";
 import { assertOnline, withKey } from "./providers.js";
+import { record } from "./records.js";
 import { endRental, offerPrice, planFor, recordAttemptFailure, rent } from "./rental.js";
 import type { Limits, SshChoice } from "./rental.js";
 
@@ -102,6 +103,7 @@ export async function rentAndRun(o: RentRunOptions): Promise<RentRunResult> {
     throw new CloudRuntimeError("no-capacity", `no live cloud offer fits this job: ${offers.length} offers, ${ranked.rejected.length} rejected${why}`);
   }
   const { cand, offer } = best;
+  await record(o.ledger, "dispatch_decided", { chosen: cand.id, decision: { model: o.model.id, job: o.job, top: ranked.candidates.slice(0, 5), rejected: ranked.rejected.length, rent: true } });
   // Everything that could be bad input is checked before anything is rented.
   const engine = parseRunEngine(cand.engine);
   if (engine === "llama.cpp" && !/\.gguf$/i.test(o.modelRef)) throw new InputError("llama.cpp runs a GGUF file: pass --gguf FILE (or --remote-model PATH on the instance)");

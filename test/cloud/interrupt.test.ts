@@ -95,4 +95,21 @@ describe("interrupted rentals", () => {
     expect((await status(e.env)).rentals[0]).toMatchObject({ intentId, state: "failed" });
     expect((await runCliAsync(["cloud", "down", "--all"], e.env)).stdout).toBe("nothing to stop\n");
   }, 60_000);
+  it("status --enforce stops an instance past its deadline (the cron guard for `cloud up`)", async () => {
+    const e = cloudEnv({ sshKeyFile: sshd.keyFile, standins: [vast] });
+    const intentId = ulid();
+    const label = labelFor(intentId);
+    const ts = new Date(Date.now() - 2 * 3_600_000);
+    const payload = { intentId, provider: "vastai", offerId: "11684738", label, perHour: 0.25, deadline: new Date(Date.now() - 60_000).toISOString(), limitUsd: 0.5 };
+    await appendEvents(e.ledger, [makeEvent("instance_requested", payload, { host: "desk", ts })]);
+    vast.instances.push({ id: "36799999", label, offerId: "11684738", state: "running", polls: 9, createdAt: ts.getTime(), request: {} });
+    const plain = await status(e.env);
+    expect(plain.rentals[0]).toMatchObject({ instanceId: "36799999", state: "running" });
+    const r = await runCliAsync(["cloud", "status", "--enforce", "--json"], e.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).enforced).toMatchObject([{ instanceId: "36799999", result: "stopped" }]);
+    expect(vast.instances.at(-1)!.state).toBe("destroyed");
+    const ev = await queryLedger(e.ledger, "SELECT payload->>'reason' AS reason FROM events WHERE type = 'instance_stopped'");
+    expect(String(ev[0].reason)).toMatch(/^deadline .* reached$/);
+  }, 60_000);
 });

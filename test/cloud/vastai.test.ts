@@ -2,7 +2,8 @@
 // request and response formats, test/fixtures/cloud-api/SOURCES.md), a real sshd on 127.0.0.1 as the "instance"
 // and the embedded llama.cpp as the engine. No cloud can be reached from here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryLedger } from "../../lib/ledger/index.js";
+import { makeEvent } from "../../lib/fleet/events.js";
+import { appendEvents, queryLedger } from "../../lib/ledger/index.js";
 import { ROOT } from "../helpers/cli.js";
 import { cloudEnv, runCliAsync, tinyGguf } from "../helpers/cloud-env.js";
 import { startSshd } from "../helpers/sshd.js";
@@ -119,6 +120,18 @@ describe("hwledger cloud offers|up|status|down on Vast.ai (stand-in)", () => {
     expect((await instanceEvents(e.ledger)).map((x) => x.type)).toEqual(["instance_requested", "instance_running", "instance_stopped"]);
     expect(vast.violations).toEqual([]);
   }, 120_000);
+
+  it("up --from-dispatch rents the best cloud offer of the last recorded dispatch that is still listed", async () => {
+    const e = fresh();
+    const top = [{ id: "catalog:rtx-4090" }, { id: "offer:vastai/13155272@United Arab Emirates, AE" }, { id: "offer:vastai/11684738@Guangxi, CN" }];
+    await appendEvents(e.ledger, [makeEvent("dispatch_decided", { chosen: top[0].id, decision: { top } }, { host: "desk" })]);
+    const r = await runCliAsync(["cloud", "up", "--from-dispatch", "--yes", "--ssh-user", sshd.user, "--json"], e.env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^rent vastai\/11684738: 1× RTX 4090 \(Guangxi, CN\)$/m);
+    const u = JSON.parse(r.stdout);
+    expect(vast.instances.find((i) => i.id === u.instanceId)).toMatchObject({ offerId: "11684738", state: "running" });
+    expect((await runCliAsync(["cloud", "down", "--all"], e.env)).code).toBe(0);
+  }, 60_000);
 
   it("without a terminal and without --yes nothing is rented (exit 2)", async () => {
     const e = fresh();
