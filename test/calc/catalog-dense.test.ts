@@ -9,7 +9,7 @@ import { resolveModel } from "../../loaders/models.js";
 import { InputError, modelFromHfConfig } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
 import { runCli, runCliJson, ROOT } from "../helpers/cli.js";
-import { expectDerivedSource } from "../helpers/catalog-source.js";
+import { expectDerivedSource, expectNotedSource, isNotedSource } from "../helpers/catalog-source.js";
 
 const DENSE: CatalogEntry[] = JSON.parse(readFileSync(ROOT + "loaders/catalog/manifest-dense.json", "utf8")).map((e: unknown) => catalogEntrySchema.parse(e));
 
@@ -30,7 +30,9 @@ describe("dense catalog manifest", () => {
     // repository page (blob/blame view, whose revision may be a branch or PR ref; SOURCES.md gives the file's commit).
     if (entry.source.startsWith(`https://huggingface.co/${entry.id}/`)) expect(entry.source).toMatch(/^https:\/\/huggingface\.co\/[\w.-]+\/[\w.-]+\/(blob|blame)\/[^/ ]+\/config\.json /);
     else if (entry.note?.startsWith("verbatim config.json of ")) expectDerivedSource(entry);
-    else expect(entry.source).toMatch(/[0-9a-f]{40}/);
+    else if (!isNotedSource(entry)) expect(entry.source).toMatch(/[0-9a-f]{40}/);
+    // Hash-proven copies (loaders/catalog/sources/): the bytes hash to what the note states.
+    if (isNotedSource(entry)) expectNotedSource(entry);
     const m = modelFromHfConfig(catalogConfig(entry), entry.id);
     expect(m.family).not.toBe("generic");
     expect(m.notes).toEqual([]);

@@ -7,7 +7,7 @@ import { resolveModel } from "../../loaders/models.js";
 import { paramCounts } from "../../lib/calc/index.js";
 import type { CacheSpec, ModelSpec } from "../../lib/calc/index.js";
 import { runCliJson } from "../helpers/cli.js";
-import { expectDerivedSource } from "../helpers/catalog-source.js";
+import { expectDerivedSource, expectNotedSource, isNotedSource } from "../helpers/catalog-source.js";
 
 const DIR = new URL("../../loaders/catalog/", import.meta.url);
 const entries = catalogEntrySchema.array().parse(JSON.parse(readFileSync(new URL("manifest-moe.json", DIR), "utf8")));
@@ -32,6 +32,8 @@ describe("manifest-moe.json", () => {
     // Or a derived repository's page (fine-tune or copy of the base) that the note names.
     else if (e.note?.startsWith("verbatim config.json of ")) expectDerivedSource(e);
     else expect(e.source).toMatch(/^github\.com\/[\w.-]+\/[\w.-]+\/blob\/[0-9a-f]{40}\//);
+    // Hash-proven copies (loaders/catalog/sources/): the bytes hash to what the note states.
+    if (isNotedSource(e)) expectNotedSource(e);
     expect(readFileSync(new URL("SOURCES.md", DIR), "utf8")).toContain(e.file);
     const r = await resolveModel(e.id, { offline: true });
     expect(r.origin).toBe("catalog");
@@ -231,5 +233,35 @@ describe("hwledger plan on a config of a derived repository (filed under the bas
     const p = runCliJson(["plan", "--model", "Qwen/Qwen1.5-MoE-A2.7B", "--engine", "vllm", "--context", "4096"]);
     expect(p.params.total).toBe(14315784192);
     expect(p.kv.bytesPerToken).toBe(24 * 16 * 128 * 2 * 2);
+  });
+});
+
+// The configs the foundation issue was blocked on, now shipped from hash-checked copies (loaders/catalog/sources/):
+// each resolves offline by its id and its siblings' ids, and plans to the sizes the model cards publish.
+describe("models shipped from the shared, hash-checked configs", () => {
+  const cases: Array<[string, string[], number, number]> = [
+    // DeepSeek-V2 card: 236B total, 21B activated; V2-Chat has the same file.
+    ["deepseek-ai/DeepSeek-V2", ["deepseek-ai/DeepSeek-V2-Chat", "deepseek-v2"], 236e9, 21e9],
+    ["deepseek-ai/DeepSeek-V2.5", ["deepseek-v2.5"], 236e9, 21e9],
+    // Kimi-VL report (arXiv 2504.07491): an MoE language model of 16B total / 2.8B activated plus a 400M MoonViT encoder.
+    ["moonshotai/Kimi-VL-A3B-Instruct", ["kimi-vl-a3b"], 16.4e9, 3.2e9],
+    // Gemma 3 12B: 12B (text model + 0.4B SigLIP tower).
+    ["google/gemma-3-12b-it", ["gemma-3-12b"], 12.2e9, 12.2e9],
+    ["google/gemma-3-12b-pt", [], 12.2e9, 12.2e9],
+  ];
+  it.each(cases)("%s resolves by id and siblings and has the published size", async (id, siblings, total, active) => {
+    for (const ref of [id, ...siblings]) {
+      const r = await resolveModel(ref, { offline: true });
+      expect(r.origin).toBe("catalog");
+      expect(findCatalogEntry(ref)).toBeDefined();
+    }
+    const p = paramCounts(await load(id));
+    expect(Math.abs(p.total - total) / total).toBeLessThan(0.02);
+    expect(Math.abs(p.active - active) / active).toBeLessThan(0.1);
+  });
+
+  it("`fit` answers for Gemma 3 12B offline", () => {
+    const r = runCliJson<{ kvCapacityTokens: number }>(["fit", "--model", "google/gemma-3-12b-it", "--engine", "vllm", "--gpu-memory-gib", "79.19", "--context", "8192"], { env: { HWLEDGER_OFFLINE: "1" } });
+    expect(r.kvCapacityTokens).toBeGreaterThan(8192);
   });
 });
