@@ -81,6 +81,15 @@ function bestOffer(ranked: RankedCandidate[], offers: Offer[]): { cand: RankedCa
   return undefined;
 }
 
+/** The runner's program as an absolute path on the instance (found once, with time for a busy host). */
+async function absoluteRunner(t: SshTransport, runner: string[]): Promise<string[]> {
+  if (runner[0].includes("/")) return runner;
+  const r = await t.exec(["sh", "-c", 'command -v "$1"', "sh", runner[0]], { timeoutMs: 60_000 });
+  const path = r.stdout.trim().split("\n")[0];
+  if (r.code !== 0 || !path.startsWith("/")) throw new CloudRuntimeError("provider-error", `${runner[0]} is not installed on ${t.target} (needed by --remote-hwledger)`);
+  return [path, ...runner.slice(1)];
+}
+
 export async function rentAndRun(o: RentRunOptions): Promise<RentRunResult> {
   assertOnline("dispatch --rent");
   const offers = await liveOffers(o.conns, o.progress, o.ledger);
@@ -138,7 +147,9 @@ export async function rentAndRun(o: RentRunOptions): Promise<RentRunResult> {
       signal: abort.signal,
       progress: o.progress,
     });
-    const transport = new SshTransport(rented.sshUrl, { knownHostsFile: rented.knownHostsFile, ...(rented.identityFile ? { identityFile: rented.identityFile } : {}) });
+    // One connection kept open for the whole job (the launcher's quick remote checks have short timeouts; a busy
+    // instance's SSH handshake can take longer than they allow).
+    const transport = new SshTransport(rented.sshUrl, { knownHostsFile: rented.knownHostsFile, connectTimeoutMs: 30_000, idleMs: 60_000, ...(rented.identityFile ? { identityFile: rented.identityFile } : {}) });
     // The deadline stops the engine the way Ctrl-C does (the launcher's own SIGTERM handling), so the outcome is recorded.
     let deadlineHit = false;
     const timer = setTimeout(() => {
@@ -150,6 +161,7 @@ export async function rentAndRun(o: RentRunOptions): Promise<RentRunResult> {
     let runError: unknown;
     try {
       if (!abort.signal.aborted) {
+        const embeddedRunner = o.embeddedRunner && (await absoluteRunner(transport, o.embeddedRunner));
         o.progress(`dispatch --rent: running the job on ${rented.provider}/${rented.instanceId}`);
         // The deployment dispatch ranked this candidate with (lib/fleet/dispatch.ts): base, job shape, usable TP.
         const dep: Deployment = { ...o.base, engine, context: o.job.context, seqs: o.job.seqs, pp: 1, tp: usableTp(o.model, cand.count) };
@@ -161,7 +173,7 @@ export async function rentAndRun(o: RentRunOptions): Promise<RentRunResult> {
           ...(o.job.prompt ? { promptTokens: o.job.prompt } : {}),
           gen: o.job.tokens,
           ...(o.llamaServer ? { llamaServer: o.llamaServer } : {}),
-          ...(o.embeddedRunner ? { embeddedRunner: o.embeddedRunner } : {}),
+          ...(embeddedRunner ? { embeddedRunner } : {}),
           host: rented.host,
           transport,
           ledger: o.ledger,

@@ -90,8 +90,9 @@ export async function findExecutable(t: Transport, name: string): Promise<string
     return undefined;
   }
   // A host that cannot be reached throws here: that is the job's failure, not "not installed".
-  // `command` is a shell builtin: it needs a shell (the transport execs argv[0], which a builtin is not).
-  const r = await t.exec(["sh", "-c", 'command -v "$1"', "sh", name], { timeoutMs: 10_000 });
+  // `command` is a shell builtin: it needs a shell (the transport execs argv[0], which a builtin is not); a
+  // loaded host can take seconds to start one.
+  const r = await t.exec(["sh", "-c", 'command -v "$1"', "sh", name], { timeoutMs: 30_000 });
   return r.code === 0 && r.stdout.trim() ? r.stdout.trim().split("\n")[0] : undefined;
 }
 
