@@ -11,8 +11,9 @@ export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const DIST = join(ROOT, "dist");
 const STAMP = join(DIST, ".build-stamp");
 const LOCK = join(ROOT, "dist.lock");
-// Everything a page can depend on (data loaders read the catalog, devices, lib/calc and evidence fixtures).
-const INPUTS = ["src", "lib", "loaders", "data", "observablehq.config.ts", "test/fixtures/evidence", "package.json"];
+// Everything a page can depend on (data loaders read the catalog, devices and data/evidence through loaders/, lib/
+// and the engine plugins' log parsers).
+const INPUTS = ["src", "lib", "loaders", "plugins", "data", "observablehq.config.ts", "package.json"];
 
 function newest(path) {
   if (!existsSync(path)) return 0;

@@ -1,13 +1,14 @@
 // The workbench site in real headless Chromium (Debian chromium + playwright-core), built once and served by the
 // same server as `npm start`. Pages must load with no console error, no failed request and nothing off the
 // machine; the what-if figures must equal `hwledger plan --json` for the same inputs.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { homedir } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { catalogEntries } from "../loaders/catalog.js";
 import { makeDeployment, maxContext, modelFromHfConfig } from "../lib/calc/index.js";
 import { catalogConfig } from "../loaders/catalog.js";
-import { DIST } from "../scripts/build-site.js";
+import { DIST, ROOT } from "../scripts/build-site.js";
 import { resolveFile } from "../scripts/serve.js";
 import { runCliJson } from "./helpers/cli.js";
 import { setInput, startSite } from "./helpers/browser.js";
@@ -85,6 +86,16 @@ describe("site", () => {
     // No `npm:` import was resolved from a CDN: every library is bundled from node_modules (dist/_node).
     expect(existsSync(`${DIST}/_npm`)).toBe(false);
     expect(existsSync(`${DIST}/_node`)).toBe(true);
+  });
+
+  it("the built /evidence data names no path of the machine it was built on", () => {
+    const files = readdirSync(`${DIST}/_file/data`).filter((f) => /^evidence\.[0-9a-f]+\.json$/.test(f));
+    expect(files).toHaveLength(1);
+    const text = readFileSync(`${DIST}/_file/data/${files[0]}`, "utf8") + readFileSync(`${DIST}/evidence.html`, "utf8");
+    for (const p of [ROOT, ROOT.replace(/\/$/, ""), homedir(), "/work/", "/home/", "/tmp/"]) expect(text.includes(p), p).toBe(false);
+    // Logs are named relative to data/evidence/logs; sources are URLs or owner/repo#N.
+    const data = JSON.parse(readFileSync(`${DIST}/_file/data/${files[0]}`, "utf8"));
+    for (const r of data.rows) expect(r.source.log).toMatch(/^[\w.+-]+$/);
   });
 
   const routes = ["/", "/what-if", "/compare", "/fit-matrix", "/evidence", "/reports/", ...entries.slice(0, 3).map((e) => `/reports/${e.slug}`)];

@@ -211,18 +211,20 @@ export function ParamsChart(rows, {width} = {}) {
   });
 }
 
-/** Evidence: each case's prediction error in percent (0 = exact). */
-export function ErrorChart(rows, {width} = {}) {
+/** Evidence: every predicted figure's error in percent (0 = exact), one row per engine × figure × route, held-out vs derived. */
+export function ErrorChart(rows, {width, label} = {}) {
+  const groups = [...new Set(rows.map(label))];
   return Plot.plot({
-    title: "Prediction error per case (%)",
+    title: "Prediction error per figure (%; symmetric log scale)",
     width,
-    height: 60 + 24 * rows.length,
-    marginLeft: 260,
-    x: {label: "error (predicted − reported) / reported, % →", grid: true},
-    y: {label: null},
+    height: 70 + 22 * groups.length,
+    marginLeft: 300,
+    x: {type: "symlog", ticks: [-50, -20, -10, -5, -2, 0, 2, 5, 10, 20, 50, 100, 200], label: "error (predicted − reported) / reported, % →", grid: true},
+    y: {label: null, domain: groups},
+    color: {domain: ["held-out", "derived"], range: ["#e1372b", "#4269d0"], legend: true},
     marks: [
       Plot.ruleX([0]),
-      Plot.barX(rows, {x: "errorPct", y: (d) => `${d.model} · ${d.figure}`, fill: (d) => (Math.abs(d.errorPct) <= 5 ? "#3ca951" : Math.abs(d.errorPct) <= 15 ? "#efb118" : "#e1372b"), tip: true, title: (d) => `${d.source}\nreported ${fmt(d.reported)}, predicted ${fmt(d.predicted)} (${d.errorPct.toFixed(2)}%)`}),
+      Plot.dot(rows, {x: "errorPct", y: label, stroke: "set", r: 3.5, tip: true, title: (d) => `${d.case} (${d.set})\n${d.figure}: reported ${d.reportedText}, predicted ${d.predictedText} (${d.errorPct.toFixed(2)}%)\n${d.source.url}`}),
     ],
   });
 }

@@ -1,17 +1,16 @@
 // Gemma 4 (lib/calc/arch/gemma4.ts): the shipped 26B-A4B config, parameter counts against Google's published figures,
 // and real engine output: vLLM 0.25.1 serving the 26B-A4B (AWQ) and llama.cpp b8680 serving the E4B (PLE + KV-shared
-// layers). Engine logs: test/fixtures/engine-logs/ (sources in vllm-SOURCES.md / SOURCE-llamacpp.md).
-import { readFileSync } from "node:fs";
+// layers). Engine logs: data/evidence/logs/ (sources in SOURCES-vllm.md / SOURCES-llamacpp.md).
 import { describe, expect, it } from "vitest";
 import { llamaCppCaches, makeDeployment, modelFromHfConfig, paramCounts, plan } from "../../lib/calc/index.js";
 import type { ModelSpec, TensorSpec } from "../../lib/calc/index.js";
 import { vllmKvFromBudget } from "../../lib/calc/engines/vllm.js";
+import { evidenceLog } from "../../loaders/evidence/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import { parseLlamaCppLog } from "../../plugins/engine-llamacpp/index.js";
 import { parseVllmLog } from "../../plugins/engine-vllm/index.js";
 
-const LOGS = new URL("../fixtures/engine-logs/", import.meta.url);
-const log = (f: string) => readFileSync(new URL(f, LOGS), "utf8");
+const log = (f: string) => evidenceLog(f);
 const B = 1e9;
 const GIB = 2 ** 30;
 const MIB = 2 ** 20;

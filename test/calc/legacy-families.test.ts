@@ -10,7 +10,7 @@ const shapes = (m: ModelSpec, i = 0) => Object.fromEntries(m.layers[i].tensors.m
 // Pythia sizes: n_layers / d_model / n_heads from the EleutherAI/pythia README model table (GitHub, @a19eecb8);
 // intermediate_size = 4 × d_model, max_position_embeddings 2048, rotary_pct 0.25, use_parallel_residual true,
 // tie_word_embeddings false as in the HF config.json files (e.g. EleutherAI/pythia-410m-deduped/config.json, whose
-// fields test/fixtures/evidence/transformers.json transcribes). vocab_size 50304 up to 2.8B; 50432 for 6.9B (config of
+// fields the pythia cases of data/evidence/cases/transformers.json carry). vocab_size 50304 up to 2.8B; 50432 for 6.9B (config of
 // togethercomputer/Pythia-Chat-Base-7B, a 6.9B fine-tune); 50688 for 12B (configs of ContextualAI/archangel_slic_pythia12-0b
 // and h2oai/h2ogpt-oasst1-512-12b, both with _name_or_path EleutherAI/pythia-12b). Stored pages, search `docs` corpus.
 // Published counts: the "Naming convention and parameter count" table of the Pythia model cards

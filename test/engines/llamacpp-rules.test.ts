@@ -1,10 +1,10 @@
 // llama.cpp profile rules, GGUF file-mix estimates, the log parser and the launch arguments, checked against
-// verbatim llama-server logs (test/fixtures/engine-logs, sources in SOURCE-llamacpp.md).
-import { readFileSync } from "node:fs";
+// verbatim llama-server logs (data/evidence/logs, sources in SOURCES-llamacpp.md).
 import { describe, expect, it } from "vitest";
 import { InputError, fit, llamaCppContext, makeDeployment, modelFromHfConfig, plan, weightBytes } from "../../lib/calc/index.js";
 import { buildLlamaServerArgs, parseLlamaCppLog } from "../../plugins/engine-llamacpp/index.js";
 import { resolveModel } from "../../loaders/models.js";
+import { evidenceLog } from "../../loaders/evidence/index.js";
 import { runCli } from "../helpers/cli.js";
 import { tinyModel, writeGguf, u32 } from "../helpers/gguf-writer.js";
 import { resolveGguf } from "../../loaders/gguf.js";
@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const MIB = 1024 * 1024;
-const log = (f: string) => readFileSync(new URL(`../fixtures/engine-logs/${f}`, import.meta.url), "utf8");
+const log = (f: string) => evidenceLog(f);
 const DEEPSEEK_LOG = "llamacpp-server-deepseek-coder-1.3b-q4km-cpu-b7585.log";
 const QWEN_LOG = "llamacpp-server-qwen2.5-3b-q4km-vulkan-win-b8179.log";
 

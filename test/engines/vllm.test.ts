@@ -1,18 +1,18 @@
 // vLLM profile rules (kv_cache_interface.py, kv_cache_utils.py, gpu_worker.py) on catalog models, the
 // `hwledger fit` CLI for vLLM, and the engine-vllm plugin (serve arguments, log and /metrics parsers on verbatim
 // real outputs: vLLM cannot run on this machine, so its printed output is the fixture).
-import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fit, makeDeployment, modelFromHfConfig, plan } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
 import { ppStageLayers, vllmKvFromBudget, vllmSchedulerDefaults, vllmStartup, vllmWeightsPerRank } from "../../lib/calc/engines/vllm.js";
 import { buildVllmServeArgs, manifest, parseVllmLog, parseVllmMetrics } from "../../plugins/engine-vllm/index.js";
 import { validateManifest } from "../../plugins/manifest.js";
+import { EVIDENCE_DIR, evidenceLog } from "../../loaders/evidence/index.js";
 import { resolveModel } from "../../loaders/models.js";
-import { ROOT, runCli, runCliJson } from "../helpers/cli.js";
+import { runCli, runCliJson } from "../helpers/cli.js";
 
 const GIB = 1024 ** 3;
-const fixture = (f: string) => readFileSync(ROOT + "test/fixtures/engine-logs/" + f, "utf8");
+const fixture = (f: string) => evidenceLog(f);
 const load = async (ref: string) => (await resolveModel(ref, { offline: true })).model;
 
 let qwen7: ModelSpec;
@@ -22,7 +22,7 @@ let mamba: ModelSpec;
 beforeAll(async () => {
   qwen7 = await load("Qwen/Qwen2.5-7B-Instruct");
   gptOss = await load("openai/gpt-oss-120b");
-  dsLite = await load(ROOT + "test/fixtures/configs/deepseek-v2-lite-chat.json");
+  dsLite = await load(EVIDENCE_DIR + "configs/deepseek-v2-lite-chat.json");
   mamba = await load("state-spaces/mamba-2.8b-hf");
 });
 

@@ -1,0 +1,212 @@
+// hwledger's prediction for each figure of an evidence case, through the planner's public functions (plan, fit,
+// speed, makeDeployment, llamaCppCaches: what the CLI calls). Every call into the planner made by the evidence
+// pipeline is in this module. Pure: the caller gives the case, its model and the figures read from its log.
+import { fit, llamaCppCaches, makeDeployment, modelFromHfConfig, parseConfigText, plan, speed } from "../../lib/calc/index.js";
+import type { Deployment, MemoryPlan, ModelSpec } from "../../lib/calc/index.js";
+import { vllmKvFromBudget } from "../../lib/calc/engines/vllm.js";
+import { placementDevice } from "../../lib/fleet/caps.js";
+import { findDevice } from "../../lib/fleet/devices.js";
+import { modelFromGguf } from "../gguf.js";
+import type { ReadFigure } from "./read.js";
+import { releaseTerms } from "./release-terms.js";
+import { UNIT_SCALE } from "./schema.js";
+import type { EvidenceCase, EvidenceFigure, Quantity } from "./schema.js";
+
+const GIB = 2 ** 30;
+/** vLLM logs "Available KV cache memory: %.2f GiB" (gpu_worker.py): the true budget is within half a hundredth. */
+const VLLM_BUDGET_HALF_STEP = 0.005 * GIB;
+
+/** How a prediction was made: from the log's printed KV budget, from the GPU's total memory, from a plan, or the speed model. */
+export type Route = "budget" | "gpu" | "plan" | "speed";
+
+export interface EvidenceRow {
+  case: string;
+  engine: EvidenceCase["engine"];
+  release: string;
+  set: EvidenceCase["set"];
+  derivedFor?: string[];
+  architecture: string;
+  model: string;
+  hardware: string;
+  source: EvidenceCase["source"];
+  figure: string;
+  quantity: Quantity;
+  unit: EvidenceFigure["unit"];
+  stage?: number;
+  from: Route | null;
+  reported: number;
+  printed?: string;
+  predicted: number | null;
+  /** The prediction printed at the reported figure's precision (printf rounding), when the figure was printed. */
+  predictedPrinted?: string;
+  /** Predictions from the printed input's rounding interval (vLLM's two-decimal budget). */
+  predictedRange?: [number, number];
+  errorPct: number | null;
+  /** Terms of older engine releases added to the planner's figure. */
+  adjustments?: { term: string; bytes: number; source: string }[];
+  /** The plan's memory split, for figures predicted from a plan (bytes, whole deployment). */
+  breakdown?: MemoryPlan["memory"];
+  /** Whether the engine's error goal applies (false: reported only; see the case's notHeld). */
+  held: boolean;
+  note?: string;
+}
+
+/** The model a case describes, built the way the CLI builds one (config.json or GGUF metadata). */
+export function modelFromConfig(config: Record<string, unknown> | string, label: string): ModelSpec {
+  return modelFromHfConfig(typeof config === "string" ? parseConfigText(config, label) : config, label);
+}
+export function modelFromGgufMetadata(meta: Record<string, unknown>, label: string): ModelSpec {
+  return modelFromGguf(meta as never, [], label);
+}
+
+/** Attention, FFN and state features of a model, one label: "dense", "MoE", "MLA+MoE", "sliding", "SSM-hybrid+MoE", … */
+export function architectureClass(model: ModelSpec | undefined): string {
+  if (!model) return "not modelled";
+  const kinds = new Set(model.layers.map((l) => l.cache.kind));
+  const attention = ["full", "sliding", "chunked", "mla", "cross"].some((k) => kinds.has(k as never));
+  const parts: string[] = [];
+  if (kinds.has("recurrent")) parts.push(attention ? "SSM-hybrid" : "SSM");
+  if (kinds.has("mla")) parts.push("MLA");
+  if (kinds.has("sliding")) parts.push("sliding");
+  if (kinds.has("chunked")) parts.push("chunked");
+  if (kinds.has("cross")) parts.push("cross");
+  if (model.layers.some((l) => l.moe)) parts.push("MoE");
+  return parts.length ? parts.join("+") : "dense";
+}
+
+/** printf("%.Nf") of a value in `unit`: an exact binary tie rounds to even (glibc, CPython), as the engines print. */
+export function printedAs(value: number, unit: EvidenceFigure["unit"], decimals: number): string {
+  const s = 10 ** decimals;
+  const x = (value / UNIT_SCALE[unit]) * s;
+  const f = Math.floor(x);
+  const r = x - f === 0.5 ? (f % 2 === 0 ? f : f + 1) : Math.round(x);
+  return (r / s).toFixed(decimals);
+}
+
+function deployment(c: EvidenceCase, model: ModelSpec): Deployment {
+  const s = c.settings;
+  return makeDeployment(model, { engine: c.engine, context: s.context, seqs: s.seqs, tp: s.tp, pp: s.pp, weights: s.weights, kvDtype: s.kvDtype, options: s.options as Deployment["options"] });
+}
+
+interface Prediction {
+  from: Route;
+  value: number;
+  range?: [number, number];
+  adjustments?: EvidenceRow["adjustments"];
+  breakdown?: MemoryPlan["memory"];
+  /** False when the prediction's input is known to be incomplete (reported, not held to the goal). */
+  held?: boolean;
+  note?: string;
+}
+
+/** The prediction(s) of one figure: vLLM's KV figures come from the printed budget and, when the GPU is known, from its total memory. */
+function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: EvidenceFigure, budgets: ReadFigure[] | undefined, partialBudget: boolean): Prediction[] {
+  const s = c.settings;
+  const ranks = dep.tp * dep.pp;
+  const gpu = s.gpuMemoryGiB !== undefined && s.gpuMemoryUtilization !== undefined ? { gpuMemoryBytes: s.gpuMemoryGiB * GIB, gpuMemoryUtilization: s.gpuMemoryUtilization } : undefined;
+  const planned = () => plan(model, dep);
+  switch (f.quantity) {
+    case "weightsPerRank":
+      return [{ from: "plan", value: planned().devices[f.stage ?? 0].weightsBytes }];
+    case "profilePeak":
+      return [{ from: "plan", value: planned().memory.activationBytes / ranks }];
+    case "nonTorch":
+      return [{ from: "plan", value: planned().memory.overheadBytes / ranks }];
+    case "kvBudget":
+      return gpu ? [{ from: "gpu", value: fit(model, dep, gpu).availableKvBytes }] : [];
+    case "kvTokens":
+    case "maxConcurrency": {
+      const pick = (r: { kvCapacityTokens: number; maxConcurrency: number }) => (f.quantity === "kvTokens" ? r.kvCapacityTokens : round2(r.maxConcurrency));
+      const out: Prediction[] = [];
+      if (budgets?.length) {
+        const at = (delta: number) => pick(kvFromBudgets(model, dep, budgets.map((b) => b.value + delta)));
+        const half = budgets[0].printed ? 0.5 * 10 ** -decimalsOf(budgets[0].printed) * GIB : VLLM_BUDGET_HALF_STEP;
+        out.push({ from: "budget", value: at(0), range: [at(-half), at(half)], ...(partialBudget ? { held: false, note: "the printed budget is one worker's of several" } : {}) });
+      }
+      if (gpu) out.push({ from: "gpu", value: pick(fit(model, dep, gpu)) });
+      return out;
+    }
+    case "kvCache":
+      return [{ from: "plan", value: planned().memory.kvCacheBytes }];
+    case "kvCacheBase":
+    case "kvCacheSwa":
+    case "recurrentState":
+    case "kvCells":
+    case "kvCellsSwa": {
+      const d = llamaCppCaches(model, dep);
+      const value = { kvCacheBase: d.base.kBytes + d.base.vBytes, kvCacheSwa: d.swa.kBytes + d.swa.vBytes, recurrentState: d.recurrent.bytes, kvCells: d.base.cells, kvCellsSwa: d.swa.cells }[f.quantity];
+      return [{ from: "plan", value }];
+    }
+    case "weights":
+      return [{ from: "plan", value: planned().memory.weightsBytes }];
+    case "peakMemory": {
+      const p = plan(model, dep, { layers: false });
+      const adjustments = releaseTerms(s.releaseTerms ?? [], c.engine, {
+        model, prompt: s.prompt ?? 0, gen: s.gen ?? 0, seqs: dep.seqs, context: dep.context, prefillStep: Number(s.options?.prefillStepSize ?? 2048), kvBytesPerToken: p.kv.bytesPerToken,
+      });
+      return [{ from: "plan", value: p.memory.totalBytes + adjustments.reduce((a, t) => a + t.bytes, 0), adjustments: adjustments.length ? adjustments : undefined, breakdown: p.memory }];
+    }
+    case "peakAboveWeights": {
+      const p = plan(model, dep, { layers: false });
+      return [{ from: "plan", value: p.memory.kvCacheBytes + p.memory.activationBytes, breakdown: p.memory }];
+    }
+    case "prefillTps":
+    case "decodeTps": {
+      if (!s.device) throw new Error(`${c.id}: a speed figure needs settings.device`);
+      const r = speed(model, dep, placementDevice(findDevice(s.device)), { prompt: s.prompt ?? 0, gen: s.gen ?? 0, seqs: dep.seqs });
+      const v = f.quantity === "prefillTps" ? r.prefillTokensPerSecond : r.decodeTokensPerSecond;
+      return v === null ? [] : [{ from: "speed", value: v }];
+    }
+  }
+}
+
+/**
+ * vLLM KV figures from printed budgets. One budget for every stage is `fit --kv-budget-gib`; a pipeline log prints
+ * one per stage, which fit cannot take, so those go to the engine's own per-stage rule.
+ */
+function kvFromBudgets(model: ModelSpec, dep: Deployment, perStage: number[]): { kvCapacityTokens: number; maxConcurrency: number } {
+  if (perStage.length === 1) return fit(model, dep, { kvBudgetBytes: perStage[0] });
+  return vllmKvFromBudget(model, dep, perStage);
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const decimalsOf = (printed: string) => (printed.split(".")[1] ?? "").length;
+
+/** Rows for one case: one per reported figure and prediction route (a figure without a prediction gets one row saying why). */
+export function predictCase(c: EvidenceCase, model: ModelSpec | undefined, read: ReadFigure[]): EvidenceRow[] {
+  const dep = model ? deployment(c, model) : undefined;
+  const budgets = c.figures.map((f, i) => ({ f, r: read[i] })).filter((x) => x.f.quantity === "kvBudget").sort((a, b) => (a.f.stage ?? 0) - (b.f.stage ?? 0));
+  const partialBudget = budgets.some((b) => b.f.oneWorkerOfSeveral);
+  const base = {
+    case: c.id, engine: c.engine, release: c.release, set: c.set, ...(c.derivedFor ? { derivedFor: c.derivedFor } : {}),
+    architecture: architectureClass(model), model: c.model.name, hardware: c.hardware.count && c.hardware.count > 1 ? `${c.hardware.count}× ${c.hardware.name}` : c.hardware.name, source: c.source,
+  };
+  const rows: EvidenceRow[] = [];
+  c.figures.forEach((f, i) => {
+    const r = read[i];
+    const figure = { figure: f.name, quantity: f.quantity, unit: f.unit, ...(f.stage !== undefined ? { stage: f.stage } : {}), reported: r.value, ...(r.printed !== undefined ? { printed: r.printed } : {}) };
+    const why = f.noPrediction ?? (model ? undefined : (c.model.note ?? "no model config for this run"));
+    const preds = why || !dep ? [] : predictFigure(c, model!, dep, f, budgets.length ? budgets.map((b) => b.r) : undefined, partialBudget);
+    if (!preds.length) {
+      const input = f.quantity === "kvBudget" && budgets.length ? "the input of the KV predictions from the printed budget" : undefined;
+      rows.push({ ...base, ...figure, from: null, predicted: null, errorPct: null, held: false, note: why ?? input ?? "no prediction for this figure" });
+      return;
+    }
+    for (const p of preds) {
+      rows.push({
+        ...base,
+        ...figure,
+        from: p.from,
+        predicted: p.value,
+        ...(r.printed !== undefined && !r.printed.includes(",") ? { predictedPrinted: printedAs(p.value, f.unit, decimalsOf(r.printed)) } : {}),
+        ...(p.range ? { predictedRange: p.range } : {}),
+        errorPct: r.value !== 0 ? (p.value / r.value - 1) * 100 : null,
+        ...(p.adjustments ? { adjustments: p.adjustments } : {}),
+        ...(p.breakdown ? { breakdown: p.breakdown } : {}),
+        held: p.held !== false && !c.notHeld?.from.includes(p.from),
+        ...(p.note || f.note ? { note: [f.note, p.note].filter(Boolean).join("; ") } : {}),
+      });
+    }
+  });
+  return rows;
+}
