@@ -1,10 +1,15 @@
-// GGUF headers: architecture from llama.cpp's metadata keys and exact bytes per tensor, read with
-// @huggingface/gguf (local file, or an http(s) URL through HTTP range requests).
+// GGUF headers: architecture from llama.cpp's metadata keys and exact bytes per tensor, read by gguf-header.ts
+// (a local file, or an http(s) URL through HTTP range requests).
 import { basename } from "node:path";
-import { existsSync } from "node:fs";
-import { InputError, ggmlType } from "../lib/calc/index.js";
+import { closeSync, existsSync } from "node:fs";
+import { InputError, checkLimit, ggmlType } from "../lib/calc/index.js";
+import { limitForKey } from "../lib/calc/limits.js";
+import { ggufFieldNames, validateModelSpec } from "../lib/calc/arch/validate.js";
 import type { CacheSpec, LayerSpec, ModelSpec, TensorRole, TensorSpec } from "../lib/calc/index.js";
 import type { ResolvedModel } from "./models.js";
+import { openRegularFile, readAt } from "./files.js";
+import { GgufLongArray, readGgufHeader } from "./gguf-header.js";
+import type { ByteSource } from "./gguf-header.js";
 
 type Meta = Record<string, unknown>;
 
@@ -48,12 +53,14 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
   const arch = meta["general.architecture"];
   if (typeof arch !== "string" || !arch) throw new InputError(`${label}: GGUF has no general.architecture`);
   const k = (key: string) => meta[`${arch}.${key}`];
+  // Every size is a whole number within its limit (lib/calc/limits.ts) before any per-layer work is done.
   const num = (key: string, fallback?: number): number => {
     const v = k(key);
-    if (typeof v === "number") return v;
-    if (typeof v === "bigint") return Number(v);
-    if (fallback !== undefined) return fallback;
-    throw new InputError(`${label}: GGUF metadata lacks ${arch}.${key}`);
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (v === undefined) throw new InputError(`${label}: GGUF metadata lacks ${arch}.${key}`);
+    const n = typeof v === "bigint" ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new InputError(`${label}: GGUF metadata ${arch}.${key} must be a whole number ≥ 0, got ${String(v)}`);
+    return checkLimit(n, limitForKey(key), `${label}: GGUF metadata ${arch}.${key}`);
   };
   const nLayer = num("block_count");
   const nEmbd = num("embedding_length");
@@ -62,7 +69,8 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
   const nHead0 = perLayer(headCount, 0) ?? 0;
   const tokens = meta["tokenizer.ggml.tokens"];
   const tokEmb = tensors.find((t) => t.name === "token_embd.weight");
-  const vocab = num("vocab_size", Array.isArray(tokens) ? tokens.length : tokEmb ? tokEmb.shape[1] : 0);
+  const nTokens = Array.isArray(tokens) ? tokens.length : tokens instanceof GgufLongArray ? tokens.length : undefined;
+  const vocab = num("vocab_size", nTokens ?? (tokEmb ? tokEmb.shape[1] : 0));
   const headK = num("attention.key_length", nHead0 ? nEmbd / nHead0 : 0);
   const headV = num("attention.value_length", headK);
   const headKSwa = num("attention.key_length_swa", headK);
@@ -148,8 +156,9 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
     if (moe && byLayer[i].some((t) => t.role === "expert")) l.moe = moe;
     layers.push(l);
   }
-  const name = typeof meta["general.name"] === "string" ? (meta["general.name"] as string) : label;
-  return {
+  const name = typeof meta["general.name"] === "string" && meta["general.name"] ? (meta["general.name"] as string) : label;
+  const headsOf = (i: number) => perLayer(headCount, i) ?? nHead0;
+  return validateModelSpec({
     id: name,
     modelType: arch,
     family: "gguf",
@@ -164,7 +173,48 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
     globals,
     gguf: { tensorBytes, tensorTypes },
     notes: [],
+  }, ggufFieldNames(arch), headsOf);
+}
+
+/** A local GGUF: a regular file only (a FIFO or device would block or never end), read at positions. */
+function localSource(file: string): ByteSource & { close(): void } {
+  const { fd, size } = openRegularFile(file, "GGUF file");
+  return { label: file, size, read: async (pos, len) => readAt(fd, pos, Math.max(0, Math.min(len, size - pos))), close: () => closeSync(fd) };
+}
+
+/** Seconds a remote GGUF range request may take (a host that never answers must not hang the command). */
+const REMOTE_TIMEOUT_MS = 8000;
+
+/** A remote GGUF through HTTP range requests; the size comes from Content-Range when the server gives it. */
+function remoteSource(url: string): ByteSource {
+  const src: ByteSource = {
+    label: url,
+    async read(pos, len) {
+      let res: Response;
+      try {
+        res = await fetch(url, { headers: { range: `bytes=${pos}-${pos + len - 1}` }, signal: AbortSignal.timeout(REMOTE_TIMEOUT_MS) });
+      } catch (e) {
+        throw new InputError(`${url}: cannot fetch the GGUF header (${(e as Error).message.split("\n")[0]})`);
+      }
+      if (res.status !== 206 && res.status !== 200) throw new InputError(`${url}: HTTP ${res.status} fetching the GGUF header`);
+      const total = /\/(\d+)\s*$/.exec(res.headers.get("content-range") ?? "");
+      if (total) src.size = Number(total[1]);
+      // A server that ignores the range sends the whole file: read only up to what was asked, then stop.
+      const skip = res.status === 200 ? pos : 0;
+      const chunks: Buffer[] = [];
+      let got = 0;
+      const reader = res.body!.getReader();
+      while (got < skip + len) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(Buffer.from(value));
+        got += value.length;
+      }
+      await reader.cancel().catch(() => undefined);
+      return Buffer.concat(chunks).subarray(skip, skip + len);
+    },
   };
+  return src;
 }
 
 /**
@@ -173,10 +223,10 @@ export function modelFromGguf(meta: Meta, tensors: GgufTensorIn[], label: string
  * first, tensors from all.
  */
 export async function resolveGguf(file: string): Promise<ResolvedModel> {
-  const remote = /^https?:\/\//.test(file);
-  if (!remote && !existsSync(file)) throw new InputError(`${file}: no such GGUF file`);
+  const remote = /^https?:\/\//i.test(file);
+  if (!remote && /^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw new InputError(`${file}: a GGUF is a local path or an http(s) URL`);
   if (remote && process.env.HWLEDGER_OFFLINE) throw new InputError(`${file}: remote GGUF needs the network and offline mode is on`);
-  const { gguf, parseGgufShardFilename } = await import("@huggingface/gguf");
+  const { parseGgufShardFilename } = await import("@huggingface/gguf");
   const shard = parseGgufShardFilename(file);
   const files = shard
     ? Array.from({ length: Number(shard.total) }, (_, i) => `${shard.prefix}-${String(i + 1).padStart(5, "0")}-of-${shard.total}.gguf`)
@@ -184,17 +234,19 @@ export async function resolveGguf(file: string): Promise<ResolvedModel> {
   const tensors: GgufTensorIn[] = [];
   let meta: Meta | undefined;
   for (const f of files) {
-    if (!remote && !existsSync(f)) throw new InputError(`${file}: shard ${f} is missing`);
-    let parsed: Awaited<ReturnType<typeof gguf>>;
+    if (!remote && f !== file && !existsSync(f)) throw new InputError(`${file}: shard ${f} is missing`);
+    const src = remote ? remoteSource(f) : localSource(f);
     try {
-      parsed = await gguf(f, { allowLocalFile: !remote });
-    } catch (e) {
-      throw new InputError(`${f}: not a readable GGUF file (${(e as Error).message.split("\n")[0]})`);
+      const h = await readGgufHeader(src);
+      meta ??= h.metadata;
+      for (const t of h.tensors) tensors.push({ name: t.name, shape: t.shape, type: t.type });
+      checkLimit(tensors.length, "ggufTensors", `${file}: its tensor count`);
+    } finally {
+      if ("close" in src) (src as { close(): void }).close();
     }
-    meta ??= parsed.metadata as unknown as Meta;
-    for (const t of parsed.tensorInfos) tensors.push({ name: t.name, shape: t.shape.map(Number), type: Number(t.dtype) });
   }
   const model = modelFromGguf(meta!, tensors, remote ? file : basename(file));
-  const config = Object.fromEntries(Object.entries(meta!).filter(([key]) => !key.startsWith("tokenizer.ggml.")).map(([key, v]) => [key, typeof v === "bigint" ? Number(v) : v]));
+  if (model.vocabSize === 0) throw new InputError(`${file}: the GGUF has no vocabulary (no tokenizer.ggml.tokens, vocab_size or token_embd)`);
+  const config = Object.fromEntries(Object.entries(meta!).filter(([key, v]) => !key.startsWith("tokenizer.ggml.") && !(v instanceof GgufLongArray)).map(([key, v]) => [key, typeof v === "bigint" ? Number(v) : v]));
   return { model, config, origin: "gguf", source: file };
 }

@@ -1,10 +1,13 @@
 // Resolving --model: a config.json path (or a folder holding one), a catalog HF id, or an HF id fetched online.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { modelFromHfConfig, parseConfigText, InputError } from "../lib/calc/index.js";
 import type { ModelSpec } from "../lib/calc/index.js";
 import { catalogConfig, findCatalogEntry } from "./catalog.js";
+import { readRegularFile } from "./files.js";
+
+const readConfig = (file: string) => parseConfigText(readRegularFile(file, "config.json", "textFileBytes").toString("utf8"), file);
 
 export interface ResolvedModel {
   model: ModelSpec;
@@ -24,7 +27,7 @@ export async function resolveModel(ref: string, opts: { offline?: boolean } = {}
   if (existsSync(ref)) {
     const file = statSync(ref).isDirectory() ? join(ref, "config.json") : ref;
     if (!existsSync(file)) throw new InputError(`${ref}: no config.json in that folder`);
-    const config = parseConfigText(readFileSync(file, "utf8"), file);
+    const config = readConfig(file);
     return { model: modelFromHfConfig(config, typeof config._name_or_path === "string" && config._name_or_path ? config._name_or_path : file), config, origin: "file", source: file };
   }
   const entry = findCatalogEntry(ref);
@@ -35,7 +38,7 @@ export async function resolveModel(ref: string, opts: { offline?: boolean } = {}
   if (!HF_ID.test(ref)) throw new InputError(`--model "${ref}" is neither a file nor an HF id (owner/name) nor a catalog model`);
   const cached = join(cacheDir(), "hf", ref, "config.json");
   if (existsSync(cached)) {
-    const config = parseConfigText(readFileSync(cached, "utf8"), cached);
+    const config = readConfig(cached);
     return { model: modelFromHfConfig(config, ref), config, origin: "hf-cache", source: `https://huggingface.co/${ref}` };
   }
   if (opts.offline || process.env.HWLEDGER_OFFLINE) throw new InputError(`${ref} is not in the shipped catalog and offline mode is on`);

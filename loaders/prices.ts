@@ -1,6 +1,7 @@
 // Price sources: every price plugin, live when online, its shipped snapshot when not (or when the live call fails).
 import { discoverPlugins } from "../plugins/index.js";
 import type { PriceManifest } from "../plugins/price-util.js";
+import { redacted } from "../plugins/price-util.js";
 import { offerSchema } from "../lib/fleet/offers.js";
 import type { Offer, PurchasePrice } from "../lib/fleet/offers.js";
 
@@ -32,7 +33,7 @@ export async function loadPrices(opts: { online?: boolean; timeoutMs?: number } 
       try {
         got = await p.fetchOnline(opts.timeoutMs ?? 8000);
       } catch (e) {
-        reason = (e as Error).message.split("\n")[0];
+        reason = redacted((e as Error).message.split("\n")[0]);
       }
     } else reason = online ? "no live source" : "offline";
     const mode = got ? "online" : "snapshot";

@@ -1,6 +1,9 @@
 // Shared pieces of the price plugins: the manifest shape, snapshot reading, CSV rows, online fetch with timeout.
+// Credentials travel in request headers only, never in a URL, and every error a plugin raises is redacted (the one
+// helper in lib/fleet/redact.ts), so no key reaches stderr, --json output or the ledger.
 import { readFileSync } from "node:fs";
 import type { Offer, PurchasePrice } from "../lib/fleet/offers.js";
+import { redact, secretValues } from "../lib/fleet/redact.js";
 
 export interface PriceManifest {
   kind: "price";
@@ -54,9 +57,41 @@ export function parseCsv(text: string): Record<string, string>[] {
   return data.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ""])));
 }
 
+/**
+ * A provider's API URL: its public origin, or HWLEDGER_PRICE_API_BASE when set (a mirror or proxy; the tests point
+ * it at a local server), keeping the path.
+ */
+export function apiUrl(url: string): string {
+  const base = process.env.HWLEDGER_PRICE_API_BASE;
+  if (!base) return url;
+  const u = new URL(url);
+  return base.replace(/\/+$/, "") + u.pathname + u.search;
+}
+
+/** Text safe to show or record: credentials from the environment and from URLs replaced by [redacted]. */
+export function redacted(text: string): string {
+  return redact(text, secretValues(process.env));
+}
+
+/** What a failed request is called in errors: the URL without its query (which may carry filters, never keys). */
+function where(url: string): string {
+  const u = new URL(url);
+  return redacted(`${u.origin}${u.pathname}`);
+}
+
 export async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  let res: Response;
+  try {
+    res = await fetch(apiUrl(url), { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code;
+    throw new Error(redacted(`${where(apiUrl(url))}: ${(e as Error).message.split("\n")[0]}${cause ? ` (${cause})` : ""}`));
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    const auth = res.status === 401 || res.status === 403 ? " (the API key was refused)" : "";
+    throw new Error(`${where(apiUrl(url))}: HTTP ${res.status}${auth}`);
+  }
   return res;
 }
 

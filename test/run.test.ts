@@ -66,20 +66,33 @@ describe("hwledger run --engine llama.cpp (embedded llama.cpp)", () => {
   });
 
   it("an engine that cannot load the model records job_failed with llama.cpp's reason (exit 1)", async () => {
-    // Header intact (the planner reads it), tensor data cut off: llama.cpp refuses the file.
-    const bad = join(dir, "truncated.gguf");
-    writeFileSync(bad, readFileSync(gguf));
-    truncateSync(bad, Math.floor(statSync(bad).size / 2));
+    // A well-formed GGUF the planner reads, missing a tensor llama.cpp requires (output_norm): llama.cpp refuses it.
+    const m = tinyModel({ arch: "llama", nLayer: 4, nEmbd: 256, nHead: 4, nHeadKv: 2 });
+    const bad = join(dir, "no-output-norm.gguf");
+    writeGguf(bad, m.metadata, m.tensors.filter((t) => t.name !== "output_norm.weight"));
     const ledger = tempLedger();
     const r = runCli(["run", "--engine", "llama.cpp", "--gguf", bad, "--context", "512", "--gen", "4", "--ledger", ledger, "--json"]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(j.status).toBe("failed");
-    expect(j.reason).toMatch(/^Failed to load model \(llama_model_load: error loading model: tensor .* data is not within the file bounds/);
+    // llama.cpp words it "missing tensor 'X'" or "check_tensor_dims: tensor 'X' not found" depending on the build.
+    expect(j.reason).toMatch(/^Failed to load model \(llama_model_load: error loading model: (missing tensor 'output_norm\.weight'|check_tensor_dims: tensor 'output_norm\.weight' not found)\)$/);
     expect(r.stderr.trim().split("\n").at(-1)).toBe(`hwledger: job ${j.jobId} failed: ${j.reason}`);
     const rows = await events(ledger);
     expect(rows.map((x) => x.type)).toEqual(["job_planned", "job_started", "job_failed"]);
     expect(obj(rows[2].payload).reason).toBe(j.reason);
+  });
+
+  it("a GGUF whose tensor data is cut off is refused before any engine starts (exit 2, nothing recorded)", async () => {
+    // llama-model-loader.cpp would refuse it too ("tensor data is not within the file bounds"); the planner sees it first.
+    const bad = join(dir, "truncated.gguf");
+    writeFileSync(bad, readFileSync(gguf));
+    truncateSync(bad, Math.floor(statSync(bad).size / 2));
+    const ledger = tempLedger();
+    const r = runCli(["run", "--engine", "llama.cpp", "--gguf", bad, "--context", "512", "--gen", "4", "--ledger", ledger, "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toEqual([expect.stringMatching(/truncated GGUF: the data of tensor .* ends at byte .* but the file has .* bytes$/)]);
   });
 
   it("a model file that does not exist is bad input: exit 2, one line", () => {

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalTransport, SshTransport, shellCommand, transportFor } from "../collector/transport/index.js";
+import { LocalTransport, SshTransport, parseSshUrl, shellCommand, transportFor } from "../collector/transport/index.js";
 import type { SshOptions } from "../collector/transport/index.js";
 import { blackhole, freePort, makeKeyPair, startSshd } from "./helpers/sshd.js";
 import type { Sshd } from "./helpers/sshd.js";
@@ -23,6 +23,17 @@ function trusted(extra: SshOptions = {}): SshOptions {
   writeFileSync(kh, `[127.0.0.1]:${sshd.port} ${sshd.hostKeyPub}\n`);
   return { identityFile: sshd.keyFile, knownHostsFile: kh, connectTimeoutMs: 5000, ...extra };
 }
+
+describe("SSH addresses", () => {
+  it("reads ssh://user@host:port and user@host; refuses any other scheme instead of taking it for a host name", () => {
+    expect(parseSshUrl("ssh://alice@gpu-1:2222/var/lib")).toEqual({ user: "alice", host: "gpu-1", port: 2222, path: "/var/lib" });
+    expect(parseSshUrl("alice@10.0.0.7")).toMatchObject({ user: "alice", host: "10.0.0.7", port: 22 });
+    for (const bad of ["http://example.com", "https://alice@example.com:22", "file:///etc/passwd", "HTTP://x"]) {
+      expect(() => parseSshUrl(bad)).toThrow(/^not an SSH address: .* \(only ssh:\/\/user@host\[:port\]\[\/path\] is supported, not \w+:\/\/\)$/);
+    }
+    expect(() => parseSshUrl("ssh://alice@host:0")).toThrow(/port 0/);
+  });
+});
 
 describe("shell quoting", () => {
   it("quotes arguments so the remote shell passes them through unchanged", () => {
@@ -99,6 +110,28 @@ describe("ssh transport on a real sshd", () => {
     expect((await t2.exec(["true"])).code).toBe(0);
     await t2.close();
     expect(readFileSync(kh, "utf8")).toBe(`somehost ${sshd.hostKeyPub}\n[127.0.0.1]:${sshd.port} ${sshd.hostKeyPub}\n`);
+  });
+
+  it("refuses a key marked @revoked, even when the host also lists it and --trust-host-key is given", async () => {
+    const kh = join(sshd.dir, "kh-revoked");
+    const text = `# revoked after a leak\n@revoked * ${sshd.hostKeyPub}\n[127.0.0.1]:${sshd.port} ${sshd.hostKeyPub}\n`;
+    writeFileSync(kh, text);
+    for (const trustHostKey of [false, true]) {
+      const t = new SshTransport(sshd.url, { identityFile: sshd.keyFile, knownHostsFile: kh, connectTimeoutMs: 5000, trustHostKey });
+      await expect(t.exec(["true"])).rejects.toThrow(/host key of \[127\.0\.0\.1\]:\d+ \(ssh-ed25519 SHA256:.*\) is marked @revoked on line 2 of .*; refusing/);
+      await t.close();
+    }
+    expect(readFileSync(kh, "utf8")).toBe(text);
+  });
+
+  it("a known_hosts that is a FIFO or a directory is bad input, refused before connecting", async () => {
+    const fifo = join(sshd.dir, `kh-fifo-${Date.now()}`);
+    execFileSync("mkfifo", [fifo]);
+    for (const kh of [fifo, sshd.dir]) {
+      const t = new SshTransport(sshd.url, { identityFile: sshd.keyFile, knownHostsFile: kh, connectTimeoutMs: 5000 });
+      await expect(t.exec(["true"])).rejects.toThrow(/known_hosts file must be a regular file, not a (FIFO|directory)/);
+      await t.close();
+    }
   });
 
   it("accepts a hashed known_hosts entry (ssh-keygen -H)", async () => {

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { createInterface } from "node:readline/promises";
 import { InputError } from "../../lib/calc/types.js";
 import { RENT_DEFAULTS } from "../../lib/fleet/rent.js";
-import { strictNumber } from "../args.js";
+import { flagValue, strictNumber } from "../args.js";
 
 export interface RentFlags {
   spendLimit: string;
@@ -35,19 +35,24 @@ export function addRentOptions(cmd: Command): Command {
     .option("--yes", "do not ask before renting");
 }
 
-const positive = (v: string, flag: string) => {
+/** A positive number up to `max` (hours, GB, a port), for the flags cli/args.ts has no kind for. */
+const bounded = (v: string, flag: string, max: number, integer = false) => {
   const n = strictNumber(v, flag);
+  if (!(n > 0) || n > max || (integer && !Number.isInteger(n))) throw new InputError(`${flag} must be a positive ${integer ? "whole number" : "number"} up to ${max}, got "${v}"`);
+  return n;
+};
+const usd = (v: string, flag: string) => {
+  const n = flagValue("usd", v, flag);
   if (!(n > 0)) throw new InputError(`${flag} must be positive, got "${v}"`);
   return n;
 };
 
 export function rentSettings(f: RentFlags) {
-  const port = f.sshPort !== undefined ? positive(f.sshPort, "--ssh-port") : undefined;
-  if (port !== undefined && (!Number.isInteger(port) || port > 65535)) throw new InputError(`--ssh-port must be a port number, got "${f.sshPort}"`);
+  const port = f.sshPort !== undefined ? bounded(f.sshPort, "--ssh-port", 65535, true) : undefined;
   return {
-    limits: { instanceLimitUsd: positive(f.spendLimit, "--spend-limit"), dailyLimitUsd: positive(f.dailyLimit, "--daily-limit"), maxHours: positive(f.maxHours, "--max-hours") },
-    readyTimeoutS: positive(f.readyTimeout, "--ready-timeout"),
-    diskGb: Math.ceil(positive(f.disk, "--disk")),
+    limits: { instanceLimitUsd: usd(f.spendLimit, "--spend-limit"), dailyLimitUsd: usd(f.dailyLimit, "--daily-limit"), maxHours: bounded(f.maxHours, "--max-hours", 24 * 365) },
+    readyTimeoutS: flagValue("seconds", f.readyTimeout, "--ready-timeout"),
+    diskGb: bounded(f.disk, "--disk", 1_000_000, true),
     ...(f.image ? { image: f.image } : {}),
     ssh: {
       ...(f.identity ? { identityFile: f.identity } : {}),

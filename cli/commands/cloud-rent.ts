@@ -4,7 +4,7 @@ import { RuntimeFailure } from "../../collector/errors.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
 import type { DispatchJob } from "../../lib/fleet/dispatch.js";
 import { redactError } from "../../plugins/redact.js";
-import { printJson, progress } from "../output.js";
+import { printJson, printLines, progress } from "../output.js";
 import { addRentOptions, confirmRent, rentSettings } from "./cloud-flags.js";
 import type { RentFlags } from "./cloud-flags.js";
 
@@ -57,13 +57,11 @@ export async function dispatchRent(model: ModelSpec, base: Deployment, job: Disp
     });
     if (f.json) printJson(out);
     else
-      process.stdout.write(
-        [
+      printLines([
           `${out.instance.provider}/${out.instance.instanceId} (${out.offer.gpuCount}× ${out.offer.gpuName}, $${out.offer.perHour.toFixed(4)}/h): job ${out.job.jobId} ${out.job.status}${out.job.reason ? ` (${out.job.reason})` : ""} in ${out.job.durationS.toFixed(1)} s`,
           `decode ${out.job.actual.decodeTokensPerSecond?.toFixed(1) ?? "-"} tok/s; instance stopped; cost $${out.cost.amount.toFixed(4)} (${out.cost.basis})`,
           `recorded under host ${out.instance.host}`,
-        ].join("\n") + "\n",
-      );
+      ]);
     if (out.job.status !== "completed") throw new RuntimeFailure(`job ${out.job.jobId || "(not started)"} ${out.job.status}: ${out.job.reason}`);
   } catch (e) {
     throw redactError(e);

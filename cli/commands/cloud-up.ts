@@ -2,8 +2,8 @@
 // showing its price per hour and the spending limit and asking on a terminal.
 import { InputError } from "../../collector/errors.js";
 import { parseOfferCandidateId } from "../../lib/fleet/rent.js";
-import { printJson, progress } from "../output.js";
-import { strictNumber } from "../args.js";
+import { printJson, printLines, progress } from "../output.js";
+import { ledgerDirFlag, optFlag } from "../args.js";
 import { confirmRent, rentSettings } from "./cloud-flags.js";
 import type { RentFlags } from "./cloud-flags.js";
 
@@ -39,8 +39,7 @@ export async function cloudUp(f: UpFlags): Promise<void> {
   const { connectAll, pick, assertOnline, withKey } = await import("../../collector/cloud/providers.js");
   const { findOffer } = await import("../../collector/cloud/manage.js");
   const { rent, planFor, offerPrice, recordAttemptFailure } = await import("../../collector/cloud/rental.js");
-  const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
-  const ledger = f.ledger ?? defaultLedgerDir();
+  const ledger = await ledgerDirFlag(f.ledger);
   const refs = await offerRefs(f, ledger);
   assertOnline("cloud up");
   const conns = await connectAll();
@@ -60,7 +59,7 @@ export async function cloudUp(f: UpFlags): Promise<void> {
   try {
     withKey(conn);
     const offer = await findOffer(conn, ref.offerId);
-    const bid = f.spot ? (f.bid !== undefined ? strictNumber(f.bid, "--bid") : offer.spotPerHour) : undefined;
+    const bid = f.spot ? (optFlag("usd", f.bid, "--bid") ?? offer.spotPerHour) : undefined;
     if (f.spot && bid === undefined) throw new InputError(`${ref.provider}/${ref.offerId} has no interruptible price: give --bid`);
     const perHour = offerPrice(offer, bid);
     const plan = await planFor(ledger, perHour, s.limits);
@@ -78,13 +77,11 @@ export async function cloudUp(f: UpFlags): Promise<void> {
     const ssh = { host: at.hostname.replace(/^\[|\]$/g, ""), port: Number(at.port), user: decodeURIComponent(at.username) };
     const out = { intentId: r.intentId, provider: r.provider, instanceId: r.instanceId, host: r.host, ssh, perHour, limitUsd: plan.limitUsd, deadline: plan.deadline.toISOString() };
     if (f.json) return printJson(out);
-    process.stdout.write(
-      [
+    printLines([
         `${r.provider}/${r.instanceId} running at $${perHour.toFixed(4)}/h; spending limit $${plan.limitUsd.toFixed(2)}, stop it by ${out.deadline}`,
         `ssh -p ${ssh.port} ${ssh.user}@${ssh.host}`,
         `stop it: hwledger cloud down ${r.provider}/${r.instanceId}`,
-      ].join("\n") + "\n",
-    );
+    ]);
   } catch (e) {
     if (!renting) await recordAttemptFailure(ledger, conn.plugin.provider, e, ref.offerId);
     throw e;

@@ -5,12 +5,12 @@ import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import type { Offer } from "../../lib/fleet/offers.js";
 import type { Rental } from "../../lib/fleet/rent.js";
 import { redactError } from "../../plugins/redact.js";
-import { printJson, progress } from "../output.js";
-import { strictNumber } from "../args.js";
+import { printJson, printLines, progress } from "../output.js";
+import { flagValue, ledgerDirFlag, optFlag } from "../args.js";
 import { addRentOptions } from "./cloud-flags.js";
 import { cloudUp } from "./cloud-up.js";
 
-const lib = () => Promise.all([import("../../collector/cloud/providers.js"), import("../../collector/cloud/manage.js"), import("../../lib/ledger/index.js")]);
+const lib = () => Promise.all([import("../../collector/cloud/providers.js"), import("../../collector/cloud/manage.js")]);
 
 /** Keys never reach the terminal: every error leaves through the redaction of known secrets. */
 const guarded =
@@ -53,8 +53,9 @@ export function registerCloud(program: Command): void {
         const [{ connectAll, pick }, { listOffers }] = await lib();
         let conns = await connectAll({ retries: 1 });
         if (f.provider) conns = [pick(conns, f.provider)];
-        const gpuCount = f.gpus !== undefined ? strictNumber(f.gpus, "--gpus") : undefined;
-        const maxPrice = f.maxPrice !== undefined ? strictNumber(f.maxPrice, "--max-price") : undefined;
+        const gpuCount = optFlag("tp", f.gpus, "--gpus");
+        const maxPrice = optFlag("usd", f.maxPrice, "--max-price");
+        const top = flagValue("seqs", f.top, "--top");
         const { offers, sources } = await listOffers(conns, { online: !process.env.HWLEDGER_OFFLINE, ...(gpuCount ? { gpuCount } : {}) });
         const mode = new Map(sources.map((s) => [s.provider, s.mode === "live" ? "live" : "snapshot"]));
         const shown = offers
@@ -64,8 +65,8 @@ export function registerCloud(program: Command): void {
         const lines = sources.map((s) =>
           s.mode === "live" ? `${s.provider.padEnd(8)} live: ${s.offers} offers` : `${s.provider.padEnd(8)} SNAPSHOT (${s.reason}): ${s.offers} offers; prices may be stale and IDs no longer rentable`,
         );
-        lines.push(...shown.slice(0, strictNumber(f.top, "--top")).map((o) => offerLine(o, mode.get(o.provider) ?? "")));
-        process.stdout.write(lines.join("\n") + "\n");
+        lines.push(...shown.slice(0, top).map((o) => offerLine(o, mode.get(o.provider) ?? "")));
+        printLines(lines);
       }),
     );
 
@@ -89,19 +90,19 @@ export function registerCloud(program: Command): void {
     .option("--json", "print one JSON document on stdout")
     .action(
       guarded(async (f: { enforce?: boolean; ledger?: string; json?: boolean }) => {
-        const [{ connectAll, assertOnline }, { status }, { defaultLedgerDir }] = await lib();
+        const [{ connectAll, assertOnline }, { status }] = await lib();
         if (f.enforce) assertOnline("cloud status --enforce");
         let conns = await connectAll({ retries: 1 });
         // Offline: the ledger's view only, labelled as such.
         if (process.env.HWLEDGER_OFFLINE) conns = conns.map(({ ctx: _, ...c }) => c);
-        const r = await status(f.ledger ?? defaultLedgerDir(), conns, { enforce: f.enforce });
+        const r = await status(await ledgerDirFlag(f.ledger), conns, { enforce: f.enforce });
         for (const u of r.unreachable) progress(`hwledger: ${u} (showing the ledger's view)`);
         const asked = conns.filter((c) => c.ctx).map((c) => c.plugin.provider);
         if (f.json) return printJson({ providersAsked: asked, rentals: r.rentals, enforced: r.enforced.map((e) => ({ provider: e.rental.provider, instanceId: e.rental.instanceId, result: e.result, detail: e.detail })) });
         const lines = r.enforced.map((e) => `enforced: ${e.rental.provider}/${e.rental.instanceId}: ${e.result} (${e.detail})`);
         lines.push(...(r.rentals.length ? r.rentals.map(rentalLine) : ["no rentals in this ledger"]));
         if (conns.some((c) => !c.ctx)) lines.push(`ledger view only for: ${conns.filter((c) => !c.ctx).map((c) => c.plugin.provider).join(", ")} (no key, or offline)`);
-        process.stdout.write(lines.join("\n") + "\n");
+        printLines(lines);
         if (r.enforced.some((e) => e.result === "failed")) throw new RuntimeFailure("some instances could not be stopped");
       }),
     );
@@ -115,13 +116,13 @@ export function registerCloud(program: Command): void {
     .action(
       guarded(async (id: string | undefined, f: { all?: boolean; ledger?: string; json?: boolean }) => {
         if (!!id === !!f.all) throw new InputError("give an instance id or --all");
-        const [{ connectAll, assertOnline }, { down }, { defaultLedgerDir }] = await lib();
+        const [{ connectAll, assertOnline }, { down }] = await lib();
         assertOnline("cloud down");
-        const r = await down(f.ledger ?? defaultLedgerDir(), await connectAll(), id ? { id } : { all: true });
+        const r = await down(await ledgerDirFlag(f.ledger), await connectAll(), id ? { id } : { all: true });
         for (const u of r.unreachable) progress(`hwledger: ${u}`);
         const rows = r.outcomes.map((o) => ({ provider: o.rental.provider, instanceId: o.rental.instanceId ?? null, intentId: o.rental.intentId ?? null, result: o.result, detail: o.detail }));
         if (f.json) printJson({ outcomes: rows });
-        else process.stdout.write((rows.length ? rows.map((o) => `${o.provider}/${o.instanceId ?? "(none)"}: ${o.result}${o.detail ? ` (${o.detail})` : ""}`) : ["nothing to stop"]).join("\n") + "\n");
+        else printLines(rows.length ? rows.map((o) => `${o.provider}/${o.instanceId ?? "(none)"}: ${o.result}${o.detail ? ` (${o.detail})` : ""}`) : ["nothing to stop"]);
         if (r.outcomes.some((o) => o.result === "failed") || r.unreachable.length) throw new RuntimeFailure("some instances could not be stopped; run hwledger cloud down again");
       }),
     );

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import { printJson, progress } from "../output.js";
-import { strictNumber } from "../args.js";
+import { flagValue, ledgerDirFlag } from "../args.js";
 
 export interface CollectFlags {
   host?: string;
@@ -26,14 +26,12 @@ export function registerCollect(program: Command): void {
     .action(async (flags: CollectFlags) => {
       let intervalMs: number | undefined;
       if (flags.interval !== undefined) {
-        const s = strictNumber(flags.interval, "--interval");
-        if (!(s > 0)) throw new InputError(`--interval must be a positive number of seconds, got "${flags.interval}"`);
-        intervalMs = s * 1000;
+        intervalMs = flagValue("period", flags.interval, "--interval") * 1000;
       }
       const { openHost, knownDevicesCached, rememberRegistrations, saveKnownDevices } = await import("../../collector/run/host.js");
       const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../../collector/run/probe-host.js");
-      const { appendEvents, defaultLedgerDir } = await import("../../lib/ledger/index.js");
-      const ledger = flags.ledger ?? defaultLedgerDir();
+      const { appendEvents } = await import("../../lib/ledger/index.js");
+      const ledger = await ledgerDirFlag(flags.ledger);
       const host = hostLabel(flags.host);
       const target = flags.host ?? "local";
 

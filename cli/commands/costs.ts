@@ -4,8 +4,8 @@ import { InputError } from "../../lib/calc/index.js";
 import { bill } from "../../lib/fleet/billing.js";
 import { billingHourly } from "../../lib/fleet/candidates.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
-import { printJson } from "../output.js";
-import { strictNumber } from "./shared.js";
+import { printJson, printLines } from "../output.js";
+import { flagValue, ledgerDirFlag, optFlag } from "./shared.js";
 
 interface CostsFlags {
   ledger?: string;
@@ -28,22 +28,24 @@ export function registerCosts(program: Command): void {
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: CostsFlags) => {
       if (flags.by !== "day" && flags.by !== "month") throw new InputError(`--by must be day or month, got "${flags.by}"`);
-      const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
+      const lifespanYears = flagValue("years", flags.lifespanYears, "--lifespan-years");
+      const utilization = flagValue("fraction", flags.utilization, "--utilization");
+      const electricity = optFlag("usdPerKwh", flags.electricity, "--electricity");
       const { usageFromLedger, billingPrices } = await import("../../loaders/billing.js");
       const { purchasePrices, defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
-      const dir = flags.ledger ?? defaultLedgerDir();
+      const dir = await ledgerDirFlag(flags.ledger);
       const usage = await usageFromLedger(dir, flags.by);
       const { quotes, catalogIds } = await billingPrices(dir);
       const hourlyFor = billingHourly(quotes, (d) => catalogIds[d] ?? undefined, {
         catalog: catalogDevices(),
         purchases: purchasePrices(),
-        lifespanYears: strictNumber(flags.lifespanYears, "--lifespan-years"),
-        utilization: strictNumber(flags.utilization, "--utilization"),
-        electricityPerKwh: flags.electricity !== undefined ? strictNumber(flags.electricity, "--electricity") : defaultElectricityPerKwh(),
+        lifespanYears,
+        utilization,
+        electricityPerKwh: electricity ?? defaultElectricityPerKwh(),
       });
       const rows = bill(usage, hourlyFor);
       if (flags.json) return printJson(rows);
       const lines = rows.map((r) => `${r.period}  ${r.device.padEnd(28)} ${String(r.jobs).padStart(4)} jobs ${r.busyHours.toFixed(2).padStart(8)} h  ${r.cost === null ? "cost n/a" : `$${r.cost.toFixed(2)}`}`);
-      process.stdout.write((lines.length ? lines.join("\n") : "no jobs in the ledger") + "\n");
+      printLines(lines.length ? lines : ["no jobs in the ledger"]);
     });
 }

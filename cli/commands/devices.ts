@@ -1,7 +1,8 @@
 // hwledger devices: the device catalog (memory, bandwidth, compute, with sources) and the fleet's devices as the
 // ledger registered them (matched to the catalog where the name says which part it is).
 import type { Command } from "commander";
-import { formatBytes, printJson } from "../output.js";
+import { formatBytes, printJson, printLines } from "../output.js";
+import { ledgerDirFlag } from "../args.js";
 
 export function registerDevices(program: Command): void {
   program
@@ -11,10 +12,9 @@ export function registerDevices(program: Command): void {
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: { ledger?: string; json?: boolean }) => {
       const { catalogDevices } = await import("../../lib/fleet/devices.js");
-      const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
       const { fleetDevices } = await import("../../loaders/fleet.js");
       const catalog = catalogDevices().map((d) => ({ ...d, source: "catalog" as const }));
-      const fleet = (await fleetDevices(flags.ledger ?? defaultLedgerDir())).map((d) => ({ ...d, source: "fleet" as const }));
+      const fleet = (await fleetDevices(await ledgerDirFlag(flags.ledger))).map((d) => ({ ...d, source: "fleet" as const }));
       const devices = [...catalog, ...fleet];
       if (flags.json) return printJson(devices);
       const w = Math.max(...devices.map((d) => d.id.length));
@@ -23,6 +23,6 @@ export function registerDevices(program: Command): void {
         ...catalog.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${gbps(d.bandwidthBytesPerSecond)}  ${d.name}`),
         ...fleet.map((d) => `${d.id.padEnd(w)}  ${formatBytes(d.memoryBytes).padStart(10)}  ${gbps(d.bandwidthBytesPerSecond)}  ${d.name} (fleet: ${d.host}${d.catalogId ? `, ${d.catalogId}` : ""})`),
       ];
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }

@@ -2,12 +2,12 @@
 // fit, estimated duration and cost; every rejection says why. The decision is recorded in the ledger.
 import type { Command } from "commander";
 import { hostname } from "node:os";
-import { InputError, makeDeployment } from "../../lib/calc/index.js";
+import { makeDeployment } from "../../lib/calc/index.js";
 import { dispatchCandidates } from "../../lib/fleet/candidates.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
-import { printJson } from "../output.js";
-import { addModelOptions, loadModel, strictNumber } from "./shared.js";
+import { printJson, printLines } from "../output.js";
+import { addModelOptions, flagValue, ledgerDirFlag, loadModel, optFlag } from "./shared.js";
 import { addDispatchRentOptions } from "./cloud-rent.js";
 import type { DispatchRentFlags } from "./cloud-rent.js";
 
@@ -54,29 +54,30 @@ export function registerDispatch(program: Command): void {
     .option("--electricity <usd-per-kwh>", "electricity price (default: median of the shipped country table)")
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: DispatchFlags) => {
+      const context = flagValue("tokens", flags.context, "--context");
+      const seqs = flagValue("seqs", flags.seqs, "--seqs");
+      const tokens = flagValue("jobTokens", flags.tokens, "--tokens");
+      const prompt = flagValue("tokensOrZero", flags.prompt ?? "0", "--prompt");
+      const maxLatency = optFlag("seconds", flags.maxLatency, "--max-latency");
+      const budget = optFlag("usd", flags.budget, "--budget");
+      const lifespanYears = flagValue("years", flags.lifespanYears, "--lifespan-years");
+      const utilization = flagValue("fraction", flags.utilization, "--utilization");
+      const electricity = optFlag("usdPerKwh", flags.electricity, "--electricity");
       const { model } = await loadModel(flags);
-      const context = strictNumber(flags.context, "--context");
-      const seqs = strictNumber(flags.seqs, "--seqs");
-      const tokens = strictNumber(flags.tokens, "--tokens");
-      const prompt = strictNumber(flags.prompt ?? "0", "--prompt");
-      if (!Number.isInteger(tokens) || tokens <= 0) throw new InputError(`--tokens must be a positive integer, got ${flags.tokens}`);
       const base = makeDeployment(model, { engine: flags.engine ?? "vllm", weights: flags.weights, kvDtype: flags.kvDtype, context, seqs });
       const job = {
         context,
         seqs,
         tokens,
         prompt,
-        ...(flags.maxLatency !== undefined ? { maxLatencySeconds: strictNumber(flags.maxLatency, "--max-latency") } : {}),
-        ...(flags.budget !== undefined ? { budget: strictNumber(flags.budget, "--budget") } : {}),
+        ...(maxLatency !== undefined ? { maxLatencySeconds: maxLatency } : {}),
+        ...(budget !== undefined ? { budget } : {}),
       };
-      if (flags.rent) {
-        const ledger = flags.ledger ?? (await import("../../lib/ledger/index.js")).defaultLedgerDir();
-        return (await import("./cloud-rent.js")).dispatchRent(model, base, job, flags, ledger);
-      }
+      if (flags.rent) return (await import("./cloud-rent.js")).dispatchRent(model, base, job, flags, await ledgerDirFlag(flags.ledger));
       const { loadPrices } = await import("../../loaders/prices.js");
       const { defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
       const prices = await loadPrices(flags.online ? { online: true } : {});
-      const ledgerDir = flags.ledger ?? (await import("../../lib/ledger/index.js")).defaultLedgerDir();
+      const ledgerDir = await ledgerDirFlag(flags.ledger);
       const { fleetDevices } = await import("../../loaders/fleet.js");
       const candidates = dispatchCandidates({
         catalog: catalogDevices(),
@@ -86,9 +87,9 @@ export function registerDispatch(program: Command): void {
         base,
         fixedEngine: flags.engine !== undefined,
         spot: !!flags.spot,
-        lifespanYears: strictNumber(flags.lifespanYears, "--lifespan-years"),
-        utilization: strictNumber(flags.utilization, "--utilization"),
-        electricityPerKwh: flags.electricity !== undefined ? strictNumber(flags.electricity, "--electricity") : defaultElectricityPerKwh(),
+        lifespanYears,
+        utilization,
+        electricityPerKwh: electricity ?? defaultElectricityPerKwh(),
       });
       const result = dispatch(model, base, job, candidates);
       const out = { model: model.id, job, candidates: result.candidates, rejected: result.rejected, prices: prices.sources };
@@ -101,7 +102,7 @@ export function registerDispatch(program: Command): void {
       if (flags.json) return printJson(out);
       const lines = result.candidates.slice(0, 20).map((c, i) => `${String(i + 1).padStart(3)}. ${c.id.padEnd(48)} ${c.engine.padEnd(10)} ${c.seconds.toFixed(1).padStart(9)} s  ${c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`}`);
       lines.push(`${result.rejected.length} rejected (see --json for every reason)`);
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
   addDispatchRentOptions(cmd);
 }

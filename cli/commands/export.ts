@@ -6,7 +6,7 @@ import type { Deployment, EngineId } from "../../lib/calc/index.js";
 import { buildLlamaServerArgs } from "../../plugins/engine-llamacpp/index.js";
 import { buildMlxServerArgs } from "../../plugins/engine-mlx/index.js";
 import { buildVllmServeArgs } from "../../plugins/engine-vllm/index.js";
-import { printJson } from "../output.js";
+import { printJson, printLines, progress } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
@@ -69,7 +69,7 @@ export function registerExport(program: Command): void {
       const commands = flags.only ? r.commands.filter((c) => c.engine === dep.engine) : r.commands;
       if (flags.only && !commands.length) throw new InputError(r.skipped.find((s) => s.engine === dep.engine)?.reason ?? `no command for ${dep.engine}`);
       if (flags.json) return printJson({ model: model.id, deployment: dep, commands, skipped: flags.only ? [] : r.skipped });
-      for (const s of flags.only ? [] : r.skipped) process.stderr.write(`${s.engine}: not exported: ${s.reason}\n`);
-      process.stdout.write(commands.map((c) => `# ${c.engine}${c.note ? ` (${c.note})` : ""}\n${c.command}`).join("\n") + "\n");
+      for (const s of flags.only ? [] : r.skipped) progress(`${s.engine}: not exported: ${s.reason}`);
+      printLines(commands.flatMap((c) => [`# ${c.engine}${c.note ? ` (${c.note})` : ""}`, c.command]));
     });
 }

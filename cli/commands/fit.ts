@@ -1,8 +1,8 @@
 // hwledger fit: KV capacity, max concurrency and max context for a per-device budget.
 import type { Command } from "commander";
 import { InputError, fit } from "../../lib/calc/index.js";
-import { printJson } from "../output.js";
-import { addDeploymentOptions, deploymentFromFlags, loadModel, strictNumber } from "./shared.js";
+import { printJson, printLines } from "../output.js";
+import { addDeploymentOptions, deploymentFromFlags, flagValue, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 const GIB = 1024 ** 3;
@@ -35,33 +35,25 @@ export function registerFit(program: Command): void {
       const dep = deploymentFromFlags(model, flags, flags.context ?? String(model.maxContext));
       dep.options = {
         ...dep.options,
-        ...(flags.maxNumBatchedTokens ? { maxNumBatchedTokens: strictNumber(flags.maxNumBatchedTokens, "--max-num-batched-tokens") } : {}),
-        ...(flags.maxNumSeqs ? { maxNumSeqs: strictNumber(flags.maxNumSeqs, "--max-num-seqs") } : {}),
+        ...(flags.maxNumBatchedTokens !== undefined ? { maxNumBatchedTokens: flagValue("tokens", flags.maxNumBatchedTokens, "--max-num-batched-tokens") } : {}),
+        ...(flags.maxNumSeqs !== undefined ? { maxNumSeqs: flagValue("seqs", flags.maxNumSeqs, "--max-num-seqs") } : {}),
         ...(flags.enforceEager ? { enforceEager: true } : {}),
         ...(flags.sampler ? { sampler: sampler(flags.sampler) } : {}),
-        ...(flags.vllmVersion ? { vllmVersion: flags.vllmVersion } : {}),
+        ...(flags.vllmVersion !== undefined ? { vllmVersion: vllmVersion(flags.vllmVersion) } : {}),
       };
       const budget = flags.kvBudgetGib !== undefined
-        ? { kvBudgetBytes: positive(flags.kvBudgetGib, "--kv-budget-gib") * GIB }
-        : { gpuMemoryBytes: positive(flags.gpuMemoryGib!, "--gpu-memory-gib") * GIB, gpuMemoryUtilization: utilization(flags.gpuMemoryUtilization ?? "0.9") };
+        ? { kvBudgetBytes: flagValue("gib", flags.kvBudgetGib, "--kv-budget-gib") * GIB }
+        : { gpuMemoryBytes: flagValue("gib", flags.gpuMemoryGib!, "--gpu-memory-gib") * GIB, gpuMemoryUtilization: flagValue("fraction", flags.gpuMemoryUtilization ?? "0.9", "--gpu-memory-utilization") };
       const r = fit(model, dep, budget);
       if (flags.json) return printJson(r);
-      process.stdout.write(
-        `${model.id} on ${dep.engine}: KV capacity ${r.kvCapacityTokens} tokens, max concurrency ${r.maxConcurrency.toFixed(2)}x for ${dep.context} tokens, max context ${r.maxContext}\n`,
-      );
+      printLines([`${model.id} on ${dep.engine}: KV capacity ${r.kvCapacityTokens} tokens, max concurrency ${r.maxConcurrency.toFixed(2)}x for ${dep.context} tokens, max context ${r.maxContext}`]);
     });
 }
 
-function positive(v: string, flag: string): number {
-  const n = strictNumber(v, flag);
-  if (!(n > 0)) throw new InputError(`${flag} must be positive, got ${v}`);
-  return n;
-}
-
-function utilization(v: string): number {
-  const n = strictNumber(v, "--gpu-memory-utilization");
-  if (!(n > 0 && n <= 1)) throw new InputError(`--gpu-memory-utilization must be in (0, 1], got ${v}`);
-  return n;
+/** A vLLM release as MAJOR.MINOR[.PATCH] (the form its version strings take, e.g. 0.25.1). */
+function vllmVersion(v: string): string {
+  if (!/^\d{1,4}\.\d{1,4}(\.\d{1,4})?$/.test(v)) throw new InputError(`--vllm-version must look like 0.25.1 (MAJOR.MINOR[.PATCH]), got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function sampler(v: string): "flashinfer" | "native" {

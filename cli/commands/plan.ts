@@ -1,7 +1,7 @@
 // hwledger plan: the memory plan of one model under one deployment.
 import type { Command } from "commander";
 import { plan, planJson } from "../../lib/calc/index.js";
-import { formatBytes, formatCount, printJson } from "../output.js";
+import { formatBytes, formatCount, printJson, printLines } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
@@ -24,6 +24,6 @@ export function registerPlan(program: Command): void {
     ];
     if (p.devices.length > 1) for (const d of p.devices) lines.push(`  rank ${d.rank}: ${formatBytes(d.totalBytes)}`);
     for (const w of p.warnings) lines.push(`warning: ${w}`);
-    process.stdout.write(lines.join("\n") + "\n");
+    printLines(lines);
   });
 }

@@ -1,7 +1,8 @@
 // hwledger prices: cloud offers and owned-hardware prices from every price plugin; quotes go to the ledger.
 import type { Command } from "commander";
 import { hostname } from "node:os";
-import { printJson } from "../output.js";
+import { printJson, printLines, progress } from "../output.js";
+import { ledgerDirFlag } from "../args.js";
 
 interface PricesFlags {
   online?: boolean;
@@ -25,7 +26,8 @@ export function registerPrices(program: Command): void {
       const prices = await loadPrices(flags.online ? { online: true } : {});
       const offers = flags.device ? prices.offers.filter((o) => o.deviceId === flags.device) : prices.offers;
       if (flags.record) {
-        const { appendEvents, defaultLedgerDir } = await import("../../lib/ledger/index.js");
+        const { appendEvents } = await import("../../lib/ledger/index.js");
+        const ledger = await ledgerDirFlag(flags.ledger);
         const { makeEvent } = await import("../../lib/fleet/events.js");
         const host = hostname();
         const events = offers.flatMap((o) =>
@@ -40,13 +42,13 @@ export function registerPrices(program: Command): void {
               makeEvent("price_quoted", { device: o.deviceId ?? o.gpuName, source: `${o.provider}:${o.source}`, pricePerHour: v!, currency: "USD", spot, ...(o.region ? { region: o.region } : {}), offerId: o.offerId, gpuCount: o.gpuCount, quotedAt: o.quotedAt }, { host }),
             ),
         );
-        if (events.length) await appendEvents(flags.ledger ?? defaultLedgerDir(), events);
-        process.stderr.write(`recorded ${events.length} price_quoted event(s)\n`);
+        if (events.length) await appendEvents(ledger, events);
+        progress(`recorded ${events.length} price_quoted event(s)`);
       }
       if (flags.json) return printJson({ offers, purchases: prices.purchases, sources: prices.sources });
-      for (const s of prices.sources) process.stderr.write(`${s.plugin}: ${s.mode} (${s.offers} offers)${s.reason ? ` — ${s.reason}` : ""}\n`);
+      for (const s of prices.sources) progress(`${s.plugin}: ${s.mode} (${s.offers} offers)${s.reason ? ` — ${s.reason}` : ""}`);
       const lines = offers.map((o) => `${o.provider.padEnd(8)} ${String(o.gpuCount).padStart(2)}x ${(o.deviceId ?? o.gpuName).padEnd(16)} ${o.onDemandPerHour !== undefined ? `$${o.onDemandPerHour.toFixed(3)}/h` : "        -"}  spot ${o.spotPerHour !== undefined ? `$${o.spotPerHour.toFixed(3)}/h` : "-"}  ${o.region ?? ""}`);
       for (const p of prices.purchases) lines.push(`owned    ${p.deviceId.padEnd(19)} purchase $${p.price} (${p.quotedAt.slice(0, 10)})`);
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }

@@ -1,7 +1,8 @@
 // hwledger probe: specs and telemetry of a host now (local or ssh://), recorded in the ledger.
 import type { Command } from "commander";
 import { InputError, RuntimeFailure } from "../../collector/errors.js";
-import { formatBytes, printJson } from "../output.js";
+import { formatBytes, printJson, printLines } from "../output.js";
+import { ledgerDirFlag } from "../args.js";
 import type { HostProbe } from "../../collector/run/probe-host.js";
 
 export interface ProbeFlags {
@@ -41,8 +42,8 @@ export function registerProbe(program: Command): void {
     .action(async (flags: ProbeFlags) => {
       const { openHost, knownDevices, rememberRegistrations, saveKnownDevices } = await import("../../collector/run/host.js");
       const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../../collector/run/probe-host.js");
-      const { appendEvents, defaultLedgerDir } = await import("../../lib/ledger/index.js");
-      const ledger = flags.ledger ?? defaultLedgerDir();
+      const { appendEvents } = await import("../../lib/ledger/index.js");
+      const ledger = await ledgerDirFlag(flags.ledger);
       const host = hostLabel(flags.host);
       const target = flags.host ?? "local";
       let p: HostProbe;
@@ -83,6 +84,6 @@ export function registerProbe(program: Command): void {
       }
       for (const x of p.probes) if (x.status !== "ok" && x.status !== "skipped") lines.push(`  ${x.probe}: ${x.status}${x.reason ? " (" + x.reason + ")" : ""}`);
       lines.push(`recorded ${recorded.length} events in ${ledger}`);
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { parseEngine } from "../../lib/calc/index.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
 import { capacityReport } from "../../lib/fleet/report.js";
-import { formatBytes, formatCount, printJson } from "../output.js";
+import { formatBytes, formatCount, printJson, printLines } from "../output.js";
 import { addModelOptions, loadModel } from "./shared.js";
 
 const SCHEMES = ["bf16", "fp8", "awq", "Q8_0", "Q4_K_M"];
@@ -31,6 +31,6 @@ export function registerReport(program: Command): void {
         "| --- | --- |",
         ...r.fits.map((f) => `| ${f.name} | ${f.maxContext ? f.maxContext : "does not fit"} |`),
       ];
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }

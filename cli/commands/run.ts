@@ -1,8 +1,8 @@
 // hwledger run: plan a deployment, run it on a real engine (local or ssh://), record prediction and actual.
 import type { Command } from "commander";
 import { InputError, RuntimeFailure } from "../../collector/errors.js";
-import { formatBytes, printJson } from "../output.js";
-import { addModelOptions, deploymentFromFlags, loadModel, strictNumber } from "./shared.js";
+import { formatBytes, printJson, printLines } from "../output.js";
+import { addModelOptions, deploymentFromFlags, flagValue, ledgerDirFlag, loadModel, optFlag } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 export interface RunFlags extends DeploymentFlags {
@@ -37,18 +37,14 @@ export function registerRun(program: Command): void {
       const { parseRunEngine, runJob } = await import("../../collector/run/launcher.js");
       const engine = parseRunEngine(flags.engine);
       if (flags.prompt !== undefined && flags.promptTokens !== undefined) throw new InputError("give --prompt or --prompt-tokens, not both");
-      const gen = strictNumber(flags.gen, "--gen");
-      const promptTokens = flags.promptTokens !== undefined ? strictNumber(flags.promptTokens, "--prompt-tokens") : undefined;
-      const sample = strictNumber(flags.sampleInterval, "--sample-interval");
-      if (!Number.isInteger(gen) || gen < 0) throw new InputError(`--gen must be a whole number ≥ 0, got "${flags.gen}"`);
-      if (promptTokens !== undefined && (!Number.isInteger(promptTokens) || promptTokens < 1)) throw new InputError(`--prompt-tokens must be a whole number ≥ 1`);
-      if (!(sample > 0)) throw new InputError(`--sample-interval must be positive`);
+      const gen = flagValue("tokensOrZero", flags.gen, "--gen");
+      const promptTokens = optFlag("tokens", flags.promptTokens, "--prompt-tokens");
+      const sample = flagValue("period", flags.sampleInterval, "--sample-interval");
       if (engine === "llama.cpp" && !flags.gguf) throw new InputError("llama.cpp runs a GGUF file: pass --gguf FILE");
       const { model } = await loadModel(flags);
       const dep = deploymentFromFlags(model, { ...flags, engine }, flags.context!);
       const { openHost, knownDevices } = await import("../../collector/run/host.js");
-      const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
-      const ledger = flags.ledger ?? defaultLedgerDir();
+      const ledger = await ledgerDirFlag(flags.ledger);
       const h = await openHost(flags.host, { trustHostKey: flags.trustHostKey });
       let result;
       try {
@@ -77,16 +73,14 @@ export function registerRun(program: Command): void {
         const a = result.actual;
         const row = (label: string, pred: number | undefined, act: number | undefined) =>
           `${label.padEnd(12)} predicted ${pred === undefined ? "-" : formatBytes(pred)}  actual ${act === undefined ? "-" : formatBytes(act)}`;
-        process.stdout.write(
-          [
+        printLines([
             `job ${result.jobId}: ${result.status}${result.reason ? ` (${result.reason})` : ""} in ${result.durationS.toFixed(1)} s`,
             row("weights", p.weightsBytes, a.weightsBytes),
             row("KV cache", p.kvCacheBytes, a.kvCacheBytes),
             row("compute", p.activationBytes, a.computeBytes),
             `speed        prompt ${a.promptTokensPerSecond?.toFixed(1) ?? "-"} tok/s, decode ${a.decodeTokensPerSecond?.toFixed(1) ?? "-"} tok/s`,
             `recorded in ${ledger}`,
-          ].join("\n") + "\n",
-        );
+        ]);
       }
       if (result.status !== "completed") throw new RuntimeFailure(`job ${result.jobId} ${result.status}: ${result.reason}`);
     });

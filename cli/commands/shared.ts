@@ -4,7 +4,7 @@ import { InputError, makeDeployment } from "../../lib/calc/index.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
 import { resolveModel } from "../../loaders/models.js";
 import type { ResolvedModel } from "../../loaders/models.js";
-import { strictNumber } from "../args.js";
+import { flagValue } from "../args.js";
 
 export interface DeploymentFlags {
   model?: string;
@@ -67,11 +67,11 @@ export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, co
     engine: flags.engine,
     weights: flags.weights,
     kvDtype: flags.kvDtype,
-    context: strictNumber(context, "--context"),
-    seqs: strictNumber(flags.seqs ?? "1", "--seqs"),
-    tp: strictNumber(flags.tp ?? "1", "--tp"),
-    pp: strictNumber(flags.pp ?? "1", "--pp"),
+    context: flagValue("tokens", context, "--context"),
+    seqs: flagValue("seqs", flags.seqs ?? "1", "--seqs"),
+    tp: flagValue("tp", flags.tp ?? "1", "--tp"),
+    pp: flagValue("pp", flags.pp ?? "1", "--pp"),
   });
 }
 
-export { strictNumber } from "../args.js";
+export { flagValue, ledgerDirFlag, optFlag, strictNumber } from "../args.js";

@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { InputError, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
-import { printJson } from "../output.js";
-import { addDeploymentOptions, deploymentFromFlags, loadModel, strictNumber } from "./shared.js";
+import { printJson, printLines } from "../output.js";
+import { addDeploymentOptions, deploymentFromFlags, flagValue, ledgerDirFlag, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 interface SpeedFlags extends DeploymentFlags {
@@ -25,9 +25,9 @@ export function registerSpeed(program: Command): void {
     .option("--no-calibrate", "use the default efficiencies even when the ledger has measured runs")
     .action(async (flags: SpeedFlags) => {
       const { model } = await loadModel(flags);
-      const prompt = strictNumber(flags.prompt, "--prompt");
-      const gen = strictNumber(flags.gen, "--gen");
-      if (!Number.isInteger(prompt) || prompt < 0 || !Number.isInteger(gen) || gen < 0 || prompt + gen === 0) throw new InputError("--prompt and --gen must be non-negative integers, not both 0");
+      const prompt = flagValue("tokensOrZero", flags.prompt, "--prompt");
+      const gen = flagValue("tokensOrZero", flags.gen, "--gen");
+      if (prompt + gen === 0) throw new InputError("--prompt and --gen cannot both be 0");
       const dep = deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)));
       const device = findDevice(flags.device);
       if (!device.bandwidthBytesPerSecond) throw new InputError(`device ${device.id} has no citable bandwidth figure; cannot predict speed`);
@@ -35,8 +35,7 @@ export function registerSpeed(program: Command): void {
       let eff;
       if (flags.calibrate !== false) {
         const { existsSync } = await import("node:fs");
-        const { defaultLedgerDir } = await import("../../lib/ledger/index.js");
-        const dir = flags.ledger ?? defaultLedgerDir();
+        const dir = await ledgerDirFlag(flags.ledger);
         if (existsSync(dir)) {
           const { calibrationFromLedger } = await import("../../loaders/runs.js");
           eff = (await calibrationFromLedger(dir)).get(`${dep.engine}|${caps.deviceClass}`);
@@ -45,6 +44,6 @@ export function registerSpeed(program: Command): void {
       const r = speed(model, dep, caps, { prompt, gen, seqs: dep.seqs }, eff);
       if (flags.json) return printJson(r);
       const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(1));
-      process.stdout.write(`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated" : "default efficiencies"})\n`);
+      printLines([`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated" : "default efficiencies"})`]);
     });
 }

@@ -1,10 +1,11 @@
 // hwledger split: one model over several unlike devices (layer ranges), with commands and a migration plan.
 import type { Command } from "commander";
 import { InputError } from "../../lib/calc/index.js";
+import { checkLimit } from "../../lib/calc/limits.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { migration, planSplit } from "../../lib/fleet/split.js";
-import { formatBytes, printJson } from "../output.js";
+import { formatBytes, printJson, printLines } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
@@ -21,6 +22,8 @@ export function registerSplit(program: Command): void {
     .action(async (flags: SplitFlags) => {
       const ids = flags.devices.split(",").map((s) => s.trim()).filter(Boolean);
       if (!ids.length) throw new InputError("--devices needs at least one device id");
+      // Each device is one pipeline stage of the split: bounded like --pp.
+      checkLimit(ids.length, "pp", "the number of --devices");
       const devices = ids.map((id) => placementDevice(findDevice(id)));
       const { model } = await loadModel(flags);
       const dep = deploymentFromFlags(model, flags, flags.context ?? "4096");
@@ -39,6 +42,6 @@ export function registerSplit(program: Command): void {
       lines.push(`decode ≈ ${p.tokensPerSecond.toFixed(1)} tok/s single stream, ${p.pipelineTokensPerSecond.toFixed(1)} tok/s pipelined`);
       if (p.migration) for (const m of p.migration) lines.push(`move layers ${m.layerStart}-${m.layerEnd}: ${m.from} -> ${m.to}`);
       lines.push(...p.commands.llamaCpp, ...p.commands.vllm.map((c) => `# vLLM: ${c}`));
-      process.stdout.write(lines.join("\n") + "\n");
+      printLines(lines);
     });
 }

@@ -19,3 +19,5 @@ export { ggmlType, ggmlRowBytes, GGML_TYPES } from "./ggml.js";
 export { speed, calibrate, defaultEfficiency, decodeWeightBytes } from "./throughput.js";
 export type { DeviceCaps, DeviceClass, Efficiency, SpeedRequest, SpeedResult, MeasuredRun } from "./throughput.js";
 export { formatBytes, formatCount } from "./format.js";
+export { LIMITS, checkLimit, limitReason } from "./limits.js";
+export type { LimitName } from "./limits.js";

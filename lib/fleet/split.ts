@@ -144,7 +144,7 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
   let hi = hi0;
   if (!assign(hi)) {
     throw new InputError(
-      `${model.id} does not fit on ${userDevices.map((d) => d.id).join(", ")}: needs ${(totalNeed / 1024 ** 3).toFixed(2)} GiB with ${(reserve / 1024 ** 3).toFixed(2)} GiB reserved per device, they have ${(totalHave / 1024 ** 3).toFixed(2)} GiB`,
+      `${model.id} does not fit on ${userDevices.length > 8 ? `${userDevices.length} devices` : userDevices.map((d) => d.id).join(", ")}: needs ${(totalNeed / 1024 ** 3).toFixed(2)} GiB with ${(reserve / 1024 ** 3).toFixed(2)} GiB reserved per device, they have ${(totalHave / 1024 ** 3).toFixed(2)} GiB`,
     );
   }
   let lo = 0;

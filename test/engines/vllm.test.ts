@@ -47,12 +47,16 @@ describe("vLLM KV paging (kv_cache_utils.py get_kv_cache_configs)", () => {
     expect(Math.abs(f8 - 2 * bf)).toBeLessThanOrEqual(16);
   });
 
-  it("TP beyond the KV heads replicates them: tp 8 with 4 KV heads caches one head per rank like tp 4", () => {
+  it("TP beyond the KV heads replicates them: tp 16 with 8 KV heads caches one head per rank like tp 8", async () => {
+    // Llama 3.1 8B: 32 heads, 8 KV heads; TP 16 splits the heads and replicates each KV head twice (QKVParallelLinear).
+    // (Qwen2.5-7B's 28 heads cannot go to TP 8: vLLM refuses it, and so does makeDeployment.)
+    const llama = await load("meta-llama/Llama-3.1-8B-Instruct");
     const budget = [10 * GIB];
-    const t4 = vllmKvFromBudget(qwen7, dep(qwen7, { tp: 4 }), budget).kvCapacityTokens;
-    const t8 = vllmKvFromBudget(qwen7, dep(qwen7, { tp: 8 }), budget).kvCapacityTokens;
-    expect(t8).toBe(t4);
-    expect(vllmKvFromBudget(qwen7, dep(qwen7, { tp: 2 }), budget).kvCapacityTokens).toBeLessThan(t4);
+    const t8 = vllmKvFromBudget(llama, dep(llama, { tp: 8 }), budget).kvCapacityTokens;
+    const t16 = vllmKvFromBudget(llama, dep(llama, { tp: 16 }), budget).kvCapacityTokens;
+    expect(t16).toBe(t8);
+    expect(vllmKvFromBudget(llama, dep(llama, { tp: 4 }), budget).kvCapacityTokens).toBeLessThan(t8);
+    expect(() => dep(qwen7, { tp: 8 })).toThrow(/vLLM needs the 28 attention heads divisible by --tp 8/);
   });
 
   it("sliding + full (gpt-oss): two groups of 18 layers, tokens = num_blocks // 2 × 16, sliding window bounds concurrency", () => {

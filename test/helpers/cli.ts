@@ -1,9 +1,10 @@
 // Runs the real CLI (bin/hwledger.js) as a child process, as a user would.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BIN = ROOT + "bin/hwledger.js";
+export const BIN_PATH = ROOT + "bin/hwledger.js";
+const BIN = BIN_PATH;
 
 export interface CliResult {
   code: number;
@@ -27,4 +28,40 @@ export function runCliJson<T = any>(args: string[], opts: Parameters<typeof runC
   const r = runCli([...args, "--json"], opts);
   if (r.code !== 0) throw new Error(`hwledger ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+export interface AsyncCliOptions {
+  env?: Record<string, string | undefined>;
+  input?: string;
+  /** The run fails (timedOut, code -1) past this; no timing is asserted beyond it. */
+  timeoutMs?: number;
+  /** Extra node flags, e.g. --max-old-space-size=1024 so running out of memory is a visible failure. */
+  nodeArgs?: string[];
+}
+
+/**
+ * Runs the CLI without blocking this process (a test that serves HTTP or SSH to the CLI needs its event loop).
+ * Environment entries set to undefined are removed.
+ */
+export function runCliAsync(args: string[], opts: AsyncCliOptions = {}): Promise<CliResult & { timedOut: boolean; signal: string | null }> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, HWLEDGER_OFFLINE: "1", ...opts.env })) if (v !== undefined) env[k] = v;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(opts.input ?? "");
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, opts.timeoutMs ?? 120_000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr, timedOut, signal });
+    });
+  });
 }

@@ -6,7 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "./cli.js";
+import { ROOT, runCliAsync as runCliAsyncWith } from "./cli.js";
 import { tinyModel, writeGguf } from "./gguf-writer.js";
 import type { CliResult } from "./cli.js";
 import type { StandIn } from "./standin/core.js";
@@ -67,12 +67,9 @@ export function spawnCli(args: string[], env: Record<string, string>): Spawned {
   return { child, out: () => out, err: () => err, exited };
 }
 
-export async function runCliAsync(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliResult> {
-  const s = spawnCli(args, env);
-  const timer = setTimeout(() => s.child.kill("SIGKILL"), timeoutMs);
-  const code = await s.exited;
-  clearTimeout(timer);
-  return { code: code ?? -1, stdout: s.out(), stderr: s.err() };
+/** The CLI in this environment, without blocking this process (the stand-ins answer from here). */
+export function runCliAsync(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<CliResult> {
+  return runCliAsyncWith(args, { env, timeoutMs });
 }
 
 /** Polls until `ok()` holds (or throws after `ms`). */

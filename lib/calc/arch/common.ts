@@ -1,9 +1,13 @@
 // Building blocks shared by the architecture families: config field access with clear errors,
 // and tensor lists in llama.cpp's GGUF naming (shape = ggml ne[], ne0 is the input/row length).
 import { InputError } from "../types.js";
+import { LIMITS, limitForKey, limitReason } from "../limits.js";
+import type { LimitName } from "../limits.js";
 import type { CacheSpec, LayerSpec, ModelSpec, TensorRole, TensorSpec } from "../types.js";
 
 export type HfConfig = Record<string, unknown>;
+
+const POSITIVE_LIMITS = new Set<LimitName>(["layers", "hidden", "vocab", "heads"]);
 
 /** Reads HF config fields and collects every missing one, so the error names them all at once. */
 export class ConfigReader {
@@ -17,28 +21,37 @@ export class ConfigReader {
     return this.config[key] !== undefined && this.config[key] !== null;
   }
 
-  /** A required positive integer (or one of several alias keys). */
+  /** A required whole number (or one of several alias keys), within its limit (lib/calc/limits.ts). */
   int(...keys: string[]): number {
     for (const k of keys) {
       const v = this.config[k];
       if (v === undefined || v === null) continue;
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
-        throw new InputError(`${this.label}: field "${k}" must be a non-negative integer, got ${JSON.stringify(v)}`);
-      }
-      return v;
+      return this.checkedInt(k, v);
     }
     this.missing.push(keys[0]);
     return 0;
   }
 
+  /** An optional whole number within its limit; absent (or null) gives the fallback. */
   optInt(key: string, fallback: number): number;
   optInt(key: string, fallback?: undefined): number | undefined;
   optInt(key: string, fallback?: number): number | undefined {
     const v = this.config[key];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new InputError(`${this.label}: field "${key}" must be a number, got ${JSON.stringify(v)}`);
+    return this.checkedInt(key, v);
+  }
+
+  /**
+   * Sizes are whole numbers ≥ 0; layer, width, vocabulary and head counts are ≥ 1 (a model with 0 of them cannot
+   * run); every size is bounded (limitForKey), so no config can make planning allocate or loop without bound.
+   */
+  private checkedInt(key: string, v: unknown): number {
+    const limit = limitForKey(key);
+    const min = POSITIVE_LIMITS.has(limit) ? 1 : 0;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+      throw new InputError(`${this.label}: field "${key}" must be a whole number ≥ ${min}, got ${JSON.stringify(v)}`);
     }
+    if (v > LIMITS[limit].max) throw new InputError(`${this.label}: field "${key}" is ${v}, too large (${limitReason(limit)})`);
     return v;
   }
 

@@ -6,6 +6,7 @@ import { FAMILIES } from "./families.js";
 import { buildLlamaLike } from "./llama.js";
 import { buildMambaSsm } from "./mamba.js";
 import { schemeFromQuantizationConfig } from "../quant.js";
+import { HF_FIELD_NAMES, validateModelSpec } from "./validate.js";
 
 const BY_TYPE = new Map<string, (typeof FAMILIES)[number]>();
 for (const f of FAMILIES) for (const t of f.modelTypes) BY_TYPE.set(t, f);
@@ -23,7 +24,7 @@ export function modelFromHfConfig(config: unknown, id?: string): ModelSpec {
   }
   const cfg = config as HfConfig;
   const label = id ?? (typeof cfg._name_or_path === "string" && cfg._name_or_path ? cfg._name_or_path : "model");
-  return withNativeQuant(buildFamily(cfg, label), cfg);
+  return withNativeQuant(validateModelSpec(buildFamily(cfg, label), HF_FIELD_NAMES), cfg);
 }
 
 function buildFamily(cfg: HfConfig, label: string): ModelSpec {
