@@ -15,7 +15,8 @@ export async function usageFromLedger(ledgerDir: string, by: "day" | "month"): P
        count(*) filter (where ${done}) as jobs,
        coalesce(sum(${field("job_completed", "durationS").sql}) filter (where ${done}), 0) as busy_seconds,
        coalesce(sum(${field("job_completed", "generatedTokens").sql}) filter (where ${done}), 0) as tokens,
-       coalesce(sum(${field("cost_recorded", "amount").sql}) filter (where ${typeIs("cost_recorded")}), 0) as recorded_cost
+       coalesce(sum(${field("cost_recorded", "amount").sql}) filter (where ${typeIs("cost_recorded")}), 0) as recorded_cost,
+       string_agg(distinct ${field("cost_recorded", "basis").sql}, '; ') filter (where ${typeIs("cost_recorded")}) as recorded_basis
      from events where ${typeIs("job_completed", "cost_recorded")}
      group by all order by period, device`,
   );
@@ -26,6 +27,7 @@ export async function usageFromLedger(ledgerDir: string, by: "day" | "month"): P
     busySeconds: Number(r.busy_seconds),
     tokens: Number(r.tokens),
     recordedCost: Number(r.recorded_cost),
+    ...(r.recorded_basis ? { recordedBasis: String(r.recorded_basis) } : {}),
   }));
 }
 

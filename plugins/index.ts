@@ -1,15 +1,16 @@
 // Plugin discovery: every folder under plugins/ with an index.ts (or .js) exporting `manifest` is a plugin.
-// Adding a plugin = adding a folder. The folder prefix says the kind (probe-*, engine-*, price-*, arch-*), so a
+// Adding a plugin = adding a folder. The folder prefix says the kind (probe-*, engine-*, price-*, arch-*, cloud-*), so a
 // caller that needs only probes imports only probe folders (collect stays fast: no engine code is loaded).
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { validateManifest } from "./manifest.js";
 import type { PluginKind, PluginManifest, ProbeManifest } from "./manifest.js";
+import type { CloudProvider } from "./cloud-contract.js";
 
 export const PLUGINS_DIR = fileURLToPath(new URL("./", import.meta.url));
 
-const PREFIX: Record<PluginKind, string> = { probe: "probe-", engine: "engine-", price: "price-", architecture: "arch-" };
+const PREFIX: Record<PluginKind, string> = { probe: "probe-", engine: "engine-", price: "price-", architecture: "arch-", cloud: "cloud-" };
 
 export interface DiscoveredPlugin {
   folder: string;
@@ -41,4 +42,8 @@ export async function discoverPlugins(kind?: PluginKind, dir = PLUGINS_DIR): Pro
 
 export async function probePlugins(dir = PLUGINS_DIR): Promise<ProbeManifest[]> {
   return (await discoverPlugins("probe", dir)).map((p) => p.manifest as ProbeManifest);
+}
+
+export async function cloudPlugins(dir = PLUGINS_DIR): Promise<CloudProvider[]> {
+  return (await discoverPlugins("cloud", dir)).map((p) => p.manifest as unknown as CloudProvider);
 }

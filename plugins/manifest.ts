@@ -1,8 +1,10 @@
 // Plugin manifests: every plugin folder's index.ts exports `manifest`, validated here by zod.
-// Kinds: engine | probe | price | architecture. Probes also carry `detect` and `probe(transport)`.
+// Kinds: engine | probe | price | architecture | cloud. Probes also carry `detect` and `probe(transport)`; cloud
+// providers their calls (plugins/cloud-contract.ts).
 import { z } from "zod";
+import { cloudManifestSchema } from "./cloud-contract.js";
 
-export const PLUGIN_KINDS = ["engine", "probe", "price", "architecture"] as const;
+export const PLUGIN_KINDS = ["engine", "probe", "price", "architecture", "cloud"] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
 /** What a probe needs from a transport (collector/transport implements it for local and SSH hosts). */
@@ -102,6 +104,7 @@ export const manifestSchema = z.discriminatedUnion("kind", [
   engineManifestSchema,
   priceManifestSchema,
   architectureManifestSchema,
+  cloudManifestSchema,
 ]);
 
 export type ProbeManifest = z.infer<typeof probeManifestSchema>;

@@ -10,8 +10,10 @@ import { DEFAULT_ENGINE, ENGINES, parseEngine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
 import { columns } from "../table.js";
 import { addModelOptions, flagValue, ledgerDirFlag, loadModel, optFlag } from "./shared.js";
+import { addDispatchRentOptions } from "./cloud-rent.js";
+import type { DispatchRentFlags } from "./cloud-rent.js";
 
-interface DispatchFlags {
+interface DispatchFlags extends Omit<DispatchRentFlags, "model" | "gguf" | "engine" | "spot" | "json"> {
   model?: string;
   gguf?: string;
   engine?: string;
@@ -73,6 +75,7 @@ export function registerDispatch(program: Command): void {
         ...(maxLatency !== undefined ? { maxLatencySeconds: maxLatency } : {}),
         ...(budget !== undefined ? { budget } : {}),
       };
+      if (flags.rent) return (await import("./cloud-rent.js")).dispatchRent(model, base, job, flags, await ledgerDirFlag(flags.ledger));
       const { loadPrices } = await import("../../loaders/prices.js");
       const { defaultElectricityPerKwh } = await import("../../plugins/price-static/index.js");
       const prices = await loadPrices(flags.online ? { online: true } : {});
@@ -103,4 +106,5 @@ export function registerDispatch(program: Command): void {
       const rows = result.candidates.slice(0, 20).map((c, i) => [`${i + 1}.`, c.id, c.engine, `${c.seconds.toFixed(1)} s`, c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`]);
       printLines([...columns(rows, ["right", "left", "left", "right", "right"]), `${result.rejected.length} rejected (see --json for every reason)`]);
     });
+  addDispatchRentOptions(cmd);
 }

@@ -20,4 +20,5 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   collect: () => load(import("./collect.js"), "registerCollect"),
   run: () => load(import("./run.js"), "registerRun"),
   ledger: () => load(import("./ledger.js"), "registerLedger"),
+  cloud: () => load(import("./cloud.js"), "registerCloud"),
 };

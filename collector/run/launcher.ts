@@ -36,6 +36,11 @@ export interface RunSpec {
   gen: number;
   /** The engine's executable (default: launch.binary on the host's PATH). */
   binary?: string;
+  /**
+   * Where hwledger is installed on a remote host without the engine's binary: its engine plugin's embedded runner
+   * runs there as `node DIR/plugins/<engine>/<script>` (local runs use this checkout's).
+   */
+  remoteInstall?: { node: string; dir: string };
   host: string;
   transport: Transport;
   ledger: string;
@@ -83,7 +88,9 @@ export async function findExecutable(t: Transport, name: string): Promise<string
     return undefined;
   }
   // A host that cannot be reached throws here: that is the job's failure, not "not installed".
-  const r = await t.exec(["command", "-v", name], { timeoutMs: 10_000 });
+  // `command` is a shell builtin: it needs a shell (the transport execs argv[0], which a builtin is not); a
+  // loaded host can take seconds to start one.
+  const r = await t.exec(["sh", "-c", 'command -v "$1"', "sh", name], { timeoutMs: 30_000 });
   return r.code === 0 && r.stdout.trim() ? r.stdout.trim().split("\n")[0] : undefined;
 }
 
@@ -149,9 +156,13 @@ export async function buildLaunch(spec: RunSpec): Promise<Launch> {
   // An engine with an embedded runner is looked for first, so a host without its binary can still run it here.
   const binary = spec.binary ?? (l.embedded ? await findExecutable(spec.transport, l.binary) : undefined);
   if (l.embedded && !binary) {
-    if (spec.transport.target !== "local") throw new InputError(`no ${l.binary} on ${spec.transport.target}: pass --binary PATH`);
-    // The embedded runner: a Node script of the plugin folder, in a child process.
-    return { argv: [process.execPath, join(PLUGINS_DIR, spec.engine.name, l.embedded.script), ...l.embedded.args(inputs(0))], mode: "oneshot", parse };
+    const remote = spec.transport.target !== "local";
+    if (remote && !spec.remoteInstall) throw new InputError(`no ${l.binary} on ${spec.transport.target}: pass --binary PATH (or the hwledger install there)`);
+    // The embedded runner: a Node script of the plugin folder, in a child process (here, or in the host's install).
+    const runner = remote
+      ? [spec.remoteInstall!.node, `${spec.remoteInstall!.dir.replace(/\/+$/, "")}/plugins/${spec.engine.name}/${l.embedded.script}`]
+      : [process.execPath, join(PLUGINS_DIR, spec.engine.name, l.embedded.script)];
+    return { argv: [...runner, ...l.embedded.args(inputs(0))], mode: "oneshot", parse };
   }
   const port = l.mode === "server" ? await enginePort(spec.transport) : 0;
   return { argv: [binary ?? l.binary, ...withoutBinary(l.args(inputs(port)), l.binary)], mode: l.mode, ...(l.mode === "server" ? { port } : {}), parse };

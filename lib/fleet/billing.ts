@@ -12,6 +12,8 @@ export interface UsageRow {
   tokens: number;
   /** Costs recorded directly as cost_recorded events. */
   recordedCost: number;
+  /** What those recorded costs are (their basis: a provider's billing for a rented instance, an invoice). */
+  recordedBasis?: string;
 }
 
 export interface BillRow {
@@ -39,7 +41,11 @@ export function bill(rows: UsageRow[], hourlyFor: (device: string) => HourlyCost
       busyHours,
       cost,
       costPerMillionTokens: perM,
-      basis: [h ? h.basis : "no price for this device", r.recordedCost ? `+ ${r.recordedCost} recorded` : ""].filter(Boolean).join(" "),
+      // A rented instance has no hourly price of its own: its provider's bill is its cost, and says so.
+      basis:
+        !h && r.recordedCost
+          ? `recorded: ${r.recordedBasis ?? "cost_recorded"}`
+          : [h ? h.basis : "no price for this device", r.recordedCost ? `+ ${r.recordedCost} recorded${r.recordedBasis ? ` (${r.recordedBasis})` : ""}` : ""].filter(Boolean).join(" "),
     };
   });
 }

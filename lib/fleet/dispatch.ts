@@ -65,7 +65,7 @@ export interface Rejected {
 const GIB = 1024 ** 3;
 
 /** Tensor parallel needs the attention heads divisible by the rank count (vLLM's check); use the largest that is. */
-function usableTp(model: ModelSpec, count: number): number {
+export function usableTp(model: ModelSpec, count: number): number {
   for (let tp = count; tp > 1; tp--) if (model.nHeads % tp === 0) return tp;
   return 1;
 }

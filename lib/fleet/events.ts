@@ -107,6 +107,11 @@ export const PAYLOADS = {
     currency: z.string().length(3),
     basis: z.string().min(1),
     jobId: jobId.optional(),
+    // A rented instance's cost (collector/cloud): its rental, provider and instance.
+    intentId: jobId.optional(),
+    provider: z.string().min(1).optional(),
+    instanceId: z.string().min(1).optional(),
+    rented: z.boolean().optional(),
   }),
   dispatch_decided: z.looseObject({
     jobId: jobId.optional(),
@@ -117,6 +122,39 @@ export const PAYLOADS = {
     model: z.string().min(1),
     devices: z.array(z.string().min(1)).min(1),
     plan: anyRecord,
+  }),
+  // Rented cloud instances (hwledger cloud, dispatch --rent). intentId ties the events of one rental together
+  // and is the provider-side label hwledger-<intentId>, so an interrupted rental is found again by its tag.
+  instance_requested: z.looseObject({
+    intentId: jobId,
+    provider: z.string().min(1),
+    offerId: z.string().min(1),
+    label: z.string().min(1),
+    perHour: num.nonnegative(),
+    /** When hwledger stops it at the latest (ISO time), from the spending limits. */
+    deadline: z.string().min(1),
+    limitUsd: num.nonnegative(),
+    spot: z.boolean().optional(),
+  }),
+  instance_running: z.looseObject({
+    intentId: jobId,
+    provider: z.string().min(1),
+    instanceId: z.string().min(1),
+    ssh: z.looseObject({ host: z.string().min(1), port: z.number().int().positive(), user: z.string().min(1) }).optional(),
+  }),
+  instance_stopped: z.looseObject({
+    intentId: jobId.optional(),
+    provider: z.string().min(1),
+    instanceId: z.string().min(1),
+    reason: z.string().min(1),
+  }),
+  instance_failed: z.looseObject({
+    intentId: jobId.optional(),
+    provider: z.string().min(1),
+    instanceId: z.string().min(1).optional(),
+    /** no-capacity | outbid | bad-key | rate-limited | never-running | unknown-offer | … */
+    code: z.string().min(1),
+    reason: z.string().min(1),
   }),
 } as const;
 
