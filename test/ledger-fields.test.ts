@@ -16,9 +16,9 @@ describe("typed payload fields", () => {
   it("derive the SQL and its type from the event's zod schema; wrong names do not compile", () => {
     expect(field("telemetry_sample", "powerW")).toEqual({ sql: "TRY_CAST(payload->>'powerW' AS DOUBLE)", type: "DOUBLE", path: ["powerW"] });
     expect(field("telemetry_sample", "memoryUsedBytes").type).toBe("BIGINT");
-    expect(field("device_registered", "kind")).toMatchObject({ sql: "payload->>'kind'", type: "VARCHAR" });
+    expect(field("device_registered", "kind")).toMatchObject({ sql: "(payload->>'kind')", type: "VARCHAR" });
     expect(field("price_quoted", "spot").type).toBe("BOOLEAN");
-    expect(field("job_planned", "plan")).toMatchObject({ sql: "payload->'plan'", type: "JSON" });
+    expect(field("job_planned", "plan")).toMatchObject({ sql: "(payload->'plan')", type: "JSON" });
     expect(field("job_started", "command").type).toBe("JSON");
     expect(field("job_completed", "actual", "kvCacheBytes")).toEqual({ sql: "TRY_CAST(payload->'actual'->>'kvCacheBytes' AS BIGINT)", type: "BIGINT", path: ["actual", "kvCacheBytes"] });
     expect(typeIs("job_completed", "job_failed")).toBe("type IN ('job_completed', 'job_failed')");
@@ -66,5 +66,11 @@ describe("typed payload fields", () => {
     };
     for (const d of ["lib", "loaders", "cli", "collector", "plugins", "src", "bench"]) walk(d);
     expect(hits).toEqual([]);
+  });
+});
+
+describe("typed fields inside larger expressions", () => {
+  it("a text field compared with IS NOT NULL keeps its meaning (->> binds looser than IS in DuckDB)", () => {
+    expect(`${field("cost_recorded", "intentId").sql} IS NOT NULL`).toBe("(payload->>'intentId') IS NOT NULL");
   });
 });

@@ -157,7 +157,7 @@ export async function buildLaunch(spec: RunSpec): Promise<Launch> {
   const binary = spec.binary ?? (l.embedded ? await findExecutable(spec.transport, l.binary) : undefined);
   if (l.embedded && !binary) {
     const remote = spec.transport.target !== "local";
-    if (remote && !spec.remoteInstall) throw new InputError(`no ${l.binary} on ${spec.transport.target}: pass --binary PATH (or the hwledger install there)`);
+    if (remote && !spec.remoteInstall) throw new InputError(`no ${l.binary} on ${spec.transport.target}: pass --binary PATH`);
     // The embedded runner: a Node script of the plugin folder, in a child process (here, or in the host's install).
     const runner = remote
       ? [spec.remoteInstall!.node, `${spec.remoteInstall!.dir.replace(/\/+$/, "")}/plugins/${spec.engine.name}/${l.embedded.script}`]

@@ -73,7 +73,8 @@ export function field(type: EventType, ...path: string[]): PayloadField {
   const parents = path.slice(0, -1).map((p) => `->'${p}'`).join("");
   const last = path[path.length - 1];
   const sql =
-    t === "JSON" ? `payload${parents}->'${last}'` : t === "VARCHAR" ? `payload${parents}->>'${last}'` : `TRY_CAST(payload${parents}->>'${last}' AS ${t})`;
+    // Parenthesized: DuckDB's -> and ->> bind looser than IS, =, AND (`payload->>'x' IS NULL` is payload->>(… IS NULL)).
+    t === "JSON" ? `(payload${parents}->'${last}')` : t === "VARCHAR" ? `(payload${parents}->>'${last}')` : `TRY_CAST(payload${parents}->>'${last}' AS ${t})`;
   return { sql, type: t, path };
 }
 
