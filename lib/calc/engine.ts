@@ -1,7 +1,9 @@
 // What the calculator needs of an engine. Engines live in plugins/engine-*/ (each folder owns everything about its
 // engine); lib/calc never imports them: callers hand the engine in. An engine compiles its memory rules for one
 // model and deployment shape into a table once; contexts and sequence counts are then evaluated by arithmetic.
-import type { Deployment, EngineId, KvDtype, ModelSpec } from "./types.js";
+import type { Deployment, DeviceClass, EngineId, KvDtype, ModelSpec } from "./types.js";
+
+export type { DeviceClass } from "./types.js";
 
 /** A deployment without its context and sequence count: what an engine compiles for. */
 export type DeploymentShape = Omit<Deployment, "context" | "seqs">;
@@ -25,14 +27,14 @@ export interface EngineTable {
   overheadBytes(context: number, seqs: number): number;
   /** Weight bytes the engine adds to the scheme's (e.g. vocabulary padding). */
   weightAdjustment?: Estimate;
+  /** Weight bytes on each rank of each pipeline stage, when the engine has its own per-rank rule (vLLM's sharding). */
+  rankWeights?: number[];
   /** Where the cache figures come from. */
   cacheBasis: string[];
   activationBasis: string;
   overheadBasis: string;
   warnings: string[];
 }
-
-export type DeviceClass = "cuda" | "rocm" | "metal" | "cpu" | "other";
 
 export interface Efficiency {
   /** Fraction of peak memory bandwidth decode kernels reach. */
