@@ -178,7 +178,7 @@ export interface EngineOptions {
   gpuMemoryUtilization?: number;
   /** vLLM --enforce-eager (no CUDA graphs). */
   enforceEager?: boolean;
-  /** vLLM top-k/top-p sampler the profile run warms up: FlashInfer when installed, else the PyTorch path. */
+  /** vLLM VLLM_USE_FLASHINFER_SAMPLER: "flashinfer" opted in, "native" off; absent, the release's default (plugins/engine-vllm/releases.ts samplerPath). */
   sampler?: "flashinfer" | "native";
   /** vLLM release whose start-up rules to follow ("0.25.1"); absent: the plugin's default release (plugins/engine-vllm/releases.ts). */
   vllmVersion?: string;
