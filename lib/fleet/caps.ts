@@ -1,9 +1,9 @@
 // Catalog device -> what the speed and placement math needs.
 import type { PlacementDevice } from "./dispatch.js";
-import { deviceClassOf } from "./devices.js";
+import { deviceClassOf } from "./device-class.js";
 import type { Device } from "./devices.js";
 
-export { deviceClassOf } from "./devices.js";
+export { deviceClassOf } from "./device-class.js";
 
 export function placementDevice(d: Device): PlacementDevice {
   return {

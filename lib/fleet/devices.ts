@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError } from "../calc/types.js";
-import type { DeviceClass, DeviceView } from "../calc/types.js";
+import type { DeviceView } from "../calc/types.js";
+import { deviceClassOf } from "./device-class.js";
 
 const GIB = 1024 ** 3;
 
@@ -73,15 +74,6 @@ export function catalogDevices(): Device[] {
       notes: d.notes,
     }));
   return cache;
-}
-
-/** Device class from the catalog category: the engine backend that drives it. */
-export function deviceClassOf(category: string): DeviceClass {
-  if (category.startsWith("nvidia")) return "cuda";
-  if (category.startsWith("amd-")) return "rocm";
-  if (category.startsWith("apple")) return "metal";
-  if (category === "cpu" || category === "apu") return "cpu";
-  return "other";
 }
 
 /** Finds a device by id or exact name (case-insensitive). */

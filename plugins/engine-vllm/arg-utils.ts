@@ -49,14 +49,14 @@ export function vllmDefaultBatchedTokens(model: ModelSpec, dep: DeploymentShape,
 
 /**
  * The deployment with vLLM's scheduler defaults filled in. EngineArgs._set_default_max_num_seqs_and_batched_tokens_args
- * (arg_utils.py l. 2296 at v0.19.0): a defaulted max_num_batched_tokens is capped at max_num_seqs × max_model_len,
- * and a defaulted max_num_seqs at max_num_batched_tokens.
+ * (arg_utils.py l. 2296 at v0.19.0): a defaulted max_num_batched_tokens is capped at max_num_seqs × max_model_len
+ * (given `context`: `fit` knows it; a plan compiled for every context does not apply the cap, which only a
+ * max_model_len below 8 tokens reaches), and a defaulted max_num_seqs at max_num_batched_tokens.
  */
-export function effectiveOptions<D extends DeploymentShape | Deployment>(model: ModelSpec, dep: D, gpuMemoryBytes?: number): D {
+export function effectiveOptions<D extends DeploymentShape | Deployment>(model: ModelSpec, dep: D, gpuMemoryBytes?: number, context?: number): D {
   const o = dep.options ?? {};
   const d = vllmSchedulerDefaults(gpuOf(dep, gpuMemoryBytes), o.vllmVersion, o.vllmEntryPoint);
   const seqs = o.maxNumSeqs ?? d.maxNumSeqs;
-  const context = "context" in dep ? (dep as Deployment).context : undefined;
   let mnbt = o.maxNumBatchedTokens ?? vllmDefaultBatchedTokens(model, dep, gpuMemoryBytes);
   if (o.maxNumBatchedTokens === undefined && context !== undefined) mnbt = Math.min(seqs * context, mnbt);
   const maxNumSeqs = o.maxNumSeqs ?? Math.min(seqs, mnbt);

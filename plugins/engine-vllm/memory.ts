@@ -60,7 +60,7 @@ export function compileVllm(model: ModelSpec, dep: DeploymentShape): EngineTable
 export function fitVllm(model: ModelSpec, dep0: Deployment, budget: FitBudget): FitResult {
   // vllm/config ModelConfig.verify_with_parallel_config: attention heads must split evenly over TP ranks.
   if (model.nHeads % dep0.tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads divisible by --tp ${dep0.tp}`);
-  const dep = effectiveOptions(model, dep0, budget.gpuMemoryBytes);
+  const dep = effectiveOptions(model, dep0, budget.gpuMemoryBytes, dep0.context);
   const l = compileLayout(model, dep);
   let avail: number[];
   const basis = [...l.notes];
