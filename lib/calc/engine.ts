@@ -28,7 +28,7 @@ export interface EngineTable {
   /** Weight bytes the engine adds to the scheme's (e.g. vocabulary padding). */
   weightAdjustment?: Estimate;
   /** Weight bytes on each rank of each pipeline stage, when the engine has its own per-rank rule (vLLM's sharding). */
-  rankWeights?: number[];
+  rankWeights?(): number[];
   /** Where the cache figures come from. */
   cacheBasis: string[];
   activationBasis: string;

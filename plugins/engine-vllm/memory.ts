@@ -48,7 +48,7 @@ export function compileVllm(model: ModelSpec, dep: DeploymentShape): EngineTable
     activationBytes: () => peak.bytes,
     overheadBytes: () => nonTorch.bytes,
     weightAdjustment,
-    rankWeights: vllmWeightsPerRank(model, eff),
+    rankWeights: () => vllmWeightsPerRank(model, eff),
     cacheBasis: [`vLLM: ${l.groups.length} KV cache group(s) of ${l.minBlockSize}-token blocks (kv_cache_interface.py page_size_bytes, max_memory_usage_bytes)`],
     activationBasis: peak.basis,
     overheadBasis: nonTorch.basis,
