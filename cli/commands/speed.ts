@@ -22,8 +22,8 @@ export function registerSpeed(program: Command): void {
     .requiredOption("--device <id>", "catalog device id (see `hwledger devices`)")
     .option("--prompt <n>", "prompt tokens", "512")
     .option("--gen <n>", "generated tokens", "128")
-    .option("--ledger <dir>", "ledger whose measured runs calibrate the efficiencies")
-    .option("--no-calibrate", "use the default efficiencies even when the ledger has measured runs")
+    .option("--ledger <dir>", "ledger whose measured runs on this device calibrate the prediction")
+    .option("--no-calibrate", "ignore measured runs in the ledger")
     .action(async (flags: SpeedFlags) => {
       const { model } = await loadModel(flags);
       const prompt = flagValue("tokensOrZero", flags.prompt, "--prompt");
@@ -33,18 +33,20 @@ export function registerSpeed(program: Command): void {
       const device = findDevice(flags.device);
       if (!device.bandwidthBytesPerSecond) throw new InputError(`device ${device.id} has no citable bandwidth figure; cannot predict speed`);
       const caps = placementDevice(device);
-      let eff;
+      let cal;
       if (flags.calibrate !== false) {
         const { existsSync } = await import("node:fs");
         const dir = await ledgerDirFlag(flags.ledger);
         if (existsSync(dir)) {
-          const { calibrationFromLedger } = await import("../../loaders/runs.js");
-          eff = (await calibrationFromLedger(dir)).get(`${dep.engine}|${caps.deviceClass}`);
+          const { calibrationFromLedger, calibrationKey } = await import("../../loaders/runs.js");
+          cal = (await calibrationFromLedger(dir)).get(calibrationKey(dep.engine, device.id));
         }
       }
-      const r = speed(model, dep, engine(dep.engine), caps, { prompt, gen, seqs: dep.seqs }, eff);
+      const r = speed(model, dep, engine(dep.engine), caps, { prompt, gen, seqs: dep.seqs }, cal);
+      // A device without the figure the engine's kernels need: one line naming it (bad input for this device).
+      if (r.missing !== undefined) throw new InputError(`${device.id}: no ${dep.engine} speed prediction: ${r.missing}`);
       if (flags.json) return printJson(r);
       const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(1));
-      printLines([`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated" : "default efficiencies"})`]);
+      printLines([`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated by measured runs" : "uncalibrated"})`]);
     });
 }

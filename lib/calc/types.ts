@@ -158,6 +158,10 @@ export interface EngineOptions {
   swaFull?: boolean;
   /** llama.cpp --kv-unified. */
   kvUnified?: boolean;
+  /** llama.cpp backend the run uses (default: the device's own: CUDA, ROCm, Metal; Vulkan elsewhere). */
+  llamaCppBackend?: "CUDA" | "ROCm" | "Vulkan" | "Metal" | "CPU";
+  /** llama.cpp build number (b2824 = 2824), where kernels changed between builds; undefined = a recent build. */
+  llamaCppBuild?: number;
   /** llama.cpp -ngl (layers on the GPU); undefined = all. */
   gpuLayers?: number;
   /** MLX --max-kv-size (rotating cache for every layer). */

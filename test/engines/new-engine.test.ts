@@ -2,7 +2,7 @@
 // engine defined here, handed to an injected registry, goes through plan, fit, export, dispatch and split without any
 // other file knowing its name.
 import { describe, expect, it } from "vitest";
-import { DEVICE_CLASS_EFFICIENCY, InputError, fit, kvElemsPerToken, makeDeployment, modelFromHfConfig, plan, tokensKept } from "../../lib/calc/index.js";
+import { assumedKernels, InputError, fit, kvElemsPerToken, makeDeployment, modelFromHfConfig, plan, tokensKept } from "../../lib/calc/index.js";
 import type { DeploymentShape, EngineTable, ModelSpec } from "../../lib/calc/index.js";
 import { dispatchCandidates } from "../../lib/fleet/candidates.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
@@ -45,7 +45,7 @@ const toy: EnginePlugin = {
   loadsVision: true,
   defaults: { kvDtype: "f16" },
   compile: compileToy,
-  efficiency: (cls) => DEVICE_CLASS_EFFICIENCY[cls],
+  speed: { kernels: (device) => assumedKernels(device, { bandwidth: 0.5, compute: 0.3, ubatch: 512, basis: "toy: assumed fractions" }) },
   usableBytes: (memoryBytes) => memoryBytes / 2,
   defaultFor: ["cpu"],
   pipelineOrder: (devices) => [...devices].reverse(),
