@@ -97,25 +97,29 @@ export function segmentSeconds(t: SpeedTable, seg: SpeedSegment, req: SpeedReque
 export function speedOfSegments(t: SpeedTable, segments: SpeedSegment[], req: SpeedRequest, cal?: SpeedCalibration): SpeedResult {
   let decode = 0;
   let prefill = 0;
-  const basis: string[] = [];
+  const used: Array<{ seg: SpeedSegment; k: Kernels }> = [];
   for (const seg of segments) {
     const s = segmentSeconds(t, seg, req);
     if (s.missing !== undefined) return { prefillTokensPerSecond: null, decodeTokensPerSecond: null, calibrated: false, basis: [`${t.engine.id}: ${s.missing}`], missing: s.missing };
     decode += s.decode ?? 0;
     prefill += s.prefill ?? 0;
-    const where = segments.length > 1 ? `layers ${seg.from}–${seg.to - 1}${seg.output ? " + output" : ""}: ` : "";
-    for (const b of [...(seg.device.compute?.notes ?? []), ...s.kernels!.basis]) basis.push(where + b);
+    used.push({ seg, k: s.kernels! });
   }
   const seqs = Math.max(1, req.seqs);
-  const dScale = cal?.decode ?? 1;
-  const pScale = cal?.prefill ?? 1;
-  if (cal) basis.unshift(cal.basis);
-  if (wantsDecode(req)) basis.push(`decode: ${(weightsRead(t, { from: 0, to: t.nLayers, output: true }, seqs, seqs).bytes / 1e9).toFixed(3)} GB of weights read per step (${seqs} seq), mean context ${meanContext(req)} tokens`);
   return {
-    prefillTokensPerSecond: req.prompt > 0 ? (req.prompt / prefill) * pScale : null,
-    decodeTokensPerSecond: wantsDecode(req) ? (seqs / decode) * dScale : null,
+    prefillTokensPerSecond: req.prompt > 0 ? (req.prompt / prefill) * (cal?.prefill ?? 1) : null,
+    decodeTokensPerSecond: wantsDecode(req) ? (seqs / decode) * (cal?.decode ?? 1) : null,
     calibrated: cal !== undefined,
-    basis,
+    // Written out only when read (speedOf runs in tight loops: dispatch, the solvers, the bench).
+    get basis() {
+      const out = cal ? [cal.basis] : [];
+      for (const { seg, k } of used) {
+        const where = used.length > 1 ? `layers ${seg.from}–${seg.to - 1}${seg.output ? " + output" : ""}: ` : "";
+        for (const b of [...(seg.device.compute?.notes ?? []), ...k.basis]) out.push(where + b);
+      }
+      if (wantsDecode(req)) out.push(`decode: ${(weightsRead(t, { from: 0, to: t.nLayers, output: true }, seqs, seqs).bytes / 1e9).toFixed(3)} GB of weights read per step (${seqs} seq), mean context ${meanContext(req)} tokens`);
+      return out;
+    },
   };
 }
 

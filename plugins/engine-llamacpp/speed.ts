@@ -74,6 +74,13 @@ const MMQ_DEFAULT_BUILD = 3200;
 
 /** llama.cpp's kernels with a set of constants (the fit script passes candidates; the engine uses speed-constants.ts). */
 export function llamaCppSpeed(v: LlamaCppSpeedConstants): EngineSpeed {
+  // The constants by name, looked up once (kernels() runs in tight loops).
+  const memory = Object.fromEntries((["gddr", "hbm", "apple"] as const).map((k) => [k, { a: v[`a_${k}`], tau: v[`tau_${k}`] }])) as Record<"gddr" | "hbm" | "apple", { a: number; tau: number }>;
+  const group = Object.fromEntries(
+    (["gpu", "metal"] as const).map((g) => [g, { delta: Object.fromEntries(WEIGHT_CLASSES.map((w) => [w, v[`delta_${g}_${w}`]])) as Record<WeightClass, number>, kappa: v[`kappa_${g}`], omega: v[`omega_${g}`], cbw: v[`cbw_${g}`], calu: v[`calu_${g}`] }]),
+  ) as Record<"gpu" | "metal", { delta: Record<WeightClass, number>; kappa: number; omega: number; cbw: number; calu: number }>;
+  const fam = Object.fromEntries((["mmq", "blas16", "deqblas"] as const).map((f) => [f, { eta: v[`eta_${f}`], theta: v[`theta_${f}`] }])) as Record<"mmq" | "blas16" | "deqblas", { eta: number; theta: number }>;
+  const etaMetal = Object.fromEntries(WEIGHT_CLASSES.map((w) => [w, v[`eta_metal_${w}`]])) as Record<WeightClass, number>;
   return {
     kernels(device: DeviceCaps, shape: DeploymentShape): Kernels | { missing: string } {
       const c = device.compute;
@@ -90,9 +97,9 @@ export function llamaCppSpeed(v: LlamaCppSpeedConstants): EngineSpeed {
       const mem = c.memoryClass === "unified" ? "apple" : c.memoryClass === "hbm" ? "hbm" : "gddr";
       const ultra = metal && c.dies === 2;
       const fa = flashAttentionOf(shape);
-      const basis: string[] = [];
-      if (assumed) basis.push(assumed);
-      if (c.memoryClass === "lpddr") basis.push("LPDDR on a non-Apple GPU: decode constants of the GDDR class (assumption: no result measured)");
+      const notes: string[] = [];
+      if (assumed) notes.push(assumed);
+      if (c.memoryClass === "lpddr") notes.push("LPDDR on a non-Apple GPU: decode constants of the GDDR class (assumption: no result measured)");
 
       // Prefill kernel family (see kernelFamily/kernels in data/devices/compute.json for the source functions).
       const S = c.issueRate;
@@ -102,21 +109,23 @@ export function llamaCppSpeed(v: LlamaCppSpeedConstants): EngineSpeed {
       const build = shape.options?.llamaCppBuild;
       let family: string;
       let matmul: number | undefined;
-      let bound = "";
+      // What binds, formatted only when a basis is read (speedOf runs in tight loops).
+      let bound = () => "";
       const roof = (peak: number | undefined, f: "mmq" | "blas16" | "deqblas") => {
-        const r = tensorRoofline(peak, v[`eta_${f}`], S, v[`theta_${f}`]);
-        if (r) (matmul = r.flops), (bound = r.bound === "tensor" ? `${v[`eta_${f}`].toFixed(3)} × tensor peak` : `${v[`theta_${f}`].toFixed(0)} FLOP per SM·clock`);
+        const k = fam[f];
+        const r = tensorRoofline(peak, k.eta, S, k.theta);
+        if (r) (matmul = r.flops), (bound = () => (r.bound === "tensor" ? `${k.eta.toFixed(3)} × tensor peak` : `${k.theta.toFixed(0)} FLOP per SM·clock`));
       };
       if (metal) {
         family = "metal kernel_mul_mm";
-        matmul = v[`eta_metal_${w}`] * A * (ultra ? v.ultra_pp : 1);
-        bound = `${v[`eta_metal_${w}`].toFixed(3)} × ALU rate${ultra ? ` × ${v.ultra_pp.toFixed(3)} (Ultra)` : ""}`;
+        matmul = etaMetal[w] * A * (ultra ? v.ultra_pp : 1);
+        bound = () => `${etaMetal[w].toFixed(3)} × ALU rate${ultra ? ` × ${v.ultra_pp.toFixed(3)} (Ultra)` : ""}`;
       } else if (backend === "Vulkan" || (backend === "ROCm" && w !== "F16" && !(c.kernelFamily === "rocm-cdna2" && w !== "Q4_0"))) {
         // ROCm MMQ (MFMA/WMMA) and Vulkan on AMD share one rate per CU·clock; Vulkan on NVIDIA (and Intel, assumed) another.
         family = amd ? (backend === "Vulkan" ? "Vulkan mul_mm (AMD)" : "ROCm MMQ") : "Vulkan mul_mm";
         const theta = amd ? v.theta_amd : v.theta_vk;
-        if (S) (matmul = theta * S), (bound = `${theta.toFixed(0)} FLOP per ${amd ? "CU" : "SM"}·clock`);
-        if (c.vendor !== "nvidia") basis.push("Vulkan on this vendor: NVIDIA Vulkan constants (assumption: no derivation result)");
+        if (S) (matmul = theta * S), (bound = () => `${theta.toFixed(0)} FLOP per ${amd ? "CU" : "SM"}·clock`);
+        if (c.vendor !== "nvidia") notes.push("Vulkan on this vendor: NVIDIA Vulkan constants (assumption: no derivation result)");
       } else if (w === "F16") {
         family = acc32 ? "BLAS GEMM, FP32 accumulate" : "cuBLAS GEMM, FP16 accumulate";
         roof(fp16Peak, "blas16");
@@ -130,28 +139,33 @@ export function llamaCppSpeed(v: LlamaCppSpeedConstants): EngineSpeed {
       }
       if (!matmul) return { missing: missingSpec(c, S ? "fp16Tensor" : "issueRate", S ? "the 16-bit tensor peak" : "SMs × clock (issue rate)") };
 
-      const a = v[`a_${mem}`] * (ultra ? v.ultra_dec : 1);
-      basis.push(
-        `llama.cpp ${backend}: decode streams at ${(100 / a).toFixed(1)}% of peak bandwidth (${mem}${ultra ? ", Ultra" : ""}), ${(v[`tau_${mem}`] * 1e6).toFixed(1)} µs per layer, ${v[`delta_${g}_${w}`].toFixed(2)} ALU ops per ${w} weight`,
-        `prefill: ${family} at ${bound} = ${(matmul / 1e12).toFixed(1)} TFLOP/s, micro-batches of ${ubatch}`,
-        fa ? "flash attention on: K/V read once per KV head, prompt scores not materialised (not validated: every fitted result ran without it)" : "flash attention off: K/V read per query head, prompt scores materialised",
-      );
+      const m = memory[mem];
+      const k = group[g];
+      const a = m.a * (ultra ? v.ultra_dec : 1);
+      const rate = matmul;
       return {
         bandwidthFraction: 1 / a,
-        layerSeconds: v[`tau_${mem}`],
-        opsPerWeight: v[`delta_${g}_${w}`],
+        layerSeconds: m.tau,
+        opsPerWeight: k.delta[w],
         aluFlops: A,
-        kvReadFactor: v[`kappa_${g}`],
+        kvReadFactor: k.kappa,
         kvPerQueryHead: !fa,
-        opsPerScore: v[`omega_${g}`],
+        opsPerScore: k.omega,
         matmulFlops: matmul,
         ubatch,
         dequantCopy: family === "dequantize + BLAS GEMM",
-        promptBytesPerScore: fa ? 0 : v[`cbw_${g}`],
-        promptOpsPerScore: v[`calu_${g}`],
+        promptBytesPerScore: fa ? 0 : k.cbw,
+        promptOpsPerScore: k.calu,
         decodeScale: 1,
         prefillScale: 1,
-        basis,
+        get basis() {
+          return [
+            ...notes,
+            `llama.cpp ${backend}: decode streams at ${(100 / a).toFixed(1)}% of peak bandwidth (${mem}${ultra ? ", Ultra" : ""}), ${(m.tau * 1e6).toFixed(1)} µs per layer, ${k.delta[w].toFixed(2)} ALU ops per ${w} weight`,
+            `prefill: ${family} at ${bound()} = ${(rate / 1e12).toFixed(1)} TFLOP/s, micro-batches of ${ubatch}`,
+            fa ? "flash attention on: K/V read once per KV head, prompt scores not materialised (not validated: every fitted result ran without it)" : "flash attention off: K/V read per query head, prompt scores materialised",
+          ];
+        },
       };
     },
   };
