@@ -141,3 +141,28 @@ function speedArgs(id: string): Parameters<typeof speed> {
   const dep = makeDeployment(speedModel, { engine: llama, context: 640, weights: "Q4_K_M" });
   return [speedModel, dep, llama, placementDevice(findDevice(id)), { prompt: 512, gen: 128, seqs: 1 }];
 }
+
+describe("each engine owns its speed part", () => {
+  const m = paperModel(32, 0.25, 0.5);
+  const mac = placementDevice(findDevice("m3-max-40c-64gb"));
+  it("MLX is llama.cpp's Metal model scaled by the one same-device comparison (mlx-examples#1029: ×1.12 decode, ×1.14 prefill)", () => {
+    const req = { prompt: 512, gen: 128, seqs: 1 };
+    const mlx = engine("mlx");
+    const a = speed(m, makeDeployment(m, { engine: mlx, context: 640, weights: "mlx-4bit", options: { prefillStepSize: 512 } }), mlx, mac, req);
+    const b = speed(m, makeDeployment(m, { engine: llama, context: 640, weights: "Q4_0" }), llama, mac, req);
+    expect(a.basis.join(" ")).toMatch(/mlx-examples#1029/);
+    // Same kernels, MLX's 4-bit groups are a little larger than Q4_0's blocks: within a few percent of the ratio.
+    expect(a.decodeTokensPerSecond! / b.decodeTokensPerSecond!).toBeGreaterThan(1.12 * 0.97);
+    expect(a.decodeTokensPerSecond! / b.decodeTokensPerSecond!).toBeLessThan(1.12 * 1.03);
+    expect(speed(m, makeDeployment(m, { engine: mlx, context: 640, weights: "mlx-4bit" }), mlx, gpu, req).missing).toBe("MLX runs on Apple silicon only");
+  });
+
+  it("vLLM says its constants are assumptions and that it has no Metal backend", () => {
+    const vllm = engine("vllm");
+    const dep = makeDeployment(m, { engine: vllm, context: 640 });
+    const r = speed(m, dep, vllm, gpu, { prompt: 512, gen: 128, seqs: 1 });
+    expect(r.basis.join(" ")).toMatch(/vLLM \(assumptions, no vLLM result kept\)/);
+    expect(r.prefillTokensPerSecond).toBeGreaterThan(0);
+    expect(speed(m, dep, vllm, mac, { prompt: 512, gen: 128, seqs: 1 }).missing).toMatch(/no Metal backend/);
+  });
+});
