@@ -48,8 +48,9 @@ const ADDED: Record<string, { fields: Partial<Record<(typeof NUMERIC)[number], n
     logicalDevices: { count: 2, source: "ROCm docs, AMD Instinct MI250 microarchitecture (rocm.docs.amd.com conceptual/gpu-arch/mi250.html, read via a movatter.jp mirror): each of the two GCDs has its own HBM2e at 1.6 TB/s and is one device to the runtime" },
   },
   "arc-pro-b60": {
-    fields: { fp32Tflops: 12.29, aluTflops: 12.29, issueGhz: 20 * 2.4 },
+    fields: { fp16Acc32Tflops: 98.3, fp32Tflops: 12.29, aluTflops: 12.29, issueGhz: 20 * 2.4 },
     sources: {
+      fp16Acc32Tflops: "hmc-tech.com/gpu/intel-arc-pro-b60-vs-nvidia-quadro-p620: \"98.3 TFLOPS Tensor (FP32 Accumulate)\" FP16 (XMX)",
       fp32Tflops: "hmc-tech.com/gpu/intel-arc-pro-b60-vs-nvidia-quadro-p620: FP32 12.29 TFLOPS, 2,560 shaders at 2,400 MHz (also technical.city, chipversus.com: 12.29 TFLOPS)",
       issueGhz: "20 Xe2 cores × 2.4 GHz (2,560 shaders / 128 per Xe core; hmc-tech.com)",
     },
@@ -67,20 +68,29 @@ const ADDED: Record<string, { fields: Partial<Record<(typeof NUMERIC)[number], n
   },
 };
 
-/** Reasons written for this table where the research note names its own field names. */
-const REASONS: Record<string, string> = {
+/** Reasons written for this table where the research note is terse or names its own fields. */
+const REASONS: Record<string, string | Record<string, string>> = {
   a10g: "no cited non-tensor FP32 rate for the A10G (the AWS variant of the A10; its one tensor-rate source gives about half the A10's figures)",
+  "v100-sxm2-32gb": "Volta has no INT8 tensor cores (llm-analysis peak_i8_TFLOPS 0); llama.cpp runs dp4a MMQ below 64 rows, dequantize + cuBLAS FP16 above",
+  a40: "no cited FP32 figure for the A40 (its ALU rate is derived instead: pro GA102 parts have FP16 tensor = 4 × FP32, as the RTX A6000's 154.8 / 38.7)",
+  "arc-a770-16gb": "no cited XMX (tensor) rate for the Arc A770; llama.cpp's Vulkan prefill is modelled by Xe cores × clock",
+  "epyc-9654": { fp32Tflops: "no cited FP32 rate for the EPYC 9654 (96 Zen 4 cores, AVX-512 on 256-bit datapaths)", aluTflops: "no cited FP32 rate for the EPYC 9654 (96 Zen 4 cores, AVX-512 on 256-bit datapaths)" },
 };
 
 /** Why a figure is absent, per device kind (never a silent null). */
 function reason(field: string, r: any, category: string, id: string): string {
-  if (REASONS[id]) return REASONS[id];
+  const own = REASONS[id];
+  if (typeof own === "string") return own;
+  if (own?.[field]) return own[field];
   if (category === "apple-silicon") {
     if (field === "int8Tops") return "Apple GPUs have no int8 matrix unit; llama.cpp Metal dequantizes to half in kernel_mul_mm";
     if (field === "fp16Acc32Tflops") return "Apple: simdgroup_matrix runs on the FP32 ALUs, no separate accumulate mode (fp16TensorTflops is the ALU rate)";
     if (field === "issueGhz") return "Apple: the Metal kernels are modelled by the ALU rate (cores × 128 × 2 × clock), not SMs × clock";
   }
-  if (category === "cpu" || category === "apu") return r.missing ?? "CPU: no matrix unit figure";
+  if (category === "cpu" || category === "apu") {
+    if (field === "issueGhz") return "CPU: the CPU backend is modelled by its FP32 rate, not SMs × clock";
+    return String(r.missing ?? "no matrix unit figure").replace(/^[\w/]+: /, "").replace(/; prefill (not )?predicted.*$/, "");
+  }
   if (field === "fp16Acc32Tflops" && r.kernelFamilyId?.startsWith("cuda")) return "not read separately";
   return r.missing ?? "no citable figure read";
 }

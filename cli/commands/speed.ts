@@ -19,7 +19,7 @@ interface SpeedFlags extends DeploymentFlags {
 export function registerSpeed(program: Command): void {
   const cmd = program.command("speed").description("predicted prefill and decode tokens/s (llama-bench pp512 = --prompt 512 --gen 0, tg128 = --prompt 0 --gen 128)");
   addDeploymentOptions(cmd, false)
-    .requiredOption("--device <id>", "catalog device id (see `hwledger devices`)")
+    .requiredOption("--device <id>", "catalog device id (see `hwledger devices`; CPUs of the catalog too)")
     .option("--prompt <n>", "prompt tokens", "512")
     .option("--gen <n>", "generated tokens", "128")
     .option("--ledger <dir>", "ledger whose measured runs on this device calibrate the prediction")
@@ -30,7 +30,7 @@ export function registerSpeed(program: Command): void {
       const gen = flagValue("tokensOrZero", flags.gen, "--gen");
       if (prompt + gen === 0) throw new InputError("--prompt and --gen cannot both be 0");
       const dep = deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)));
-      const device = findDevice(flags.device);
+      const device = findDevice(flags.device, { hosts: true });
       if (!device.bandwidthBytesPerSecond) throw new InputError(`device ${device.id} has no citable bandwidth figure; cannot predict speed`);
       const caps = placementDevice(device);
       let cal;

@@ -95,6 +95,7 @@ export interface Device {
 }
 
 let cache: Device[] | undefined;
+let hosts: Device[] | undefined;
 
 function computeFigures(): Map<string, ComputeRow> {
   const raw = JSON.parse(readFileSync(new URL("../../data/devices/compute.json", import.meta.url), "utf8")) as { devices: Record<string, unknown> };
@@ -128,13 +129,22 @@ function toCompute(c: ComputeRow): DeviceComputeFigures {
 
 /** Catalog devices with a known memory size (CPUs with system RAM of any size are left out). */
 export function catalogDevices(): Device[] {
-  if (cache) return cache;
+  if (!cache) load();
+  return cache!;
+}
+
+/** The CPUs of the catalog (memory is whatever RAM the host has: memoryBytes 0), for the speed of host layers. */
+export function hostDevices(): Device[] {
+  if (!hosts) load();
+  return hosts!;
+}
+
+function load(): void {
   const raw = JSON.parse(readFileSync(new URL("../../data/devices/devices.json", import.meta.url), "utf8")) as { devices: unknown[] };
   const compute = computeFigures();
-  cache = z
+  const all = z
     .array(rowSchema)
     .parse(raw.devices)
-    .filter((d) => d.memoryGb !== null)
     .map((d) => {
       const c = compute.get(d.id);
       if (!c) throw new Error(`data/devices/compute.json has no entry for ${d.id}`);
@@ -143,7 +153,7 @@ export function catalogDevices(): Device[] {
         id: d.id,
         name: d.name,
         category: d.category,
-        memoryBytes: d.memoryGb! * GIB,
+        memoryBytes: (d.memoryGb ?? 0) * GIB,
         bandwidthBytesPerSecond: bw === null ? null : bw * 1e9,
         fp16Tflops: d.fp16Tflops,
         fp8Tflops: d.fp8Tflops,
@@ -155,13 +165,14 @@ export function catalogDevices(): Device[] {
         compute: toCompute(c),
       };
     });
-  return cache;
+  cache = all.filter((d) => d.memoryBytes > 0);
+  hosts = all.filter((d) => d.memoryBytes === 0);
 }
 
-/** Finds a device by id or exact name (case-insensitive). */
-export function findDevice(ref: string): Device {
+/** Finds a device by id or exact name (case-insensitive); with `hosts`, the catalog's CPUs too (speed of host layers). */
+export function findDevice(ref: string, opts: { hosts?: boolean } = {}): Device {
   const k = ref.trim().toLowerCase();
-  const d = catalogDevices().find((x) => x.id === k || x.name.toLowerCase() === k);
+  const d = [...catalogDevices(), ...(opts.hosts ? hostDevices() : [])].find((x) => x.id === k || x.name.toLowerCase() === k);
   if (!d) throw new InputError(`unknown device "${ref}" (see \`hwledger devices\` for ids)`);
   return d;
 }

@@ -9,7 +9,7 @@ import { appendEvents } from "../../lib/ledger/index.js";
 import { calibrate, compileSpeed, decodeWeightBytes, makeDeployment, segmentSeconds, speed, speedOf, speedOfSegments } from "../../lib/calc/index.js";
 import type { DeviceCaps, Kernels, ModelSpec } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
-import { catalogDevices, findDevice } from "../../lib/fleet/devices.js";
+import { catalogDevices, findDevice, hostDevices } from "../../lib/fleet/devices.js";
 import { makeEvent } from "../../lib/fleet/events.js";
 import { runCli, runCliJson } from "../helpers/cli.js";
 import { GIB, paperModel } from "./model-fixtures.js";
@@ -117,7 +117,7 @@ describe("hwledger speed on every catalog device", () => {
   it("predicts prefill and decode, or names the missing figure in one line with exit 2", () => {
     const predicted: string[] = [];
     const refused: string[] = [];
-    for (const d of catalogDevices()) {
+    for (const d of [...catalogDevices(), ...hostDevices()]) {
       const r = speed(...speedArgs(d.id));
       if (r.missing) refused.push(d.id);
       else {
@@ -126,8 +126,8 @@ describe("hwledger speed on every catalog device", () => {
         predicted.push(d.id);
       }
     }
-    console.log(`speed: ${predicted.length} of ${catalogDevices().length} catalog devices predicted by llama.cpp; refused: ${refused.join(", ")}`);
-    expect(refused).toEqual(["a10g"]);
+    console.log(`speed: ${predicted.length} of ${predicted.length + refused.length} catalog devices (CPUs included) predicted by llama.cpp; refused: ${refused.join(", ")}`);
+    expect(refused).toEqual(["a10g", "epyc-9654"]);
     const r = runCli(["speed", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--engine", "llama.cpp", "--device", "a10g", "--weights", "Q4_K_M"]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -139,7 +139,7 @@ let speedModel: ModelSpec | undefined;
 function speedArgs(id: string): Parameters<typeof speed> {
   speedModel ??= paperModel(32, 0.25, 0.5);
   const dep = makeDeployment(speedModel, { engine: llama, context: 640, weights: "Q4_K_M" });
-  return [speedModel, dep, llama, placementDevice(findDevice(id)), { prompt: 512, gen: 128, seqs: 1 }];
+  return [speedModel, dep, llama, placementDevice(findDevice(id, { hosts: true })), { prompt: 512, gen: 128, seqs: 1 }];
 }
 
 describe("each engine owns its speed part", () => {
