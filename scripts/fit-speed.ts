@@ -46,10 +46,13 @@ for (const c of derived) {
 const P = LLAMACPP_SPEED_PARAMS;
 const constantsOf = (x: number[]) => Object.fromEntries(P.map((p, i) => [p.name, x[i]]));
 
-function predict(pt: Point, x: number[]): number | null {
+/** Predictions of points under one constant vector (the engine's speed part built once per vector). */
+function predictAll(pts: Point[], x: number[]): Array<number | null> {
   const sp = llamaCppSpeed(constantsOf(x));
-  const r = speedOf({ ...pt.table, engine: { ...pt.table.engine, speed: sp } }, pt.device, pt.req);
-  return pt.kind === "decode" ? r.decodeTokensPerSecond : r.prefillTokensPerSecond;
+  return pts.map((pt) => {
+    const r = speedOf({ ...pt.table, engine: { ...pt.table.engine, speed: sp } }, pt.device, pt.req);
+    return pt.kind === "decode" ? r.decodeTokensPerSecond : r.prefillTokensPerSecond;
+  });
 }
 
 const F = 0.1;
@@ -82,13 +85,7 @@ function fit(pts: Point[], iterations = 300): { x: number[]; constrained: boolea
   const lo = P.map((p) => Math.log(p.lo));
   const hi = P.map((p) => Math.log(p.hi));
   const clamp = (z: number[]) => z.map((q, i) => Math.min(hi[i], Math.max(lo[i], q)));
-  const res = (z: number[]) => {
-    const x = z.map(Math.exp);
-    return pts.map((pt) => {
-      const p = predict(pt, x);
-      return p ? Math.log(p / pt.measured) : 0;
-    });
-  };
+  const res = (z: number[]) => predictAll(pts, z.map(Math.exp)).map((p, i) => (p ? Math.log(p / pts[i].measured) : 0));
   let cur = clamp(P.map((p) => Math.log(p.init)));
   let e = res(cur);
   let c0 = cost(e);
@@ -142,8 +139,9 @@ function table(title: string, errs: Map<string, number[]>): string[] {
 }
 const group = (pts: Point[], x: number[]) => {
   const g = new Map<string, number[]>();
-  for (const pt of pts) {
-    const p = predict(pt, x);
+  const ps = predictAll(pts, x);
+  for (const [i, pt] of pts.entries()) {
+    const p = ps[i];
     if (p === null) continue;
     const k = `${pt.cls} ${pt.kind}`;
     if (!g.has(k)) g.set(k, []);

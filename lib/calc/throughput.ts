@@ -106,21 +106,37 @@ export function speedOfSegments(t: SpeedTable, segments: SpeedSegment[], req: Sp
     used.push({ seg, k: s.kernels! });
   }
   const seqs = Math.max(1, req.seqs);
-  return {
-    prefillTokensPerSecond: req.prompt > 0 ? (req.prompt / prefill) * (cal?.prefill ?? 1) : null,
-    decodeTokensPerSecond: wantsDecode(req) ? (seqs / decode) * (cal?.decode ?? 1) : null,
-    calibrated: cal !== undefined,
-    // Written out only when read (speedOf runs in tight loops: dispatch, the solvers, the bench).
-    get basis() {
-      const out = cal ? [cal.basis] : [];
-      for (const { seg, k } of used) {
-        const where = used.length > 1 ? `layers ${seg.from}–${seg.to - 1}${seg.output ? " + output" : ""}: ` : "";
-        for (const b of [...(seg.device.compute?.notes ?? []), ...k.basis]) out.push(where + b);
-      }
-      if (wantsDecode(req)) out.push(`decode: ${(weightsRead(t, { from: 0, to: t.nLayers, output: true }, seqs, seqs).bytes / 1e9).toFixed(3)} GB of weights read per step (${seqs} seq), mean context ${meanContext(req)} tokens`);
-      return out;
-    },
-  };
+  return new Speed(req.prompt > 0 ? (req.prompt / prefill) * (cal?.prefill ?? 1) : null, wantsDecode(req) ? (seqs / decode) * (cal?.decode ?? 1) : null, t, used, req, cal);
+}
+
+/** A prediction whose basis is written out only when read (speedOf runs in tight loops: dispatch, solvers, the bench). */
+class Speed implements SpeedResult {
+  readonly calibrated: boolean;
+  constructor(
+    readonly prefillTokensPerSecond: number | null,
+    readonly decodeTokensPerSecond: number | null,
+    private readonly t: SpeedTable,
+    private readonly used: Array<{ seg: SpeedSegment; k: Kernels }>,
+    private readonly req: SpeedRequest,
+    private readonly cal: SpeedCalibration | undefined,
+  ) {
+    this.calibrated = cal !== undefined;
+  }
+
+  get basis(): string[] {
+    const out = this.cal ? [this.cal.basis] : [];
+    for (const { seg, k } of this.used) {
+      const where = this.used.length > 1 ? `layers ${seg.from}–${seg.to - 1}${seg.output ? " + output" : ""}: ` : "";
+      for (const b of [...(seg.device.compute?.notes ?? []), ...k.basis]) out.push(where + b);
+    }
+    const seqs = Math.max(1, this.req.seqs);
+    if (wantsDecode(this.req)) out.push(`decode: ${(weightsRead(this.t, { from: 0, to: this.t.nLayers, output: true }, seqs, seqs).bytes / 1e9).toFixed(3)} GB of weights read per step (${seqs} seq), mean context ${meanContext(this.req)} tokens`);
+    return out;
+  }
+
+  toJSON(): SpeedResult {
+    return { prefillTokensPerSecond: this.prefillTokensPerSecond, decodeTokensPerSecond: this.decodeTokensPerSecond, calibrated: this.calibrated, basis: this.basis };
+  }
 }
 
 /** Prefill and decode on `tp` copies of one device (the deployment's tensor parallel; pipeline stages on copies of it). */

@@ -2,7 +2,7 @@
 // rule) and what they reach (the constants of speed-constants.ts, fitted by scripts/fit-speed.ts on the derivation
 // cases of data/evidence/cases/speed-llamacpp*.json only; the held-out cases judge them).
 import { assumedKernels, missingSpec, tensorRoofline } from "../../lib/calc/index.js";
-import type { DeploymentShape, DeviceCaps, EngineSpeed, Kernels } from "../../lib/calc/index.js";
+import type { DeploymentShape, DeviceCaps, DeviceCompute, EngineSpeed, Kernels } from "../../lib/calc/index.js";
 import { LLAMA_DEFAULT_BATCH, LLAMA_DEFAULT_UBATCH, flashAttentionOf } from "./context.js";
 import { LLAMACPP_SPEED } from "./speed-constants.js";
 
@@ -72,15 +72,106 @@ function backendOf(device: DeviceCaps, shape: DeploymentShape): Backend {
 /** Builds before PR #8075 ("CUDA: use MMQ instead of cuBLAS by default", 2024-06-23, ≈ b3200) dequantized to FP16 + cuBLAS. */
 const MMQ_DEFAULT_BUILD = 3200;
 
+/** The constants by name, looked up once per constant set (kernels() runs in tight loops). */
+interface Tables {
+  memory: Record<"gddr" | "hbm" | "apple", { a: number; tau: number }>;
+  group: Record<"gpu" | "metal", { delta: Record<WeightClass, number>; kappa: number; omega: number; cbw: number; calu: number }>;
+  family: Record<"mmq" | "blas16" | "deqblas", { eta: number; theta: number }>;
+  etaMetal: Record<WeightClass, number>;
+  thetaAmd: number;
+  thetaVk: number;
+  ultraDec: number;
+  ultraPp: number;
+}
+
+function tablesOf(v: LlamaCppSpeedConstants): Tables {
+  const by = <K extends string, T>(keys: readonly K[], f: (k: K) => T) => Object.fromEntries(keys.map((k) => [k, f(k)])) as Record<K, T>;
+  return {
+    memory: by(["gddr", "hbm", "apple"] as const, (k) => ({ a: v[`a_${k}`], tau: v[`tau_${k}`] })),
+    group: by(["gpu", "metal"] as const, (g) => ({ delta: by(WEIGHT_CLASSES, (w) => v[`delta_${g}_${w}`]), kappa: v[`kappa_${g}`], omega: v[`omega_${g}`], cbw: v[`cbw_${g}`], calu: v[`calu_${g}`] })),
+    family: by(["mmq", "blas16", "deqblas"] as const, (f) => ({ eta: v[`eta_${f}`], theta: v[`theta_${f}`] })),
+    etaMetal: by(WEIGHT_CLASSES, (w) => v[`eta_metal_${w}`]),
+    thetaAmd: v.theta_amd,
+    thetaVk: v.theta_vk,
+    ultraDec: v.ultra_dec,
+    ultraPp: v.ultra_pp,
+  };
+}
+
+type Family = "metal" | "amd" | "vk" | "blas16" | "deqblas" | "mmq";
+const FAMILY_LABEL: Record<Family, string> = {
+  metal: "Metal kernel_mul_mm",
+  amd: "ROCm MMQ / Vulkan mul_mm on AMD",
+  vk: "Vulkan mul_mm",
+  blas16: "BLAS GEMM on F16 weights",
+  deqblas: "dequantize + BLAS GEMM",
+  mmq: "CUDA MMQ (int8 mma)",
+};
+
+/**
+ * Which kernels run a quantized or F16 prompt (the source functions are named in data/devices/compute.json `kernels`):
+ * Metal kernel_mul_mm; ROCm MMQ (MFMA/WMMA) except F16 and CDNA2 K-quants above 256 rows (mmq.cu
+ * ggml_cuda_should_use_mmq); Vulkan mul_mm (AMD and NVIDIA at their own rates); cuBLAS for F16; dequantize + BLAS on
+ * Volta (no int8 MMA), CDNA2 K-quants and CUDA builds before PR #8075; else CUDA MMQ.
+ */
+function familyOf(c: DeviceCompute, backend: Backend, w: WeightClass, build: number | undefined): Family {
+  if (backend === "Metal") return "metal";
+  if (backend === "Vulkan") return c.vendor === "amd" ? "amd" : "vk";
+  if (w === "F16") return "blas16";
+  if (backend === "ROCm") return c.kernelFamily === "rocm-cdna2" && w !== "Q4_0" ? "deqblas" : "amd";
+  if (c.kernelFamily === "cuda-volta" || (build !== undefined && build < MMQ_DEFAULT_BUILD)) return "deqblas";
+  return "mmq";
+}
+
+/** Which roofline sets the prompt's matmul rate, and its constant (written out only when a basis is read). */
+interface Bound {
+  kind: "tensor" | "issue" | "alu";
+  coef: number;
+  per?: "SM" | "CU";
+  ultra?: number;
+}
+const boundText = (b: Bound) =>
+  b.kind === "tensor" ? `${b.coef.toFixed(3)} × tensor peak` : b.kind === "issue" ? `${b.coef.toFixed(0)} FLOP per ${b.per}·clock` : `${b.coef.toFixed(3)} × ALU rate${b.ultra ? ` × ${b.ultra.toFixed(3)} (Ultra)` : ""}`;
+
+/** llama.cpp's kernels on one device: the numbers the model adds up, and (when read) the basis that says why. */
+class LlamaCppKernels implements Kernels {
+  decodeScale = 1;
+  prefillScale = 1;
+  constructor(
+    readonly bandwidthFraction: number,
+    readonly layerSeconds: number,
+    readonly opsPerWeight: number,
+    readonly aluFlops: number,
+    readonly kvReadFactor: number,
+    readonly kvPerQueryHead: boolean,
+    readonly opsPerScore: number,
+    readonly matmulFlops: number,
+    readonly ubatch: number,
+    readonly dequantCopy: boolean,
+    readonly promptBytesPerScore: number,
+    readonly promptOpsPerScore: number,
+    private readonly why: { backend: Backend; mem: string; ultra: boolean; w: WeightClass; family: Family; bound: Bound; assumed?: string; device: DeviceCompute },
+  ) {}
+
+  get basis(): string[] {
+    const y = this.why;
+    const notes = [
+      ...(y.assumed ? [y.assumed] : []),
+      ...(y.device.memoryClass === "lpddr" ? ["LPDDR on a non-Apple GPU: decode constants of the GDDR class (assumption: no result measured)"] : []),
+      ...(y.family === "vk" && y.device.vendor !== "nvidia" ? ["Vulkan on this vendor: NVIDIA Vulkan constants (assumption: no derivation result)"] : []),
+    ];
+    return [
+      ...notes,
+      `llama.cpp ${y.backend}: decode streams at ${(100 * this.bandwidthFraction).toFixed(1)}% of peak bandwidth (${y.mem}${y.ultra ? ", Ultra" : ""}), ${(this.layerSeconds * 1e6).toFixed(1)} µs per layer, ${this.opsPerWeight.toFixed(2)} ALU ops per ${y.w} weight`,
+      `prefill: ${FAMILY_LABEL[y.family]} at ${boundText(y.bound)} = ${(this.matmulFlops / 1e12).toFixed(1)} TFLOP/s, micro-batches of ${this.ubatch}`,
+      this.kvPerQueryHead ? "flash attention off: K/V read per query head, prompt scores materialised" : "flash attention on: K/V read once per KV head, prompt scores not materialised (not validated: every fitted result ran without it)",
+    ];
+  }
+}
+
 /** llama.cpp's kernels with a set of constants (the fit script passes candidates; the engine uses speed-constants.ts). */
 export function llamaCppSpeed(v: LlamaCppSpeedConstants): EngineSpeed {
-  // The constants by name, looked up once (kernels() runs in tight loops).
-  const memory = Object.fromEntries((["gddr", "hbm", "apple"] as const).map((k) => [k, { a: v[`a_${k}`], tau: v[`tau_${k}`] }])) as Record<"gddr" | "hbm" | "apple", { a: number; tau: number }>;
-  const group = Object.fromEntries(
-    (["gpu", "metal"] as const).map((g) => [g, { delta: Object.fromEntries(WEIGHT_CLASSES.map((w) => [w, v[`delta_${g}_${w}`]])) as Record<WeightClass, number>, kappa: v[`kappa_${g}`], omega: v[`omega_${g}`], cbw: v[`cbw_${g}`], calu: v[`calu_${g}`] }]),
-  ) as Record<"gpu" | "metal", { delta: Record<WeightClass, number>; kappa: number; omega: number; cbw: number; calu: number }>;
-  const fam = Object.fromEntries((["mmq", "blas16", "deqblas"] as const).map((f) => [f, { eta: v[`eta_${f}`], theta: v[`theta_${f}`] }])) as Record<"mmq" | "blas16" | "deqblas", { eta: number; theta: number }>;
-  const etaMetal = Object.fromEntries(WEIGHT_CLASSES.map((w) => [w, v[`eta_metal_${w}`]])) as Record<WeightClass, number>;
+  const T = tablesOf(v);
   return {
     kernels(device: DeviceCaps, shape: DeploymentShape): Kernels | { missing: string } {
       const c = device.compute;
@@ -93,80 +184,35 @@ export function llamaCppSpeed(v: LlamaCppSpeedConstants): EngineSpeed {
       if (!A) return { missing: missingSpec(c, "alu", "the ALU (FP32) rate") };
       const { cls: w, assumed } = weightClassOf(shape.weights);
       const metal = backend === "Metal";
-      const g = metal ? "metal" : "gpu";
+      const g = T.group[metal ? "metal" : "gpu"];
       const mem = c.memoryClass === "unified" ? "apple" : c.memoryClass === "hbm" ? "hbm" : "gddr";
       const ultra = metal && c.dies === 2;
       const fa = flashAttentionOf(shape);
-      const notes: string[] = [];
-      if (assumed) notes.push(assumed);
-      if (c.memoryClass === "lpddr") notes.push("LPDDR on a non-Apple GPU: decode constants of the GDDR class (assumption: no result measured)");
-
-      // Prefill kernel family (see kernelFamily/kernels in data/devices/compute.json for the source functions).
+      const family = familyOf(c, backend, w, shape.options?.llamaCppBuild);
       const S = c.issueRate;
-      const amd = c.vendor === "amd";
-      const acc32 = c.kernelFamily === "cuda-volta" || amd; // ggml_cuda_mul_mat_cublas_impl: prefer_f32_output on Volta, RDNA4, CDNA
-      const fp16Peak = acc32 ? c.fp16TensorAcc32 ?? c.fp16Tensor : c.fp16Tensor;
-      const build = shape.options?.llamaCppBuild;
-      let family: string;
       let matmul: number | undefined;
-      // What binds, formatted only when a basis is read (speedOf runs in tight loops).
-      let bound = () => "";
-      const roof = (peak: number | undefined, f: "mmq" | "blas16" | "deqblas") => {
-        const k = fam[f];
-        const r = tensorRoofline(peak, k.eta, S, k.theta);
-        if (r) (matmul = r.flops), (bound = () => (r.bound === "tensor" ? `${k.eta.toFixed(3)} × tensor peak` : `${k.theta.toFixed(0)} FLOP per SM·clock`));
-      };
-      if (metal) {
-        family = "metal kernel_mul_mm";
-        matmul = etaMetal[w] * A * (ultra ? v.ultra_pp : 1);
-        bound = () => `${etaMetal[w].toFixed(3)} × ALU rate${ultra ? ` × ${v.ultra_pp.toFixed(3)} (Ultra)` : ""}`;
-      } else if (backend === "Vulkan" || (backend === "ROCm" && w !== "F16" && !(c.kernelFamily === "rocm-cdna2" && w !== "Q4_0"))) {
+      let bound: Bound;
+      if (family === "metal") {
+        matmul = T.etaMetal[w] * A * (ultra ? T.ultraPp : 1);
+        bound = { kind: "alu", coef: T.etaMetal[w], ...(ultra ? { ultra: T.ultraPp } : {}) };
+      } else if (family === "amd" || family === "vk") {
         // ROCm MMQ (MFMA/WMMA) and Vulkan on AMD share one rate per CU·clock; Vulkan on NVIDIA (and Intel, assumed) another.
-        family = amd ? (backend === "Vulkan" ? "Vulkan mul_mm (AMD)" : "ROCm MMQ") : "Vulkan mul_mm";
-        const theta = amd ? v.theta_amd : v.theta_vk;
-        if (S) (matmul = theta * S), (bound = () => `${theta.toFixed(0)} FLOP per ${amd ? "CU" : "SM"}·clock`);
-        if (c.vendor !== "nvidia") notes.push("Vulkan on this vendor: NVIDIA Vulkan constants (assumption: no derivation result)");
-      } else if (w === "F16") {
-        family = acc32 ? "BLAS GEMM, FP32 accumulate" : "cuBLAS GEMM, FP16 accumulate";
-        roof(fp16Peak, "blas16");
-      } else if (c.kernelFamily === "cuda-volta" || amd || (build !== undefined && build < MMQ_DEFAULT_BUILD)) {
-        // mmq.cu ggml_cuda_should_use_mmq: Volta (no int8 MMA) and CDNA2 K-quants above 256 rows fall back to dequantize + BLAS.
-        family = "dequantize + BLAS GEMM";
-        roof(fp16Peak, "deqblas");
+        const theta = family === "amd" ? T.thetaAmd : T.thetaVk;
+        matmul = S ? theta * S : undefined;
+        bound = { kind: "issue", coef: theta, per: family === "amd" ? "CU" : "SM" };
       } else {
-        family = "CUDA MMQ (int8 mma)";
-        roof(c.int8Tensor ?? c.fp16Tensor, "mmq");
+        // ggml_cuda_mul_mat_cublas_impl: prefer_f32_output (FP32 accumulate) on Volta, RDNA4, CDNA; FP16 elsewhere.
+        const acc32 = c.kernelFamily === "cuda-volta" || c.vendor === "amd";
+        const peak = family === "mmq" ? (c.int8Tensor ?? c.fp16Tensor) : acc32 ? (c.fp16TensorAcc32 ?? c.fp16Tensor) : c.fp16Tensor;
+        const f = T.family[family];
+        const r = tensorRoofline(peak, f.eta, S, f.theta);
+        matmul = r?.flops;
+        bound = r?.bound === "tensor" ? { kind: "tensor", coef: f.eta } : { kind: "issue", coef: f.theta, per: c.vendor === "amd" ? "CU" : "SM" };
       }
       if (!matmul) return { missing: missingSpec(c, S ? "fp16Tensor" : "issueRate", S ? "the 16-bit tensor peak" : "SMs × clock (issue rate)") };
-
-      const m = memory[mem];
-      const k = group[g];
-      const a = m.a * (ultra ? v.ultra_dec : 1);
-      const rate = matmul;
-      return {
-        bandwidthFraction: 1 / a,
-        layerSeconds: m.tau,
-        opsPerWeight: k.delta[w],
-        aluFlops: A,
-        kvReadFactor: k.kappa,
-        kvPerQueryHead: !fa,
-        opsPerScore: k.omega,
-        matmulFlops: matmul,
-        ubatch,
-        dequantCopy: family === "dequantize + BLAS GEMM",
-        promptBytesPerScore: fa ? 0 : k.cbw,
-        promptOpsPerScore: k.calu,
-        decodeScale: 1,
-        prefillScale: 1,
-        get basis() {
-          return [
-            ...notes,
-            `llama.cpp ${backend}: decode streams at ${(100 / a).toFixed(1)}% of peak bandwidth (${mem}${ultra ? ", Ultra" : ""}), ${(m.tau * 1e6).toFixed(1)} µs per layer, ${k.delta[w].toFixed(2)} ALU ops per ${w} weight`,
-            `prefill: ${family} at ${bound()} = ${(rate / 1e12).toFixed(1)} TFLOP/s, micro-batches of ${ubatch}`,
-            fa ? "flash attention on: K/V read once per KV head, prompt scores not materialised (not validated: every fitted result ran without it)" : "flash attention off: K/V read per query head, prompt scores materialised",
-          ];
-        },
-      };
+      const m = T.memory[mem];
+      const a = m.a * (ultra ? T.ultraDec : 1);
+      return new LlamaCppKernels(1 / a, m.tau, g.delta[w], A, g.kappa, !fa, g.omega, matmul, ubatch, family === "deqblas", fa ? 0 : g.cbw, g.calu, { backend, mem, ultra, w, family, bound, assumed, device: c });
     },
   };
 }
