@@ -6,9 +6,10 @@ import { startSite } from "./helpers/browser.js";
 import type { Site } from "./helpers/browser.js";
 
 let site: Site;
+// The site is built once for every page test file: this one may wait for another file's build (a slow, shared machine).
 beforeAll(async () => {
   site = await startSite();
-}, 180_000);
+}, 600_000);
 afterAll(async () => {
   await site?.close();
 });
