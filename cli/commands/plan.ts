@@ -3,14 +3,17 @@ import type { Command } from "commander";
 import { plan, planJson } from "../../lib/calc/index.js";
 import { engine } from "../../plugins/engines.js";
 import { formatBytes, formatCount, printJson, printLines } from "../output.js";
-import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
+import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 export function registerPlan(program: Command): void {
   const cmd = program.command("plan").description("memory plan: weights, KV cache, activations, overhead");
-  addDeploymentOptions(cmd, true).action(async (flags: DeploymentFlags) => {
+  addDeploymentOptions(cmd, true)
+    .option("--device <id>", "catalog device the engine runs on: its defaults (vLLM's batch sizes) follow that GPU")
+    .action(async (flags: DeploymentFlags & { device?: string }) => {
+    const device = deviceFromFlag(flags.device);
     const { model } = await loadModel(flags);
-    const dep = deploymentFromFlags(model, flags, flags.context!);
+    const dep = deploymentFromFlags(model, flags, flags.context!, device);
     const p = plan(model, dep, engine(dep.engine));
     if (flags.json) return printJson(planJson(p));
     const m = p.memory;

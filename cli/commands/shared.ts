@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import { InputError, makeDeployment } from "../../lib/calc/index.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
+import { engineDevice } from "../../lib/fleet/devices.js";
+import type { EngineDevice } from "../../lib/fleet/devices.js";
 import { resolveModel } from "../../loaders/models.js";
 import { ENGINE_IDS, parseEngine } from "../../plugins/engines.js";
 import type { ResolvedModel } from "../../loaders/models.js";
@@ -63,7 +65,14 @@ export async function loadModel(flags: { model?: string; gguf?: string; checkpoi
   return resolved;
 }
 
-export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, context: number | string): Deployment {
+/** --device ID: the catalog device as the engine sees it (lib/fleet/devices.ts engineDevice); every command reads it here. */
+export function deviceFromFlag(ref: string | undefined): EngineDevice | undefined {
+  if (ref === undefined) return undefined;
+  if (!ref.trim()) throw new InputError("--device needs a catalog device id (see `hwledger devices`)");
+  return engineDevice(ref);
+}
+
+export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, context: number | string, device?: EngineDevice): Deployment {
   return makeDeployment(model, {
     engine: parseEngine(flags.engine),
     weights: flags.weights,
@@ -72,6 +81,8 @@ export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, co
     seqs: flagValue("seqs", flags.seqs ?? "1", "--seqs"),
     tp: flagValue("tp", flags.tp ?? "1", "--tp"),
     pp: flagValue("pp", flags.pp ?? "1", "--pp"),
+    // Engines whose defaults depend on the GPU (vLLM's batch sizes) read the device from the deployment.
+    ...(device ? { options: { device } } : {}),
   });
 }
 

@@ -5,7 +5,7 @@ import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { engine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
-import { addDeploymentOptions, deploymentFromFlags, flagValue, ledgerDirFlag, loadModel } from "./shared.js";
+import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, flagValue, ledgerDirFlag, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 interface SpeedFlags extends DeploymentFlags {
@@ -29,8 +29,10 @@ export function registerSpeed(program: Command): void {
       const prompt = flagValue("tokensOrZero", flags.prompt, "--prompt");
       const gen = flagValue("tokensOrZero", flags.gen, "--gen");
       if (prompt + gen === 0) throw new InputError("--prompt and --gen cannot both be 0");
-      const dep = deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)));
+      // A catalog CPU (host layers) has no engine view: its memory is whatever RAM the host has.
       const device = findDevice(flags.device, { hosts: true });
+      const engineView = device.memoryBytes > 0 ? deviceFromFlag(flags.device) : undefined;
+      const dep = deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)), engineView);
       if (!device.bandwidthBytesPerSecond) throw new InputError(`device ${device.id} has no citable bandwidth figure; cannot predict speed`);
       const caps = placementDevice(device);
       let cal;

@@ -8,7 +8,7 @@ import { migration, planSplit } from "../../lib/fleet/split.js";
 import { ENGINES } from "../../plugins/engines.js";
 import { formatBytes, printJson, printLines } from "../output.js";
 import { columns } from "../table.js";
-import { addDeploymentOptions, deploymentFromFlags, loadModel } from "./shared.js";
+import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 interface SplitFlags extends DeploymentFlags {
@@ -26,7 +26,8 @@ export function registerSplit(program: Command): void {
       if (!ids.length) throw new InputError("--devices needs at least one device id");
       // Each device is one pipeline stage of the split: bounded like --pp.
       checkLimit(ids.length, "pp", "the number of --devices");
-      const devices = ids.map((id) => placementDevice(findDevice(id)));
+      // Each id resolves like every command's --device; a split's capacity stays the size as sold (every engine's).
+      const devices = ids.map((id) => placementDevice(findDevice(deviceFromFlag(id)!.id)));
       const { model } = await loadModel(flags);
       const dep = deploymentFromFlags(model, flags, flags.context ?? "4096");
       const before = planSplit(model, dep, devices, ENGINES);

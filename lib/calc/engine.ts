@@ -4,7 +4,7 @@
 import type { DeviceCaps } from "./speed/device.js";
 import type { Deployment, EngineId, KvDtype, ModelSpec } from "./types.js";
 
-export type { DeviceClass } from "./speed/device.js";
+export type { DeviceClass } from "./types.js";
 
 /** A deployment without its context and sequence count: what an engine compiles for. */
 export type DeploymentShape = Omit<Deployment, "context" | "seqs">;
@@ -28,6 +28,8 @@ export interface EngineTable {
   overheadBytes(context: number, seqs: number): number;
   /** Weight bytes the engine adds to the scheme's (e.g. vocabulary padding). */
   weightAdjustment?: Estimate;
+  /** Weight bytes on each rank of each pipeline stage, when the engine has its own per-rank rule (vLLM's sharding). */
+  rankWeights?(): number[];
   /** Where the cache figures come from. */
   cacheBasis: string[];
   activationBasis: string;

@@ -113,6 +113,7 @@ function splitAcrossDevices(t: PlanTable, kvPerLayer: number[], act: number, ovh
   const { tp, pp } = t.shape;
   const w = t.weights;
   const n = t.model.layers.length;
+  const rankWeights = t.kv.rankWeights?.();
   const rows: DeviceRow[] = [];
   for (let s = 0; s < pp; s++) {
     const start = Math.floor((s * n) / pp);
@@ -125,8 +126,9 @@ function splitAcrossDevices(t: PlanTable, kvPerLayer: number[], act: number, ovh
     }
     if (s === 0) wb += w.globals / (pp > 1 ? 2 : 1) + t.visionBytes;
     if (s === pp - 1 && pp > 1) wb += w.globals / 2;
+    const own = rankWeights?.[s];
     for (let r = 0; r < tp; r++) {
-      const weightsBytes = Math.round(wb / tp);
+      const weightsBytes = Math.round(own ?? wb / tp);
       const kvCacheBytes = Math.round(kb / tp);
       rows.push({ rank: s * tp + r, weightsBytes, kvCacheBytes, activationBytes: Math.round(act), overheadBytes: Math.round(ovh), totalBytes: weightsBytes + kvCacheBytes + Math.round(act) + Math.round(ovh) });
     }

@@ -76,6 +76,26 @@ export interface VisionSpec {
   prefixLmItemTokens?: number;
 }
 
+/**
+ * One rotary position embedding the attention layers use, as the config states it (rope_scaling / rope_parameters,
+ * partial_rotary_factor, max_position_embeddings). Engines that precompute cos/sin tables size them from it
+ * (vLLM: plugins/engine-vllm/rotary-embedding.ts). Read once in lib/calc/arch/rope.ts.
+ */
+export interface RopeSpec {
+  /** Head size the rotary embedding is built for, and how many of its dimensions rotate. */
+  headDim: number;
+  rotaryDim: number;
+  /** max_position_embeddings the model passes to its rotary embedding. */
+  maxPositions: number;
+  /** rope_type as the config names it ("default", "linear", "llama3", "yarn", "dynamic", "longrope", …). */
+  type: string;
+  theta?: number;
+  factor?: number;
+  originalMaxPositions?: number;
+  /** Multimodal rotary sections (Qwen2-VL style mrope_section). */
+  mrope?: boolean;
+}
+
 export interface ModelSpec {
   /** HF id or a user label. */
   id: string;
@@ -96,12 +116,33 @@ export interface ModelSpec {
   /** Tensors outside the blocks: token_embd, output, output_norm. */
   globals: TensorSpec[];
   vision?: VisionSpec;
+  /** The distinct rotary embeddings of the attention layers (absent: none, or not known for this source). */
+  rope?: RopeSpec[];
   /** Exact tensor bytes and types when the model was read from a GGUF header (weights scheme "gguf"). */
   gguf?: GgufWeights;
   /** Exact bytes per block from the checkpoint's safetensors headers (weights scheme "checkpoint"). */
   checkpoint?: CheckpointWeights;
   /** Non-fatal remarks from ingestion (e.g. "generic path: model_type X not in the catalog"). */
   notes: string[];
+}
+
+/** The backend a device runs: engines' defaultFor; the speed model's assumed fractions for engines without measurements. */
+export type DeviceClass = "cuda" | "rocm" | "metal" | "cpu" | "other";
+
+/**
+ * A device as an engine sees it (built from the catalog by lib/fleet/devices.ts engineDevice): engines whose
+ * defaults depend on the GPU read it (vLLM EngineArgs.get_batch_defaults: total memory and device name).
+ */
+export interface DeviceView {
+  /** Catalog id. */
+  id: string;
+  /** The name the driver reports (torch.cuda.get_device_name, nvidia-smi), e.g. "NVIDIA H100 80GB HBM3". */
+  name: string;
+  deviceClass: DeviceClass;
+  /** Total memory as the runtime reports it (CUDA cudaMemGetInfo / torch total_memory), bytes. */
+  memoryBytes: number;
+  /** Streaming multiprocessors / compute units, when a real output states them. */
+  computeUnits?: number;
 }
 
 /** An engine plugin's id (plugins/engines.ts lists them: "vllm", "llama.cpp", …). */
@@ -137,16 +178,14 @@ export interface EngineOptions {
   gpuMemoryUtilization?: number;
   /** vLLM --enforce-eager (no CUDA graphs). */
   enforceEager?: boolean;
-  /** vLLM top-k/top-p sampler the profile run warms up: FlashInfer when installed, else the PyTorch path. */
+  /** vLLM VLLM_USE_FLASHINFER_SAMPLER: "flashinfer" opted in, "native" off; absent, the release's default (plugins/engine-vllm/releases.ts samplerPath). */
   sampler?: "flashinfer" | "native";
-  /**
-   * vLLM release whose start-up report to reproduce ("0.25.1"); absent = the releases the start-up replay is checked on
-   * (0.10–0.20). From 0.21 "GPU KV cache size" is max concurrency × max_model_len instead of blocks per group × block,
-   * and the start-up replay subtracts the CUDA graph estimate when one is given; from 0.26 sliding-window and chunked
-   * groups reserve max_in_flight_tokens (2 × max_num_batched_tokens under the default async scheduling) per request;
-   * from 0.28.1 max context must fit num_blocks − 1 (the null block). See plugins/engine-vllm/releases.ts.
-   */
+  /** vLLM release whose start-up rules to follow ("0.25.1"); absent: the plugin's default release (plugins/engine-vllm/releases.ts). */
   vllmVersion?: string;
+  /** The device the engine runs on (`--device`): engines whose defaults depend on the GPU read it. */
+  device?: DeviceView;
+  /** vLLM entry point: `vllm serve` (default) or the offline LLM class, whose scheduler defaults differ. */
+  vllmEntryPoint?: "serve" | "llm";
   /** vLLM MXFP4 MoE kernel, which sets the expert padding: Marlin on GPUs without FP4 (A100), else Triton. */
   mxfp4Backend?: "marlin" | "triton";
   /** llama.cpp -b / -ub. */

@@ -1,17 +1,11 @@
 // Catalog device -> what the speed and placement math needs.
 import { memoryClassOf } from "../calc/index.js";
-import type { DeviceClass, DeviceCompute } from "../calc/index.js";
+import type { DeviceCompute } from "../calc/index.js";
 import type { PlacementDevice } from "./dispatch.js";
+import { deviceClassOf } from "./device-class.js";
 import type { Device, DeviceComputeFigures } from "./devices.js";
 
-/** Device class from the catalog category: the engine backend that drives it. */
-export function deviceClassOf(category: string): DeviceClass {
-  if (category.startsWith("nvidia")) return "cuda";
-  if (category.startsWith("amd-")) return "rocm";
-  if (category.startsWith("apple")) return "metal";
-  if (category === "cpu" || category === "apu") return "cpu";
-  return "other";
-}
+export { deviceClassOf } from "./device-class.js";
 
 /** The published-benchmark class a device is reported in (/evidence, the speed tests): GeForce and RTX workstation cards together. */
 export function benchmarkClassOf(category: string): string {

@@ -1,9 +1,12 @@
-// The device catalog: data/devices/devices.json (imported from the shared spec table with per-field sources) and
-// data/devices/compute.json (the speed model's compute figures, each cited or its absence explained).
+// The device catalog: data/devices/devices.json (imported from the shared spec table with per-field sources), the
+// speed model's compute figures (data/devices/compute.json, each cited or its absence explained), and each device as
+// an engine sees it (data/devices/engine-memory.json): the one place --device ids resolve, for the CLI and the pages.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError } from "../calc/types.js";
+import type { DeviceView } from "../calc/types.js";
 import type { KernelFamily } from "../calc/index.js";
+import { deviceClassOf } from "./device-class.js";
 
 const GIB = 1024 ** 3;
 
@@ -191,4 +194,65 @@ export function shortDeviceId(ledgerId: string, taken: ReadonlySet<string>): str
   let id = hashed;
   for (let n = 2; taken.has(id); n++) id = `${hashed}-${n}`;
   return id;
+}
+
+const engineMemorySchema = z.object({
+  about: z.string(),
+  devices: z.array(
+    z.strictObject({
+      id: z.string().regex(DEVICE_ID_RE),
+      driverName: z.string().optional(),
+      totalGiB: z.number().positive(),
+      printed: z.string().min(1),
+      source: z.string().min(1),
+      computeUnits: z.number().int().positive().optional(),
+      computeUnitsSource: z.string().optional(),
+    }),
+  ),
+});
+type EngineMemoryRow = z.infer<typeof engineMemorySchema>["devices"][number];
+
+let engineRows: Map<string, EngineMemoryRow> | undefined;
+function engineMemoryRows(): Map<string, EngineMemoryRow> {
+  if (engineRows) return engineRows;
+  const raw = JSON.parse(readFileSync(new URL("../../data/devices/engine-memory.json", import.meta.url), "utf8"));
+  engineRows = new Map(engineMemorySchema.parse(raw).devices.map((r) => [r.id, r]));
+  return engineRows;
+}
+
+/** A catalog device as an engine sees it, with where its memory figure comes from. */
+export interface EngineDevice extends DeviceView {
+  /** Catalog name (for display; `name` is the driver's, which engine defaults test). */
+  catalogName: string;
+  /** The real output the memory figure is read from, or why the size as sold stands in. */
+  memoryBasis: string;
+  /** True when no real output gave the engine-visible total and the size as sold is used. */
+  nominal: boolean;
+}
+
+/**
+ * The device `ref` (catalog id or name) as an engine sees it: the total memory its runtime reports (CUDA's for an
+ * NVIDIA GPU: 79.19 GiB for an H100 80GB), the driver's name, its class and compute units. Every command's --device
+ * and the pages resolve devices here.
+ */
+export function engineDevice(ref: string): EngineDevice {
+  const d = findDevice(ref);
+  const row = engineMemoryRows().get(d.id);
+  const base = { id: d.id, catalogName: d.name, deviceClass: deviceClassOf(d.category) };
+  if (!row) {
+    return { ...base, name: d.name, memoryBytes: d.memoryBytes, nominal: true, memoryBasis: `${d.name}: ${d.memoryBytes / GIB} GiB as sold (no real log or tool output of the total its runtime reports was found; the runtime sees somewhat less)` };
+  }
+  return {
+    ...base,
+    name: row.driverName ?? d.name,
+    memoryBytes: Math.round(row.totalGiB * GIB),
+    ...(row.computeUnits ? { computeUnits: row.computeUnits } : {}),
+    nominal: false,
+    memoryBasis: `${row.driverName ?? d.name}: ${row.totalGiB} GiB as the runtime reports it ("${row.printed}": ${row.source})`,
+  };
+}
+
+/** Every catalog device as an engine sees it (for data loaders and pages). */
+export function engineDevices(): EngineDevice[] {
+  return catalogDevices().map((d) => engineDevice(d.id));
 }

@@ -4,10 +4,10 @@
 import { fit, makeDeployment, modelFromHfConfig, parseConfigText, plan, speed } from "../../lib/calc/index.js";
 import type { Deployment, MemoryPlan, ModelSpec } from "../../lib/calc/index.js";
 import { llamaCppCaches } from "../../plugins/engine-llamacpp/index.js";
-import { vllmKvFromBudget } from "../../plugins/engine-vllm/index.js";
+import { vllmKvFromBudget, vllmStartup } from "../../plugins/engine-vllm/index.js";
 import { engine, parseEngine } from "../../plugins/engines.js";
 import { benchmarkClassOf, placementDevice } from "../../lib/fleet/caps.js";
-import { findDevice } from "../../lib/fleet/devices.js";
+import { engineDevice, findDevice } from "../../lib/fleet/devices.js";
 import { modelFromGguf } from "../gguf.js";
 import type { ReadFigure } from "./read.js";
 import { releaseTerms } from "./release-terms.js";
@@ -91,7 +91,9 @@ export function printedAs(value: number, unit: EvidenceFigure["unit"], decimals:
 
 function deployment(c: EvidenceCase, model: ModelSpec): Deployment {
   const s = c.settings;
-  return makeDeployment(model, { engine: parseEngine(c.engine), context: s.context, seqs: s.seqs, tp: s.tp, pp: s.pp, weights: s.weights, kvDtype: s.kvDtype, options: s.options as Deployment["options"] });
+  // A case's device is the one the engine ran on, as the CLI's --device sets it.
+  const options = { ...(s.options as Deployment["options"]), ...(s.device ? { device: engineDevice(s.device) } : {}) };
+  return makeDeployment(model, { engine: parseEngine(c.engine), context: s.context, seqs: s.seqs, tp: s.tp, pp: s.pp, weights: s.weights, kvDtype: s.kvDtype, options });
 }
 
 interface Prediction {
@@ -111,15 +113,20 @@ function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: Ev
   const ranks = dep.tp * dep.pp;
   const gpu = s.gpuMemoryGiB !== undefined && s.gpuMemoryUtilization !== undefined ? { gpuMemoryBytes: s.gpuMemoryGiB * GIB, gpuMemoryUtilization: s.gpuMemoryUtilization } : undefined;
   const planned = () => plan(model, dep, engine(dep.engine));
+  // vLLM's start-up components per pipeline stage, when the GPU is known: the accounting `fit --gpu-memory-gib` runs.
+  const startup = () => vllmStartup(model, dep, gpu!.gpuMemoryBytes, gpu!.gpuMemoryUtilization);
+  const stage = f.stage ?? 0;
   switch (f.quantity) {
     case "weightsPerRank":
-      return [{ from: "plan", value: planned().devices[f.stage ?? 0].weightsBytes }];
+      return gpu ? [{ from: "gpu", value: startup().weightsBytes[stage] }] : [{ from: "plan", value: planned().devices[stage * dep.tp].weightsBytes }];
     case "profilePeak":
-      return [{ from: "plan", value: planned().memory.activationBytes / ranks }];
+      return gpu ? [{ from: "gpu", value: startup().peakBytes[stage] }] : [{ from: "plan", value: planned().memory.activationBytes / ranks }];
     case "nonTorch":
-      return [{ from: "plan", value: planned().memory.overheadBytes / ranks }];
+      return gpu ? [{ from: "gpu", value: startup().nonTorchBytes }] : [{ from: "plan", value: planned().memory.overheadBytes / ranks }];
     case "kvBudget":
-      return gpu ? [{ from: "gpu", value: fit(model, dep, engine(dep.engine), gpu).availableKvBytes }] : [];
+      // A budget printed by one pipeline stage's worker is that stage's (vLLM 0.19 prints PP0's), not the binding one.
+      if (!gpu) return [];
+      return [{ from: "gpu", value: f.stage !== undefined ? startup().availableBytes[stage] : fit(model, dep, engine(dep.engine), gpu).availableKvBytes }];
     case "kvTokens":
     case "maxConcurrency": {
       const pick = (r: { kvCapacityTokens: number; maxConcurrency: number }) => (f.quantity === "kvTokens" ? r.kvCapacityTokens : round2(r.maxConcurrency));

@@ -1,7 +1,9 @@
 // vLLM engine plugin. Its rules mirror vLLM's own source, one module per vLLM file: kv-cache-interface.ts (per-kind
-// page sizes, blocks per request), kv-cache-utils.ts (grouping, block counts, the printed report), worker.ts (profile
-// run, non-torch memory, start-up accounting), weights.ts (weights per rank), arg-utils.ts (defaults), releases.ts
-// (version gates); memory.ts compiles them for a deployment; args.ts and parse.ts are its command lines and logs.
+// page sizes, blocks per request), kv-cache-utils.ts (grouping, block counts, the printed report), worker.ts (start-up
+// accounting, non-torch memory), gpu-model-runner.ts (the profile run), sampler.ts (the sampler warm-up),
+// weights.ts + rotary-embedding.ts (weights per rank), pp-stages.ts (pipeline stages), arg-utils.ts (defaults),
+// releases.ts (version gates, the default release), measured.ts (what vLLM measures, from derivation logs);
+// memory.ts compiles them for a deployment; args.ts and parse.ts are its command lines and logs; speed.ts its speed part.
 import type { EnginePlugin } from "../engine-contract.js";
 import { VLLM_DEFAULT_GPU_MEMORY_UTILIZATION } from "./arg-utils.js";
 import { buildVllmServeArgs, vllmExport, vllmPipelineCommands } from "./args.js";
@@ -16,13 +18,17 @@ export { parseVllmLog, parseVllmMetrics } from "./parse.js";
 export type { VllmLogFacts, VllmMetrics, PromSample } from "./parse.js";
 export { vllmKvFromBudget } from "./kv-cache-utils.js";
 export type { VllmKvResult } from "./kv-cache-utils.js";
-export { vllmStartup, vllmProfilePeak, vllmNonTorch } from "./worker.js";
+export { vllmStartup, vllmNonTorch } from "./worker.js";
+export { vllmProfilePeak } from "./gpu-model-runner.js";
+export { ropeCacheBytes } from "./rotary-embedding.js";
+export { samplerWarmup } from "./sampler.js";
+export { NON_TORCH_H100_GIB, TORCH_WORKSPACE_GIB, FORWARD_RESIDUALS, CUDA_GRAPH_ESTIMATE_GIB } from "./measured.js";
 export type { StartupAccounting } from "./worker.js";
 export { vllmWeightsPerRank } from "./weights.js";
 export { ppStageLayers } from "./pp-stages.js";
 export { checkVllmTensorParallel } from "./parallel.js";
 export { vllmSchedulerDefaults, vllmDefaultBatchedTokens } from "./arg-utils.js";
-export { reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmAtLeast } from "./releases.js";
+export { reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmAtLeast, vllmRelease, samplerPath, VLLM_DEFAULT_RELEASE } from "./releases.js";
 
 export const manifest: EnginePlugin = {
   kind: "engine",

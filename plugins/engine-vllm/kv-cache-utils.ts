@@ -169,7 +169,7 @@ export function blocksPerRequest(l: Layout, len: number, inFlight: number): numb
 /** The tokens a recycling-aware group reserves per request beyond its window, for this deployment. */
 export function inFlightTokens(model: ModelSpec, dep: DeploymentShape): number {
   const version = dep.options?.vllmVersion;
-  return vllmInFlightTokens(version, dep.options?.maxNumBatchedTokens ?? vllmDefaultBatchedTokens(model, undefined, version), dep.pp);
+  return vllmInFlightTokens(version, dep.options?.maxNumBatchedTokens ?? vllmDefaultBatchedTokens(model, dep), dep.pp);
 }
 
 export interface VllmKvResult {

@@ -1,25 +1,29 @@
-// vLLM's memory for a deployment, compiled once per model and shape (vLLM V1 0.10–0.13 by default; later releases'
-// rules behind EngineOptions.vllmVersion, releases.ts): the requests' blocks in each KV cache group (kv-cache-utils.ts),
-// the profile-run peak and non-torch memory (worker.ts), the padded vocabulary (weights.ts), and `hwledger fit`.
+// vLLM's memory for a deployment, compiled once per model and shape (the release of EngineOptions.vllmVersion, else
+// releases.ts VLLM_DEFAULT_RELEASE): the requests' blocks in each KV cache group (kv-cache-utils.ts), the profile-run
+// peak (gpu-model-runner.ts) and non-torch memory (worker.ts), the weights per rank (weights.ts), and `hwledger fit`.
 import { InputError } from "../../lib/calc/index.js";
 import type { Deployment, DeploymentShape, EngineTable, FitBudget, FitResult, ModelSpec } from "../../lib/calc/index.js";
 import { VLLM_DEFAULT_GPU_MEMORY_UTILIZATION, effectiveOptions } from "./arg-utils.js";
 import { requestBlocks } from "./kv-cache-interface.js";
 import { compileLayout, inFlightTokens, kvFromBudget } from "./kv-cache-utils.js";
+import { layerWidths, vllmProfilePeak } from "./gpu-model-runner.js";
 import { ppStageLayers } from "./pp-stages.js";
-import { vllmNonTorch, vllmProfilePeak, vllmStartup } from "./worker.js";
-import { vocabPadding } from "./weights.js";
+import { vllmNonTorch, vllmStartup } from "./worker.js";
+import { vllmWeightAdjustment, vllmWeightsPerRank } from "./weights.js";
 
 const GIB = 1024 ** 3;
 
 export function compileVllm(model: ModelSpec, dep: DeploymentShape): EngineTable {
-  const weightAdjustment = vocabPadding(model, dep.weights);
+  const weightAdjustment = vllmWeightAdjustment(model, dep);
   const l = compileLayout(model, dep);
   const mnbt = inFlightTokens(model, dep);
   // What the requests of this deployment occupy: blocks per request × the group's pages, on each TP rank.
   const groupBlocks = (context: number) => l.groups.map((g) => requestBlocks(g, context, mnbt));
   const stages = ppStageLayers(model.layers.length, dep.pp);
-  const peak = vllmProfilePeak(model, effectiveOptions(model, dep), stages[stages.length - 1], true);
+  const eff = effectiveOptions(model, dep);
+  const widths = layerWidths(model);
+  // The rank with the largest profile peak (the last stage's sampler warm-up, as a rule) sets the per-rank figure.
+  const peak = stages.map((s, i) => vllmProfilePeak(model, eff, s, i, stages.length, widths)).reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const nonTorch = vllmNonTorch(dep);
   const kvHeads = (() => {
     const c = model.layers.find((x) => "nKvHeads" in x.cache)?.cache;
@@ -44,6 +48,7 @@ export function compileVllm(model: ModelSpec, dep: DeploymentShape): EngineTable
     activationBytes: () => peak.bytes,
     overheadBytes: () => nonTorch.bytes,
     weightAdjustment,
+    rankWeights: () => vllmWeightsPerRank(model, eff),
     cacheBasis: [`vLLM: ${l.groups.length} KV cache group(s) of ${l.minBlockSize}-token blocks (kv_cache_interface.py page_size_bytes, max_memory_usage_bytes)`],
     activationBasis: peak.basis,
     overheadBasis: nonTorch.basis,
@@ -55,7 +60,7 @@ export function compileVllm(model: ModelSpec, dep: DeploymentShape): EngineTable
 export function fitVllm(model: ModelSpec, dep0: Deployment, budget: FitBudget): FitResult {
   // vllm/config ModelConfig.verify_with_parallel_config: attention heads must split evenly over TP ranks.
   if (model.nHeads % dep0.tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads divisible by --tp ${dep0.tp}`);
-  const dep = effectiveOptions(model, dep0, budget.gpuMemoryBytes);
+  const dep = effectiveOptions(model, dep0, budget.gpuMemoryBytes, dep0.context);
   const l = compileLayout(model, dep);
   let avail: number[];
   const basis = [...l.notes];

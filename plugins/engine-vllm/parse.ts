@@ -38,6 +38,21 @@ export interface VllmLogFacts {
   estimatedCudaGraphBytes?: number;
   /** "FlashInfer" or "native" top-k/top-p sampler, when the log says. */
   sampler?: "flashinfer" | "native";
+  /** "worker init memory snapshot: … total_memory=X GiB" (DEBUG): the GPU's total as the worker measured it. */
+  totalMemoryBytes?: number;
+  /**
+   * Per pipeline stage, the first worker's DEBUG "Memory profiling takes … torch peak memory increase: X GiB;
+   * non-torch forward increase memory: Y GiB; weights memory: Z GiB" (gpu_worker.py determine_available_memory).
+   */
+  profileByStage: Record<number, { worker: string; torchPeakBytes: number; nonTorchBytes: number; weightsBytes: number }>;
+}
+
+/** Pipeline stage of a worker prefix: "(Worker_PP1 pid=…)", "(Worker_PP1_TP0 …)"; anything else is stage 0. */
+function stageOf(line: string): { worker: string; stage: number } {
+  const m = line.match(/\((Worker[\w]*|EngineCore[\w]*)\s+pid=/);
+  const worker = m?.[1] ?? "";
+  const pp = worker.match(/_PP(\d+)/);
+  return { worker, stage: pp ? Number(pp[1]) : 0 };
 }
 
 /** Reads a python dict/kwargs value `key=value` or `'key': value` from a config line. */
@@ -48,7 +63,7 @@ function pyValue(line: string, key: string): string | undefined {
 }
 
 export function parseVllmLog(text: string): VllmLogFacts {
-  const facts: VllmLogFacts = { availableKvBytesPerWorker: [] };
+  const facts: VllmLogFacts = { availableKvBytesPerWorker: [], profileByStage: {} };
   const lines = text.replace(ANSI, "").split(/\r?\n|\r/);
   for (const line of lines) {
     let m: RegExpMatchArray | null;
@@ -87,6 +102,18 @@ export function parseVllmLog(text: string): VllmLogFacts {
     if ((m = line.match(/Graph capturing finished in [\d.]+ secs?, took ([\d.]+) GiB/))) facts.cudaGraphBytes ??= gib(m[1]);
     if ((m = line.match(/CUDA graph pool memory: ([\d.]+) GiB \(actual\)/))) facts.cudaGraphBytes = gib(m[1]);
     if ((m = line.match(/Estimated CUDA graph memory: ([\d.]+) GiB/))) facts.estimatedCudaGraphBytes ??= gib(m[1]);
+    if ((m = line.match(/worker init memory snapshot: .*\btotal_memory=([\d.]+)GiB/))) facts.totalMemoryBytes ??= gib(m[1]);
+    if ((m = line.match(/torch peak memory increase: ([\d.]+)GiB; non-torch forward increase memory: (-?[\d.]+)GiB; weights memory: ([\d.]+)GiB/))) {
+      const w = stageOf(line);
+      facts.profileByStage[w.stage] ??= { worker: w.worker, torchPeakBytes: gib(m[1]), nonTorchBytes: gib(m[2]), weightsBytes: gib(m[3]) };
+    }
+    // 0.10+: "Free memory on device (78.66/79.19 GiB) on startup. … Actual usage is X GiB for weight, Y GiB for peak
+    // activation, Z GiB for non-torch memory" (gpu_worker.py compile_or_warm_up_model), the one worker that prints it.
+    if ((m = line.match(/Free memory on device \([\d.]+\/([\d.]+) GiB\)/))) facts.totalMemoryBytes ??= gib(m[1]);
+    if ((m = line.match(/Actual usage is ([\d.]+) GiB for weight, ([\d.]+) GiB for peak activation, (-?[\d.]+) GiB for non-torch memory/))) {
+      const w = stageOf(line);
+      facts.profileByStage[w.stage] ??= { worker: w.worker, torchPeakBytes: gib(m[2]), nonTorchBytes: gib(m[3]), weightsBytes: gib(m[1]) };
+    }
     if (line.includes("Using FlashInfer for top-p & top-k sampling")) facts.sampler ??= "flashinfer";
     if (line.includes("PyTorch-native implementation of top-p & top-k sampling")) facts.sampler ??= "native";
   }

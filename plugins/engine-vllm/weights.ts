@@ -1,9 +1,12 @@
-// Weights each vLLM worker loads: tensor-parallel sharding (vllm/model_executor/layers/linear.py Column/Row/
-// QKVParallelLinear, ReplicatedLinear), the padded vocabulary (layers/vocab_parallel_embedding.py) and MXFP4's
-// padded experts (layers/quantization/mxfp4.py).
+// Weights each vLLM worker loads ("Model loading took": GPUModelRunner.load_model records the memory profiler's
+// consumed_memory, every tensor still allocated after loading): tensor-parallel sharding (vllm/model_executor/layers/
+// linear.py Column/Row/QKVParallelLinear, ReplicatedLinear), the padded vocabulary (layers/vocab_parallel_embedding.py),
+// MXFP4's padded experts (layers/quantization/mxfp4.py) and the RoPE cos/sin tables (rotary-embedding.ts).
 import { weightScheme } from "../../lib/calc/index.js";
 import type { DeploymentShape, Estimate, ModelSpec, TensorSpec } from "../../lib/calc/index.js";
+import { modelDtypeBytes } from "./arg-utils.js";
 import { ppStageLayers } from "./pp-stages.js";
+import { ropeCacheBytes } from "./rotary-embedding.js";
 
 /** vllm/model_executor/layers/vocab_parallel_embedding.py DEFAULT_VOCAB_PADDING_SIZE (pad_vocab_size). */
 export const VLLM_VOCAB_PADDING = 64;
@@ -54,6 +57,7 @@ function mxfp4ExpertPadding(model: ModelSpec, dep: DeploymentShape, scheme: stri
  * whole, K/V projections hold max(1, kv_heads / tp) heads (QKVParallelLinear replicates KV heads when tp >
  * heads), and embedding / lm_head are padded to a multiple of 64 rows (VocabParallelEmbedding pad_vocab_size)
  * then split by tp. Stage 0 holds the embedding, the last stage the lm_head (a tied head is loaded there too).
+ * Every rank also holds the RoPE tables of its attention layers.
  */
 export function vllmWeightsPerRank(model: ModelSpec, dep: DeploymentShape): number[] {
   const scheme = weightScheme(dep.weights);
@@ -66,6 +70,7 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: DeploymentShape): numb
   const head = model.globals.find((t) => t.role === "lm_head") ?? embed;
   const vocabBytes = (t: TensorSpec | undefined) => (t ? (bytesOf(t, -1) * vPad) / model.vocabSize / tp : 0);
   const expertPad = mxfp4ExpertPadding(model, dep, scheme.name);
+  const rope = ropeCacheBytes(model, modelDtypeBytes(dep)).bytes;
   for (let s = 0; s < stages.length; s++) {
     let b = 0;
     for (const i of stages[s]) {
@@ -83,20 +88,24 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: DeploymentShape): numb
     if (s === 0) b += vocabBytes(embed) + (model.vision ? (model.vision.params * 2) / tp : 0);
     if (s === stages.length - 1 && (head !== embed || stages.length > 1)) b += vocabBytes(head);
     for (const t of model.globals) if (t.role === "norm" && s === stages.length - 1) b += bytesOf(t, -1);
-    out.push(Math.round(b));
+    out.push(Math.round(b + rope));
   }
   return out;
 }
 
-/** VocabParallelEmbedding / ParallelLMHead pad the vocabulary to a multiple of 64 rows: the plan's extra weight bytes. */
-export function vocabPadding(model: ModelSpec, weights: string): Estimate {
+/**
+ * What vLLM's weights add to the scheme's bytes, over all ranks: VocabParallelEmbedding / ParallelLMHead pad the
+ * vocabulary to a multiple of 64 rows (pad_vocab_size), and every rank keeps the RoPE cos/sin tables.
+ */
+export function vllmWeightAdjustment(model: ModelSpec, dep: DeploymentShape): Estimate {
   const vPad = paddedVocab(model);
-  const bytesOf = weightScheme(weights).bytesFor(model);
+  const bytesOf = weightScheme(dep.weights).bytesFor(model);
   let extra = 0;
   for (const t of model.globals) {
     if (t.role === "embedding" || t.role === "lm_head") extra += (bytesOf(t, -1) * (vPad - model.vocabSize)) / model.vocabSize;
   }
-  return vPad === model.vocabSize
-    ? { bytes: 0, basis: "vLLM: vocabulary already a multiple of 64" }
-    : { bytes: Math.round(extra), basis: `vLLM pads the vocabulary ${model.vocabSize} → ${vPad} rows (pad_vocab_size)` };
+  const rope = ropeCacheBytes(model, modelDtypeBytes(dep));
+  const basis = [vPad === model.vocabSize ? "vLLM: vocabulary already a multiple of 64" : `vLLM pads the vocabulary ${model.vocabSize} → ${vPad} rows (pad_vocab_size)`];
+  if (rope.bytes) basis.push(rope.basis);
+  return { bytes: Math.round(extra + rope.bytes * dep.tp * dep.pp), basis: basis.join("; ") };
 }

@@ -3,7 +3,7 @@
 // GPU), so the real engine's printed output is the fixture.
 import { describe, expect, it } from "vitest";
 import { makeDeployment } from "../../lib/calc/index.js";
-import { reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmKvFromBudget, vllmStartup } from "../../plugins/engine-vllm/index.js";
+import { CUDA_GRAPH_ESTIMATE_GIB, reportsConcurrencyTokens, reservesNullBlock, subtractsCudaGraphEstimate, vllmInFlightTokens, vllmKvFromBudget, vllmStartup } from "../../plugins/engine-vllm/index.js";
 import { evidenceLog, evidenceRows, loadEvidence, readFigures } from "../../loaders/evidence/index.js";
 import type { EvidenceRow } from "../../loaders/evidence/index.js";
 import { resolveModel } from "../../loaders/models.js";
@@ -101,27 +101,40 @@ describe("vLLM evidence cases", () => {
     expect(tokens).toBe(1056);
   });
 
-  it("whole start-up accounting from GPU memory lands within 3% of vLLM's token count", () => {
-    const all = rows.filter((r) => r.from === "gpu" && r.quantity === "kvTokens");
-    // Rows whose inputs the source does not fully state are reported, not held to the goal (see the cases' notHeld).
-    const held = all.filter((r) => r.held);
-    expect(held.length).toBeGreaterThanOrEqual(7);
-    for (const r of held) expect(Math.abs(r.errorPct!), r.case).toBeLessThan(3);
-    const mean = (rs: EvidenceRow[]) => rs.reduce((a, r) => a + Math.abs(r.errorPct!), 0) / rs.length;
-    console.log(`vLLM start-up accounting: mean |token error| ${mean(held).toFixed(2)}% over ${held.length} logs, ${mean(all).toFixed(2)}% over all ${all.length}`);
-    expect(mean(held)).toBeLessThan(1.5);
-    expect(mean(all)).toBeLessThan(3);
-    // The budget itself ("Available KV cache memory") and the concurrency follow the tokens.
-    for (const r of rows.filter((x) => x.from === "gpu" && x.held && x.quantity !== "kvTokens")) expect(Math.abs(r.errorPct!), `${r.case} ${r.figure}`).toBeLessThan(3);
+  // The start-up replay of each case follows the case's own release. Older releases (0.10–0.13 logs, A100 and H100):
+  // within 3% as before; the 0.19 H100 runs: the held-out goal lives in test/evidence/held-out.test.ts.
+  const gpuTokens = rows.filter((r) => r.from === "gpu" && r.quantity === "kvTokens" && r.held);
+  const releaseOf = (id: string) => byCase(id).release;
+  it("start-up replays of releases before 0.17 land within 3% of vLLM's token count", () => {
+    const old = gpuTokens.filter((r) => !releaseOf(r.case).startsWith("0.19"));
+    expect(old.length).toBeGreaterThanOrEqual(7);
+    for (const r of old) expect(Math.abs(r.errorPct!), r.case).toBeLessThan(3);
   });
 
-  it('"Model loading took" from the plan: within 1.5%, except gpt-oss MXFP4, whose expert padding the plan leaves out', () => {
+  it("0.19 derivation runs (their constants came from these logs) land within 0.5%", () => {
+    const derived = gpuTokens.filter((r) => releaseOf(r.case) === "0.19.0" && r.set === "derived");
+    expect(derived.length).toBeGreaterThanOrEqual(12);
+    for (const r of derived) expect(Math.abs(r.errorPct!), r.case).toBeLessThan(0.5);
+  });
+
+  it("the budget itself (\"Available KV cache memory\") and the concurrency follow the tokens", () => {
+    for (const r of rows.filter((x) => x.from === "gpu" && x.held && (x.quantity === "kvBudget" || x.quantity === "maxConcurrency"))) {
+      const tokens = row(r.case, "GPU KV cache size", "gpu");
+      // Budget-only records (llm-d-benchmark's table): the budget within 3%; a pipeline's printed budget is the first
+      // stage's, whose peak (no sampler) is under-predicted by 0.1–0.2 GiB (not binding): within 1%.
+      if (r.stage !== undefined) expect(Math.abs(r.errorPct!), `${r.case} ${r.figure}`).toBeLessThan(1);
+      else if (tokens) expect(Math.abs(r.errorPct! - tokens.errorPct!), `${r.case} ${r.figure}`).toBeLessThan(0.2);
+      else expect(Math.abs(r.errorPct!), `${r.case} ${r.figure}`).toBeLessThan(3);
+    }
+  });
+
+  // "Model loading took": the weights each rank holds, RoPE tables included (rotary-embedding.ts).
+  it('"Model loading took" within 1.5%, except gpt-oss\'s MXFP4 experts on H100 (layout not modelled)', () => {
     const weights = rows.filter((r) => r.quantity === "weightsPerRank" && r.predicted !== null);
-    expect(weights.length).toBeGreaterThanOrEqual(10);
+    expect(weights.length).toBeGreaterThanOrEqual(40);
     for (const r of weights) {
-      // plan's per-rank rows split the weights evenly; fit's start-up accounting (vllmWeightsPerRank) adds the Marlin /
-      // Triton MXFP4 expert padding and gets 17.15 GiB here: the two disagree for gpt-oss (noticed, not changed).
-      if (r.case.startsWith("gpt-oss")) expect(r.errorPct!, r.case).toBeLessThan(-4);
+      // vLLM 0.19 on H100 loads gpt-oss-20b 5-7% larger than the Triton padding rule of weights.ts gives (noticed, not changed).
+      if (r.case.includes("gpt-oss") && r.hardware.includes("H100")) expect(r.errorPct!, r.case).toBeLessThan(-4);
       else expect(Math.abs(r.errorPct!), r.case).toBeLessThan(1.5);
     }
   });
@@ -177,9 +190,9 @@ describe("vLLM 0.21+ token report", () => {
   });
 });
 
-// Later start-up rules, each gated on EngineOptions.vllmVersion (absent = the 0.10–0.20 behaviour the evidence above uses).
-describe("vLLM release rules after 0.21", () => {
-  it("gates: in-flight tokens from 0.26, null block from 0.28.1, CUDA graph estimate from 0.21 unless eager", () => {
+// Later start-up rules, each gated on EngineOptions.vllmVersion (absent = VLLM_DEFAULT_RELEASE, 0.19.0).
+describe("vLLM release rules after 0.19", () => {
+  it("gates: in-flight tokens from 0.26, null block from 0.28.1, CUDA graph estimate from 0.20 unless eager", () => {
     expect(vllmInFlightTokens(undefined, 8192, 1)).toBe(8192);
     expect(vllmInFlightTokens("0.25.1", 8192, 1)).toBe(8192);
     expect(vllmInFlightTokens("0.26.0", 8192, 1)).toBe(16384); // async scheduling: 2 batches in flight
@@ -188,9 +201,10 @@ describe("vLLM release rules after 0.21", () => {
     expect(reservesNullBlock("0.28.1")).toBe(true);
     expect(reservesNullBlock("0.29.0")).toBe(true);
     expect(subtractsCudaGraphEstimate(undefined)).toBe(false);
-    expect(subtractsCudaGraphEstimate("0.20.2")).toBe(false);
-    expect(subtractsCudaGraphEstimate("0.21.0")).toBe(true);
+    expect(subtractsCudaGraphEstimate("0.19.1")).toBe(false);
+    expect(subtractsCudaGraphEstimate("0.20.0")).toBe(true);
     expect(subtractsCudaGraphEstimate("0.21.0", true)).toBe(false);
+    expect(subtractsCudaGraphEstimate("0.21.0", false, true)).toBe(false); // ROCm: skipped (gpu_worker.py)
     expect(() => vllmInFlightTokens("main", 8192, 1)).toThrow(/MAJOR.MINOR/);
   });
 
@@ -230,32 +244,44 @@ describe("vLLM release rules after 0.21", () => {
     expect(b.maxContext).toBe(15984);
   });
 
-  it("CUDA graph estimate: 0.21+ start-up replay subtracts the given estimate, not under --enforce-eager or without a version", async () => {
+  it("CUDA graph estimate: from 0.20 the start-up replay subtracts it (the given one, else the measured H100 median), not under --enforce-eager", async () => {
     const model = (await resolveModel("Qwen/Qwen3-8B", { offline: true })).model;
     const dep = (options: object) => makeDeployment(model, { engine: engine("vllm"), context: 16384, kvDtype: "bf16", options });
     const g = 0.52 * GIB;
     const base = vllmStartup(model, dep({}), 80 * GIB, 0.9, undefined, g).availableBytes[0];
-    const net = vllmStartup(model, dep({ vllmVersion: "0.21.0" }), 80 * GIB, 0.9, undefined, g).availableBytes[0];
+    const net = vllmStartup(model, dep({ vllmVersion: "0.20.0" }), 80 * GIB, 0.9, undefined, g).availableBytes[0];
     expect(Math.abs(net - (base - g))).toBeLessThanOrEqual(1); // both floored to whole bytes
-    expect(vllmStartup(model, dep({ vllmVersion: "0.21.0", enforceEager: true }), 80 * GIB, 0.9, undefined, g).availableBytes[0])
-      .toBe(vllmStartup(model, dep({ enforceEager: true }), 80 * GIB, 0.9).availableBytes[0]);
-    const noEstimate = vllmStartup(model, dep({ vllmVersion: "0.21.0" }), 80 * GIB, 0.9);
-    expect(noEstimate.availableBytes[0]).toBe(base);
-    expect(noEstimate.basis.join(" ")).toMatch(/CUDA graph estimate/);
+    expect(vllmStartup(model, dep({ vllmVersion: "0.20.0", enforceEager: true }), 80 * GIB, 0.9, undefined, g).availableBytes[0])
+      .toBe(vllmStartup(model, dep({ vllmVersion: "0.19.0", enforceEager: true }), 80 * GIB, 0.9).availableBytes[0]);
+    const measured = vllmStartup(model, dep({ vllmVersion: "0.20.0" }), 80 * GIB, 0.9);
+    expect(measured.cudaGraphBytes).toBe(CUDA_GRAPH_ESTIMATE_GIB.tp1 * GIB);
+    expect(measured.basis.join(" ")).toMatch(/CUDA graph estimate 0.74 GiB/);
+  });
+
+  it("the 0.21.0 LMCache log's budget follows from its printed estimate (0.52 GiB), which 0.21 subtracts", () => {
+    const text = evidenceLog("vllm-issue-lmcache-3430-qwen3-8b-0.21.0-excerpt.log");
+    expect(text).toMatch(/Estimated CUDA graph memory: 0\.52 GiB/);
   });
 });
 
-// Start-up components vLLM logs at DEBUG level (llm-d-benchmark's summary of H100 logs): the profile-run peak is
-// dominated by the sampler warm-up over max_num_seqs dummy requests, the available KV budget by the rest.
-describe("vLLM start-up components (H100, vllm serve defaults: 8192 batched tokens, 1024 dummy requests)", () => {
+// Start-up components vLLM logs at DEBUG level: weights, the profile run's torch peak, the non-torch increase.
+describe("vLLM start-up components from GPU memory", () => {
   const comps = cases.filter((c) => c.figures.some((f) => f.quantity === "profilePeak"));
-  it("has the four H100 component records", () => expect(comps.length).toBe(4));
-  for (const c of comps) {
-    it(`${c.id}: profile peak within 5%, available KV within 3%`, () => {
-      const peak = rows.find((r) => r.case === c.id && r.quantity === "profilePeak")!;
-      const kv = rows.find((r) => r.case === c.id && r.quantity === "kvBudget" && r.from === "gpu")!;
-      expect(Math.abs(peak.errorPct!)).toBeLessThan(5);
-      expect(Math.abs(kv.errorPct!)).toBeLessThan(3);
-    });
-  }
+  it("has the component records of llm-d-benchmark (4) and the llm-d-planner 0.19 campaign (59)", () => expect(comps.length).toBe(63));
+  // The binding rank's peak: the last stage's (the first stages of a pipeline hold no sampler warm-up and do not bind).
+  const peaks = rows.filter((r) => r.quantity === "profilePeak" && r.predicted !== null && (r.stage === undefined || r.stage === byCase(r.case).settings.pp! - 1));
+  // Unexplained, reported: gpt-oss-20b's MXFP4 MoE path (+12%), the multimodal remainder of Gemma 3 and Kimi-VL (−3.5%).
+  const unexplained = (id: string) => id.includes("gpt-oss-20b-h100-tp2");
+  it("profile-run peak of the binding rank within 5% (gpt-oss MXFP4 reported apart)", () => {
+    expect(peaks.length).toBeGreaterThanOrEqual(45);
+    for (const r of peaks) if (!unexplained(r.case)) expect(Math.abs(r.errorPct!), r.case).toBeLessThan(5);
+    const g = peaks.find((r) => unexplained(r.case))!;
+    expect(g.errorPct!).toBeGreaterThan(5);
+  });
+
+  it("non-torch increase of the 0.19 runs within 8% (vLLM measures it; measured.ts's medians by TP/PP)", () => {
+    const nt = rows.filter((r) => r.quantity === "nonTorch" && r.predicted !== null && r.release === "0.19.0");
+    expect(nt.length).toBeGreaterThanOrEqual(40);
+    for (const r of nt) expect(Math.abs(r.errorPct!), r.case).toBeLessThan(8);
+  });
 });

@@ -8,6 +8,8 @@ import type { LayerPattern } from "./layer-pattern.js";
 import { buildLlamaLike } from "./llama.js";
 import { buildMambaSsm } from "./mamba.js";
 import { schemeFromQuantizationConfig } from "../quant-config.js";
+import { textConfigOf } from "./patterns.js";
+import { ropeOf } from "./rope.js";
 import { HF_FIELD_NAMES, validateModelSpec } from "./validate.js";
 
 const BY_TYPE = new Map<string, (typeof FAMILIES)[number]>();
@@ -45,7 +47,14 @@ export function modelFromHfConfig(config: unknown, id?: string): ModelSpec {
   }
   const cfg = config as HfConfig;
   const label = id ?? (typeof cfg._name_or_path === "string" && cfg._name_or_path ? cfg._name_or_path : "model");
-  return withNativeQuant(validateModelSpec(buildFamily(cfg, label), HF_FIELD_NAMES), cfg);
+  return withRope(withNativeQuant(validateModelSpec(buildFamily(cfg, label), HF_FIELD_NAMES), cfg), cfg, label);
+}
+
+/** The model's rotary embeddings (lib/calc/arch/rope.ts), from the text config of a multimodal one. */
+function withRope(m: ModelSpec, cfg: HfConfig, label: string): ModelSpec {
+  const rope = ropeOf(m, textConfigOf(cfg, label));
+  if (rope?.length) m.rope = rope;
+  return m;
 }
 
 function buildFamily(cfg: HfConfig, label: string): ModelSpec {

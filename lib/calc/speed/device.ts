@@ -1,9 +1,7 @@
 // What the speed model needs of a device: peak bandwidth, the memory it streams from, and the compute figures of
 // data/devices/compute.json (each cited there, or its absence explained). Engines turn these into their kernels'
 // rates (EngineSpeed.kernels); nothing here knows an engine.
-
-/** The backend family that drives a device (cuda, rocm, metal, cpu, other). */
-export type DeviceClass = "cuda" | "rocm" | "metal" | "cpu" | "other";
+import type { DeviceClass } from "../types.js";
 
 /** Which llama.cpp kernels a device runs (data/devices/compute.json `kernelFamily`, with the source functions named there). */
 export type KernelFamily = "cuda-turing+" | "cuda-volta" | "rocm-cdna2" | "rocm-cdna3" | "rocm-rdna3" | "metal" | "vulkan" | "sycl" | "cpu";
