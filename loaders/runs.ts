@@ -1,7 +1,7 @@
 // Recorded runs: job_planned joined with its outcome, so prediction and actual sit side by side; and the
 // speed calibration those runs allow.
 import { calibrate, makeDeployment } from "../lib/calc/index.js";
-import type { DeviceClass, Efficiency, MeasuredRun } from "../lib/calc/index.js";
+import type { MeasuredRun, SpeedCalibration } from "../lib/calc/index.js";
 import { placementDevice } from "../lib/fleet/caps.js";
 import { catalogDevices } from "../lib/fleet/devices.js";
 import { deviceIdForGpuName } from "../lib/fleet/offers.js";
@@ -72,11 +72,14 @@ export async function recordedRuns(ledgerDir: string): Promise<RecordedRun[]> {
   return out;
 }
 
+/** The key calibrations are kept under: one engine on one catalog device. */
+export const calibrationKey = (engine: string, deviceId: string) => `${engine}|${deviceId}`;
+
 /**
- * Refits speed efficiencies per engine × device class from completed runs that measured tokens/s on a device
- * the catalog knows. Runs whose model cannot be resolved offline are skipped.
+ * Speed calibrations per engine × catalog device from completed runs that measured tokens/s there (measured over
+ * predicted, geometric mean). Runs whose model cannot be resolved offline are skipped.
  */
-export async function calibrationFromLedger(ledgerDir: string): Promise<Map<string, Efficiency & { calibrated: true; runs: number }>> {
+export async function calibrationFromLedger(ledgerDir: string): Promise<Map<string, SpeedCalibration>> {
   const runs = (await recordedRuns(ledgerDir)).filter((r) => r.status === "completed" && r.catalogId && (r.actual.decodeTokensPerSecond || r.actual.promptTokensPerSecond));
   const devices = new Map(catalogDevices().map((d) => [d.id, placementDevice(d)]));
   const measured: MeasuredRun[] = [];
@@ -95,16 +98,16 @@ export async function calibrationFromLedger(ledgerDir: string): Promise<Map<stri
       model,
       dep,
       device,
+      deviceId: r.catalogId!,
       req: { prompt: r.request?.prompt ?? 512, gen: r.request?.gen ?? 128, seqs: dep.seqs },
       ...(r.actual.promptTokensPerSecond ? { prefillTokensPerSecond: r.actual.promptTokensPerSecond } : {}),
       ...(r.actual.decodeTokensPerSecond ? { decodeTokensPerSecond: r.actual.decodeTokensPerSecond } : {}),
     });
   }
-  const out = new Map<string, Efficiency & { calibrated: true; runs: number }>();
-  const keys = new Set(measured.map((m) => `${m.dep.engine}|${m.device.deviceClass}`));
-  for (const k of keys) {
-    const [id, cls] = k.split("|") as [string, DeviceClass];
-    out.set(k, calibrate(measured, engine(id), cls));
+  const out = new Map<string, SpeedCalibration>();
+  for (const m of measured) {
+    const k = calibrationKey(m.dep.engine, m.deviceId);
+    if (!out.has(k)) out.set(k, calibrate(measured, engine(m.dep.engine), m.deviceId));
   }
   return out;
 }

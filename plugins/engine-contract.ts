@@ -103,7 +103,7 @@ export const enginePluginSchema = z.looseObject({
   compile: fn("compile"),
   checkDeployment: fn("checkDeployment").optional(),
   fit: fn("fit").optional(),
-  efficiency: fn("efficiency"),
+  speed: z.object({ kernels: fn("speed.kernels") }),
   usableBytes: fn("usableBytes"),
   defaultFor: z.array(z.enum(["cuda", "rocm", "metal", "cpu", "other"])),
   ownsWeights: fn("ownsWeights").optional(),

@@ -71,5 +71,9 @@ for (const r of rows) {
   if (ids.has(r.id)) throw new Error(`duplicate id ${r.id}`);
   ids.add(r.id);
 }
+// The speed model's figures live beside this table (compute.json, scripts/import-device-compute.ts): every id needs one.
+const compute = JSON.parse(readFileSync(new URL("compute.json", out), "utf8")) as { devices: Record<string, unknown> };
+const without = [...ids].filter((id) => !compute.devices[id]);
+if (without.length) console.warn(`compute.json has no figures for ${without.join(", ")}: run scripts/import-device-compute.ts`);
 writeFileSync(new URL("devices.json", out), JSON.stringify({ schema: (upstream as any).schema, imported_from: "device-specs.json (hwledger shared data), see device-specs.md", devices: rows }, null, 1) + "\n");
 console.log(`${rows.length} devices`);

@@ -84,7 +84,7 @@ describe("/fleet", () => {
     const failed = runs.find((r) => r.status === "failed")!;
     expect(await page.locator(`#runs tr[data-job="${failed.jobId}"]`).innerText()).toContain("CUDA out of memory");
     expect(await page.locator(`#runs tr[data-job="${failed.jobId}"] td[data-figure="weights"]`).getAttribute("data-error")).toBe("");
-    // Calibration: measured runs refit the efficiencies (as `hwledger speed` does) and the page shows the decode
+    // Calibration: measured runs calibrate engine × device (as `hwledger speed` does) and the page shows the decode
     // error before and after. A group fitted to a single run reproduces it exactly (the fit is the geometric mean
     // of measured / predicted, so with several runs it removes the bias, not every error).
     const cal = await calibrationFromLedger(TEST_LEDGER);
@@ -93,7 +93,7 @@ describe("/fleet", () => {
       const row = page.locator(`#calibration tr[data-key="${key}"]`);
       expect(Number(await row.getAttribute("data-before"))).toBeGreaterThan(0);
       if (eff.runs === 1) expect(Number(await row.getAttribute("data-after"))).toBeLessThan(1e-6);
-      expect(await row.innerText()).toContain(eff.bandwidth.toFixed(2));
+      expect(await row.innerText()).toContain(eff.decode.toFixed(2));
     }
     expect([...cal.values()].some((e) => e.runs === 1)).toBe(true);
     // Charts with titles and marks; readable dark theme.

@@ -1,7 +1,8 @@
 // What the calculator needs of an engine. Engines live in plugins/engine-*/ (each folder owns everything about its
 // engine); lib/calc never imports them: callers hand the engine in. An engine compiles its memory rules for one
 // model and deployment shape into a table once; contexts and sequence counts are then evaluated by arithmetic.
-import type { Deployment, DeviceClass, EngineId, KvDtype, ModelSpec } from "./types.js";
+import type { DeviceCaps } from "./speed/device.js";
+import type { Deployment, EngineId, KvDtype, ModelSpec } from "./types.js";
 
 export type { DeviceClass } from "./types.js";
 
@@ -36,12 +37,40 @@ export interface EngineTable {
   warnings: string[];
 }
 
-export interface Efficiency {
-  /** Fraction of peak memory bandwidth decode kernels reach. */
-  bandwidth: number;
-  /** Fraction of peak dense 16-bit FLOP/s prefill reaches. */
-  compute: number;
-  basis: string;
+/**
+ * What an engine's kernels reach on one device for one deployment shape: every rate and cost the speed model adds up
+ * (lib/calc/throughput.ts). Decode step = (weights + kvReadFactor × cache bytes) / (bandwidth × bandwidthFraction)
+ * + opsPerWeight × parameters read / aluFlops + opsPerScore × scores / aluFlops + layers × layerSeconds; prefill =
+ * 2 × parameters × tokens / matmulFlops + weights streamed once per micro-batch (+ an FP16 copy when dequantCopy)
+ * + prompt scores × (promptBytesPerScore / bandwidth + promptOpsPerScore / aluFlops). Each engine derives these from
+ * its own constants (plugins/engine-<name>/speed.ts), citing them or naming them as assumptions in `basis`.
+ */
+export interface Kernels {
+  bandwidthFraction: number;
+  layerSeconds: number;
+  opsPerWeight: number;
+  aluFlops: number;
+  kvReadFactor: number;
+  /** Without flash attention each query head reads the K/V cache on its own. */
+  kvPerQueryHead: boolean;
+  opsPerScore: number;
+  matmulFlops: number;
+  /** Prompt tokens per micro-batch: the weights are streamed once per micro-batch. */
+  ubatch: number;
+  /** Quantized weights are dequantized into an FP16 copy before each GEMM (written and read once per micro-batch). */
+  dequantCopy: boolean;
+  promptBytesPerScore: number;
+  promptOpsPerScore: number;
+  /** Measured ratios to another engine's kernels on the same device (1 when none): multiply the speeds. */
+  decodeScale: number;
+  prefillScale: number;
+  /** The kernel family, the roofline that binds, and each constant's source or "assumption". */
+  basis: string[];
+}
+
+/** The speed part of an engine: its kernels on a device, or the one-line reason there are none (a missing figure). */
+export interface EngineSpeed {
+  kernels(device: DeviceCaps, shape: DeploymentShape): Kernels | { missing: string };
 }
 
 export interface FitBudget {
@@ -73,6 +102,6 @@ export interface EngineModel {
   checkDeployment?(model: ModelSpec, dep: Deployment): void;
   /** The engine's own start-up accounting for `hwledger fit`; absent: the generic KV-budget rule (solve.ts). */
   fit?(model: ModelSpec, dep: Deployment, budget: FitBudget): FitResult;
-  /** Fractions of a device class's peak the engine's kernels reach (speed model defaults before calibration). */
-  efficiency(deviceClass: DeviceClass): Efficiency;
+  /** The engine's speed model part (plugins/engine-<name>/speed.ts). */
+  speed: EngineSpeed;
 }

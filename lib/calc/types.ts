@@ -126,7 +126,7 @@ export interface ModelSpec {
   notes: string[];
 }
 
-/** The backend a device runs: engines' defaultFor, the speed model's efficiency classes. */
+/** The backend a device runs: engines' defaultFor; the speed model's assumed fractions for engines without measurements. */
 export type DeviceClass = "cuda" | "rocm" | "metal" | "cpu" | "other";
 
 /**
@@ -197,6 +197,10 @@ export interface EngineOptions {
   swaFull?: boolean;
   /** llama.cpp --kv-unified. */
   kvUnified?: boolean;
+  /** llama.cpp backend the run uses (default: the device's own: CUDA, ROCm, Metal; Vulkan elsewhere). */
+  llamaCppBackend?: "CUDA" | "ROCm" | "Vulkan" | "Metal" | "CPU";
+  /** llama.cpp build number (b2824 = 2824), where kernels changed between builds; undefined = a recent build. */
+  llamaCppBuild?: number;
   /** llama.cpp -ngl (layers on the GPU); undefined = all. */
   gpuLayers?: number;
   /** MLX --max-kv-size (rotating cache for every layer). */

@@ -1,10 +1,11 @@
-// The device catalog: data/devices/devices.json (imported from the shared spec table with per-field sources), and each
-// device as an engine sees it (data/devices/engine-memory.json): the one place --device ids resolve, for the CLI and
-// the pages alike.
+// The device catalog: data/devices/devices.json (imported from the shared spec table with per-field sources), the
+// speed model's compute figures (data/devices/compute.json, each cited or its absence explained), and each device as
+// an engine sees it (data/devices/engine-memory.json): the one place --device ids resolve, for the CLI and the pages.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError } from "../calc/types.js";
 import type { DeviceView } from "../calc/types.js";
+import type { KernelFamily } from "../calc/index.js";
 import { deviceClassOf } from "./device-class.js";
 
 const GIB = 1024 ** 3;
@@ -28,6 +29,52 @@ const rowSchema = z.object({
   notes: z.string().nullable(),
 });
 
+const COMPUTE_FIGURES = ["fp16TensorTflops", "fp16Acc32Tflops", "int8Tops", "fp32Tflops", "aluTflops", "issueGhz"] as const;
+const KERNEL_FAMILIES = ["cuda-turing+", "cuda-volta", "rocm-cdna2", "rocm-cdna3", "rocm-rdna3", "metal", "vulkan", "sycl", "cpu"] as const satisfies readonly KernelFamily[];
+
+const computeSchema = z
+  .strictObject({
+    kernelFamily: z.enum(KERNEL_FAMILIES),
+    kernels: z.record(z.string(), z.unknown()),
+    memType: z.string().min(1),
+    ...Object.fromEntries(COMPUTE_FIGURES.map((f) => [f, z.number().positive().nullable()])),
+    dies: z.number().int().positive().optional(),
+    gpuClockGhz: z.number().positive().optional(),
+    logicalDevices: z.strictObject({ count: z.number().int().min(2), source: z.string().min(1) }).optional(),
+    memBwGbps: z.number().positive().optional(),
+    sources: z.record(z.string(), z.string()),
+    missing: z.record(z.string(), z.string().min(1)).default({}),
+    conflicts: z.array(z.string()).default([]),
+  })
+  // Never a silent null: an absent figure says why; a present one says where it comes from.
+  .superRefine((c, ctx) => {
+    for (const f of COMPUTE_FIGURES) {
+      const v = (c as Record<string, unknown>)[f];
+      if (v === null && !c.missing[f]) ctx.addIssue({ code: "custom", message: `${f} is null without a reason in missing` });
+      if (v !== null && !c.sources[f]) ctx.addIssue({ code: "custom", message: `${f} has no source` });
+    }
+  });
+type ComputeRow = z.infer<typeof computeSchema> & Record<(typeof COMPUTE_FIGURES)[number], number | null>;
+
+/** A device's compute figures for the speed model (FLOP/s, per second), as cited in data/devices/compute.json. */
+export interface DeviceComputeFigures {
+  kernelFamily: KernelFamily;
+  memType: string;
+  fp16TensorFlops: number | null;
+  fp16Acc32Flops: number | null;
+  int8Ops: number | null;
+  fp32Flops: number | null;
+  aluFlops: number | null;
+  /** SMs (CUs, Xe cores) × clock, per second. */
+  issueRate: number | null;
+  dies: number;
+  /** Devices the runtime sees on this board (MI250/MI250X: 2 GCDs). */
+  logicalDevices: number;
+  sources: Record<string, string>;
+  /** Figure → why it is absent. */
+  missing: Record<string, string>;
+}
+
 export interface Device {
   id: string;
   name: string;
@@ -47,39 +94,88 @@ export interface Device {
   /** Per-field citation, as in the imported table. */
   sources: Record<string, string>;
   notes: string | null;
+  compute: DeviceComputeFigures;
 }
 
 let cache: Device[] | undefined;
+let hosts: Device[] | undefined;
+
+function computeFigures(): Map<string, ComputeRow> {
+  const raw = JSON.parse(readFileSync(new URL("../../data/devices/compute.json", import.meta.url), "utf8")) as { devices: Record<string, unknown> };
+  const out = new Map<string, ComputeRow>();
+  for (const [id, row] of Object.entries(raw.devices)) {
+    const r = computeSchema.safeParse(row);
+    if (!r.success) throw new Error(`data/devices/compute.json ${id}: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
+    out.set(id, r.data as ComputeRow);
+  }
+  return out;
+}
+
+const T = 1e12;
+function toCompute(c: ComputeRow): DeviceComputeFigures {
+  const per = (v: number | null, scale: number) => (v === null ? null : v * scale);
+  return {
+    kernelFamily: c.kernelFamily,
+    memType: c.memType,
+    fp16TensorFlops: per(c.fp16TensorTflops, T),
+    fp16Acc32Flops: per(c.fp16Acc32Tflops, T),
+    int8Ops: per(c.int8Tops, T),
+    fp32Flops: per(c.fp32Tflops, T),
+    aluFlops: per(c.aluTflops, T),
+    issueRate: per(c.issueGhz, 1e9),
+    dies: c.dies ?? 1,
+    logicalDevices: c.logicalDevices?.count ?? 1,
+    sources: c.sources,
+    missing: c.missing,
+  };
+}
 
 /** Catalog devices with a known memory size (CPUs with system RAM of any size are left out). */
 export function catalogDevices(): Device[] {
-  if (cache) return cache;
-  const raw = JSON.parse(readFileSync(new URL("../../data/devices/devices.json", import.meta.url), "utf8")) as { devices: unknown[] };
-  cache = z
-    .array(rowSchema)
-    .parse(raw.devices)
-    .filter((d) => d.memoryGb !== null)
-    .map((d) => ({
-      id: d.id,
-      name: d.name,
-      category: d.category,
-      memoryBytes: d.memoryGb! * GIB,
-      bandwidthBytesPerSecond: d.memBwGbps === null ? null : d.memBwGbps * 1e9,
-      fp16Tflops: d.fp16Tflops,
-      fp8Tflops: d.fp8Tflops,
-      int8Tops: d.int8Tops,
-      tdpW: d.tdpW,
-      gpuCores: d.gpuCores,
-      sources: d.sources,
-      notes: d.notes,
-    }));
-  return cache;
+  if (!cache) load();
+  return cache!;
 }
 
-/** Finds a device by id or exact name (case-insensitive). */
-export function findDevice(ref: string): Device {
+/** The CPUs of the catalog (memory is whatever RAM the host has: memoryBytes 0), for the speed of host layers. */
+export function hostDevices(): Device[] {
+  if (!hosts) load();
+  return hosts!;
+}
+
+function load(): void {
+  const raw = JSON.parse(readFileSync(new URL("../../data/devices/devices.json", import.meta.url), "utf8")) as { devices: unknown[] };
+  const compute = computeFigures();
+  const all = z
+    .array(rowSchema)
+    .parse(raw.devices)
+    .map((d) => {
+      const c = compute.get(d.id);
+      if (!c) throw new Error(`data/devices/compute.json has no entry for ${d.id}`);
+      const bw = d.memBwGbps ?? c.memBwGbps ?? null;
+      return {
+        id: d.id,
+        name: d.name,
+        category: d.category,
+        memoryBytes: (d.memoryGb ?? 0) * GIB,
+        bandwidthBytesPerSecond: bw === null ? null : bw * 1e9,
+        fp16Tflops: d.fp16Tflops,
+        fp8Tflops: d.fp8Tflops,
+        int8Tops: d.int8Tops,
+        tdpW: d.tdpW,
+        gpuCores: d.gpuCores,
+        sources: d.memBwGbps === null && c.memBwGbps ? { ...d.sources, mem_bw_gbps: c.sources.memBwGbps } : d.sources,
+        notes: d.notes,
+        compute: toCompute(c),
+      };
+    });
+  cache = all.filter((d) => d.memoryBytes > 0);
+  hosts = all.filter((d) => d.memoryBytes === 0);
+}
+
+/** Finds a device by id or exact name (case-insensitive); with `hosts`, the catalog's CPUs too (speed of host layers). */
+export function findDevice(ref: string, opts: { hosts?: boolean } = {}): Device {
   const k = ref.trim().toLowerCase();
-  const d = catalogDevices().find((x) => x.id === k || x.name.toLowerCase() === k);
+  const d = [...catalogDevices(), ...(opts.hosts ? hostDevices() : [])].find((x) => x.id === k || x.name.toLowerCase() === k);
   if (!d) throw new InputError(`unknown device "${ref}" (see \`hwledger devices\` for ids)`);
   return d;
 }

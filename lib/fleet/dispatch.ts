@@ -97,6 +97,10 @@ export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, c
     const prompt = job.prompt ?? 0;
     // Decode at the mean position of a sequence growing from the prompt to the context.
     const s = speedOf(t.speed, c.device, { prompt: 0, gen: Math.max(2, prompt + job.context), seqs: job.seqs });
+    if (s.missing !== undefined) {
+      reject(`no ${engine} speed estimate: ${s.missing}`);
+      continue;
+    }
     const decode = s.decodeTokensPerSecond ?? 0;
     const pre = prompt > 0 ? speedOf(t.speed, c.device, { prompt, gen: 0, seqs: 1 }).prefillTokensPerSecond : null;
     const seconds = (decode > 0 ? job.tokens / decode : Number.POSITIVE_INFINITY) + (pre ? (prompt * job.seqs) / pre : 0);

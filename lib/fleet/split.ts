@@ -1,7 +1,7 @@
 // Heterogeneous split planner: contiguous layer ranges over unlike devices (pipeline / llama.cpp layer split),
 // chosen so every device fits and the slowest stage is as fast as possible.
 // The engine (handed in) says its pipeline order, where the embedding lives and the commands that launch the split.
-import { InputError, compilePlan, planTotals, weightScheme } from "../calc/index.js";
+import { InputError, compilePlan, decodeBandwidth, planTotals, weightScheme } from "../calc/index.js";
 import type { Deployment, EngineTable, ModelSpec } from "../calc/index.js";
 import type { PlacementDevice } from "./dispatch.js";
 import { engineOf } from "./engine.js";
@@ -101,7 +101,7 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
   const onHost = engine.embedding.home === "host";
   const firstExtra = onHost ? 0 : embeddingBytes;
   const n = layers.length;
-  const speedOf = (d: PlacementDevice) => d.bandwidthBytesPerSecond * engine.efficiency(d.deviceClass).bandwidth;
+  const speedOf = (d: PlacementDevice) => decodeBandwidth(engine, d, d1);
 
   /** Greedy for a stage-time bound T: each device in order takes as many layers as fit in memory and in T. */
   const assign = (T: number): number[] | undefined => {
@@ -197,7 +197,7 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
     commands: commandsFor(model, dep, engines, userDevices, assignments, opts),
     basis: [
       `per-layer weights (${dep.weights}) + ${dep.engine} KV for ${dep.context} tokens × ${dep.seqs} seq; ${(reserve / 1024 ** 2).toFixed(0)} MiB reserved per device (engine activation + overhead estimate)`,
-      "stage time = bytes read per token / (bandwidth × engine efficiency); network transfer between stages not modelled",
+      "stage time = bytes read per token / the bandwidth the engine's decode kernels reach on the device (lib/calc decodeBandwidth); network transfer between stages not modelled",
       ...(engine.embedding.home === "host" ? [engine.embedding.basis] : []),
     ],
   };

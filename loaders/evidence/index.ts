@@ -88,7 +88,7 @@ export async function evidenceRows(ev = loadEvidence(), cases = ev.cases): Promi
   return rows;
 }
 
-export { errorSummaries, heldOutSummary } from "./summary.js";
-export type { ErrorSummary } from "./summary.js";
+export { errorSummaries, heldOutSummary, speedSummaries } from "./summary.js";
+export type { ErrorSummary, SpeedSummary } from "./summary.js";
 export type { EvidenceRow } from "./predict.js";
 export type { EvidenceCase, EvidenceFigure, EvidenceFile } from "./schema.js";

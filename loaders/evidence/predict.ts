@@ -6,7 +6,7 @@ import type { Deployment, MemoryPlan, ModelSpec } from "../../lib/calc/index.js"
 import { llamaCppCaches } from "../../plugins/engine-llamacpp/index.js";
 import { vllmKvFromBudget, vllmStartup } from "../../plugins/engine-vllm/index.js";
 import { engine, parseEngine } from "../../plugins/engines.js";
-import { placementDevice } from "../../lib/fleet/caps.js";
+import { benchmarkClassOf, placementDevice } from "../../lib/fleet/caps.js";
 import { engineDevice, findDevice } from "../../lib/fleet/devices.js";
 import { modelFromGguf } from "../gguf.js";
 import type { ReadFigure } from "./read.js";
@@ -48,9 +48,13 @@ export interface EvidenceRow {
   adjustments?: { term: string; bytes: number; source: string }[];
   /** The plan's memory split, for figures predicted from a plan (bytes, whole deployment). */
   breakdown?: MemoryPlan["memory"];
-  /** Whether the engine's error goal applies (false: reported only; see the case's notHeld). */
+  /** Whether the engine's error goal applies (false: reported only; see the case's or the figure's notHeld). */
   held: boolean;
   note?: string;
+  /** Speed figures: the catalog device, its benchmark class (NVIDIA consumer, NVIDIA datacenter, AMD, Apple, Intel) and the test. */
+  device?: string;
+  deviceClass?: string;
+  test?: { prompt: number; gen: number; depth?: number };
 }
 
 /** The model a case describes, built the way the CLI builds one (config.json or GGUF metadata). */
@@ -162,9 +166,10 @@ function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: Ev
     case "prefillTps":
     case "decodeTps": {
       if (!s.device) throw new Error(`${c.id}: a speed figure needs settings.device`);
-      const r = speed(model, dep, engine(dep.engine), placementDevice(findDevice(s.device)), { prompt: s.prompt ?? 0, gen: s.gen ?? 0, seqs: dep.seqs });
+      const test = speedTest(c, f);
+      const r = speed(model, dep, engine(dep.engine), placementDevice(findDevice(s.device)), { ...test, seqs: dep.seqs });
       const v = f.quantity === "prefillTps" ? r.prefillTokensPerSecond : r.decodeTokensPerSecond;
-      return v === null ? [] : [{ from: "speed", value: v }];
+      return v === null ? [] : [{ from: "speed", value: v, ...(f.notHeld ? { held: false, note: f.notHeld } : {}) }];
     }
   }
 }
@@ -179,6 +184,11 @@ function kvFromBudgets(model: ModelSpec, dep: Deployment, perStage: number[]): {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The test of a speed figure: its own (llama-bench ppN / tgN / @dD), else the case's prompt and gen. */
+function speedTest(c: EvidenceCase, f: EvidenceFigure): { prompt: number; gen: number; depth?: number } {
+  return f.test ?? { prompt: c.settings.prompt ?? 0, gen: c.settings.gen ?? 0 };
+}
 const decimalsOf = (printed: string) => (printed.split(".")[1] ?? "").length;
 
 /** Rows for one case: one per reported figure and prediction route (a figure without a prediction gets one row saying why). */
@@ -191,9 +201,14 @@ export function predictCase(c: EvidenceCase, model: ModelSpec | undefined, read:
     architecture: architectureClass(model), model: c.model.name, hardware: c.hardware.count && c.hardware.count > 1 ? `${c.hardware.count}× ${c.hardware.name}` : c.hardware.name, source: c.source,
   };
   const rows: EvidenceRow[] = [];
+  const dev = c.settings.device ? findDevice(c.settings.device) : undefined;
   c.figures.forEach((f, i) => {
     const r = read[i];
-    const figure = { figure: f.name, quantity: f.quantity, unit: f.unit, ...(f.stage !== undefined ? { stage: f.stage } : {}), reported: r.value, ...(r.printed !== undefined ? { printed: r.printed } : {}) };
+    const speedFigure = f.quantity === "prefillTps" || f.quantity === "decodeTps";
+    const figure = {
+      figure: f.name, quantity: f.quantity, unit: f.unit, ...(f.stage !== undefined ? { stage: f.stage } : {}), reported: r.value, ...(r.printed !== undefined ? { printed: r.printed } : {}),
+      ...(speedFigure && dev ? { device: dev.id, deviceClass: benchmarkClassOf(dev.category), test: speedTest(c, f) } : {}),
+    };
     const why = f.noPrediction ?? (model ? undefined : (c.model.note ?? "no model config for this run"));
     const preds = why || !dep ? [] : predictFigure(c, model!, dep, f, budgets.length ? budgets.map((b) => b.r) : undefined, partialBudget);
     if (!preds.length) {

@@ -67,11 +67,11 @@ function cells(line: string): string[] {
 }
 
 /** The cell of `column` in the first pipe table after `after` whose row matches every `where` cell. */
-export function pipeCell(text: string, q: { after?: string; where: Record<string, string>; column: string }): string {
+export function pipeCell(text: string, q: { after?: string | string[]; where: Record<string, string>; column: string }): string {
   let lines = text.split(/\r?\n/);
-  if (q.after !== undefined) {
-    const at = lines.findIndex((l) => l.includes(q.after!));
-    if (at < 0) throw new Error(`no line "${q.after}" in the log`);
+  for (const after of q.after === undefined ? [] : Array.isArray(q.after) ? q.after : [q.after]) {
+    const at = lines.findIndex((l) => l.includes(after));
+    if (at < 0) throw new Error(`no line "${after}" in the log`);
     lines = lines.slice(at + 1);
   }
   const isSep = (l: string) => /^\s*\|?\s*:?-{2,}/.test(l);

@@ -38,8 +38,9 @@ export const PARSERS = ["vllm-log", "llamacpp-log", "mlx-log"] as const;
 const readSchema = z.union([
   // An engine's own log parser; `path` walks its result ("kvCaches.0.bytes"); several paths are summed.
   z.strictObject({ parser: z.enum(PARSERS), path: z.union([z.string(), z.array(z.string()).min(1)]), printed: z.string().optional() }),
-  // A pipe table (Markdown, or a pasted engine table): the row whose cells match `where`, the cell of `column`.
-  z.strictObject({ table: z.strictObject({ after: z.string().optional(), where: z.record(z.string(), z.string()), column: z.string() }), match: z.string().optional() }),
+  // A pipe table (Markdown, or a pasted engine table): the row whose cells match `where`, the cell of `column`; the
+  // first table after the line(s) `after` names (several: each found after the one before).
+  z.strictObject({ table: z.strictObject({ after: z.union([z.string(), z.array(z.string()).min(1)]).optional(), where: z.record(z.string(), z.string()), column: z.string() }), match: z.string().optional() }),
   // An RST list-table (`* - first cell` / `  - next cell`): the row whose first cell is `row`, the cell at `column` (0-based).
   z.strictObject({ listTable: z.strictObject({ row: z.string(), column: z.number().int().nonnegative() }), match: z.string().optional() }),
   // A regular expression over the log whose first group is the figure (`nth` match, 1-based).
@@ -59,6 +60,13 @@ const figureSchema = z.strictObject({
   noPrediction: z.string().optional(),
   /** The figure covers one worker of several (so a prediction from it is not exact). */
   oneWorkerOfSeveral: z.boolean().optional(),
+  /**
+   * A speed figure's test, where it differs from the case's settings: llama-bench ppN = prompt N, gen 0; tgN = prompt
+   * 0, gen N; `@dD` = depth D tokens already in the cache.
+   */
+  test: z.strictObject({ prompt: z.number().int().nonnegative(), gen: z.number().int().nonnegative(), depth: z.number().int().positive().optional() }).optional(),
+  /** Reported and predicted, but left out of the error summaries, and why (a data-quality flag decided before any fit). */
+  notHeld: z.string().min(1).optional(),
   note: z.string().optional(),
 });
 export type EvidenceFigure = z.infer<typeof figureSchema>;

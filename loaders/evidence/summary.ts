@@ -52,3 +52,39 @@ export function errorSummaries(rows: EvidenceRow[]): ErrorSummary[] {
 export function heldOutSummary(rows: EvidenceRow[]): ErrorSummary[] {
   return errorSummaries(rows).filter((s) => s.set === "held-out");
 }
+
+export interface SpeedSummary {
+  engine: string;
+  quantity: "prefillTps" | "decodeTps";
+  /** Benchmark class of the device: NVIDIA consumer, NVIDIA datacenter, AMD, Apple, Intel. */
+  deviceClass: string;
+  set: EvidenceRow["set"];
+  figures: number;
+  devices: number;
+  medianAbsPct: number;
+  meanPct: number;
+  maxAbsPct: number;
+}
+
+/** Speed error per engine × figure × device class × set, over held rows with a prediction (what the goals are stated in). */
+export function speedSummaries(rows: EvidenceRow[]): SpeedSummary[] {
+  const groups = new Map<string, EvidenceRow[]>();
+  for (const r of rows) {
+    if (r.errorPct === null || !r.held || !r.deviceClass || (r.quantity !== "prefillTps" && r.quantity !== "decodeTps")) continue;
+    const key = [r.engine, r.quantity, r.deviceClass, r.set].join("|");
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(r);
+  }
+  return [...groups].map(([key, rs]) => {
+    const [engine, quantity, deviceClass, set] = key.split("|");
+    const abs = rs.map((r) => Math.abs(r.errorPct!));
+    return {
+      engine, quantity: quantity as SpeedSummary["quantity"], deviceClass, set: set as EvidenceRow["set"],
+      figures: rs.length,
+      devices: new Set(rs.map((r) => r.device)).size,
+      medianAbsPct: median(abs),
+      meanPct: rs.reduce((a, r) => a + r.errorPct!, 0) / rs.length,
+      maxAbsPct: Math.max(...abs),
+    };
+  }).sort((a, b) => a.engine.localeCompare(b.engine) || a.quantity.localeCompare(b.quantity) || a.deviceClass.localeCompare(b.deviceClass) || a.set.localeCompare(b.set));
+}

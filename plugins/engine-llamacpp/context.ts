@@ -12,6 +12,9 @@ export const LLAMA_CELL_PAD = 256;
 
 const pad = (x: number, n: number) => Math.ceil(x / n) * n;
 
+/** flash_attn defaults to "auto", which resolves to on where the backend supports it (CPU, CUDA, Metal, Vulkan). */
+export const flashAttentionOf = (shape: DeploymentShape): boolean => shape.options?.flashAttention ?? true;
+
 export interface LlamaCppContext {
   /** n_ctx after llama_context's padding (all streams together). */
   nCtx: number;
@@ -50,8 +53,7 @@ export function contextOf(shape: DeploymentShape, swaWindow: number, context: nu
   const nUbatch = Math.min(nCtx, o?.batch ?? LLAMA_DEFAULT_BATCH, o?.ubatch ?? LLAMA_DEFAULT_UBATCH);
   let swaCells = 0;
   if (swaWindow > 0) swaCells = o?.swaFull ? nCtxSeq : pad(Math.min(nCtxSeq, swaWindow * (unified ? seqs : 1) + nUbatch), LLAMA_CELL_PAD);
-  // flash_attn defaults to "auto", which resolves to on where the backend supports it (CPU, CUDA, Metal, Vulkan).
-  const flashAttention = o?.flashAttention ?? true;
+  const flashAttention = flashAttentionOf(shape);
   return { nCtx: nCtxSeq * nStream, nCtxSeq, nSeq: seqs, nStream, nBatch, nUbatch, swaCells, flashAttention, unified };
 }
 

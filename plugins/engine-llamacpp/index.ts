@@ -2,12 +2,12 @@
 // llama.cpp reads of a model), context.ts (cell padding, streams, batches), cache.ts (KV and recurrent caches),
 // compute.ts (compute buffer), memory.ts (the compiled plan and `fit`); args.ts and parse.ts are its command lines and
 // logs; llama-embedded.mjs is the Node runner `hwledger run` uses when a host has no llama-server (never imported).
-import { DEVICE_CLASS_EFFICIENCY } from "../../lib/calc/index.js";
 import type { EnginePlugin, LaunchInputs } from "../engine-contract.js";
 import { buildLlamaServerArgs, llamaCppExport, llamaCppRpcCommands } from "./args.js";
 import { llamaCppContext } from "./context.js";
 import { compileLlamaCpp, llamaCppFit } from "./memory.js";
 import { parseLlamaCppLog } from "./parse.js";
+import { LLAMACPP_KERNELS } from "./speed.js";
 
 export { buildLlamaServerArgs, llamaTensorSplit } from "./args.js";
 export type { LlamaServerInputs } from "./args.js";
@@ -18,6 +18,8 @@ export type { LlamaCppContext } from "./context.js";
 export { llamaCppCaches } from "./cache.js";
 export type { LlamaCppCacheDetail } from "./cache.js";
 export { llamaCppComputeBuffer } from "./compute.js";
+export { llamaCppSpeed, weightClassOf, LLAMACPP_SPEED_PARAMS } from "./speed.js";
+export type { SpeedParam, LlamaCppSpeedConstants } from "./speed.js";
 
 /** llama-server's command line for a run: the plan's context, batch sizes and flash attention. */
 function serverArgs(i: LaunchInputs): string[] {
@@ -73,7 +75,7 @@ export const manifest: EnginePlugin = {
   defaults: { kvDtype: "f16" },
   compile: compileLlamaCpp,
   fit: llamaCppFit,
-  efficiency: (cls) => DEVICE_CLASS_EFFICIENCY[cls],
+  speed: LLAMACPP_KERNELS,
   // llama.cpp allocates what it needs, up to the whole device.
   usableBytes: (memoryBytes) => memoryBytes,
   defaultFor: ["cpu", "other"],

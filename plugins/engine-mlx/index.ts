@@ -1,10 +1,10 @@
 // MLX (mlx-lm) engine plugin: memory rules (memory.ts, from mlx_lm/models/cache.py and generate.py), mlx_lm.server /
 // mlx_lm.generate command lines (args.ts) and the parser for what mlx_lm.generate and mlx_lm.benchmark print (parse.ts).
-import { DEVICE_CLASS_EFFICIENCY } from "../../lib/calc/index.js";
 import type { EnginePlugin } from "../engine-contract.js";
 import { buildMlxArgs, mlxExport } from "./args.js";
 import { compileMlx } from "./memory.js";
 import { parseMlxLog } from "./parse.js";
+import { MLX_KERNELS } from "./speed.js";
 
 export { buildMlxArgs, buildMlxServerArgs } from "./args.js";
 export type { MlxLaunch } from "./args.js";
@@ -23,7 +23,7 @@ export const manifest: EnginePlugin = {
   loadsVision: true,
   defaults: { kvDtype: "f16" },
   compile: compileMlx,
-  efficiency: (cls) => DEVICE_CLASS_EFFICIENCY[cls],
+  speed: MLX_KERNELS,
   usableBytes: (memoryBytes) => memoryBytes,
   defaultFor: ["metal"],
   // MLX-quantized checkpoints (mlx-4bit, mlx-mxfp4, …) load only here.

@@ -1,8 +1,8 @@
 // transformers (PyTorch) engine plugin: its memory rules (memory.ts, from src/transformers/cache_utils.py). It is a
 // library, not a server: there is no command to export or launch.
-import { DEVICE_CLASS_EFFICIENCY } from "../../lib/calc/index.js";
 import type { EnginePlugin } from "../engine-contract.js";
 import { compileTransformers } from "./memory.js";
+import { TRANSFORMERS_KERNELS } from "./speed.js";
 
 export { HF_QKV_GROUP, HF_QKV_RESIDUAL } from "./memory.js";
 
@@ -17,7 +17,7 @@ export const manifest: EnginePlugin = {
   loadsVision: true,
   defaults: { kvDtype: "f16" },
   compile: compileTransformers,
-  efficiency: (cls) => DEVICE_CLASS_EFFICIENCY[cls],
+  speed: TRANSFORMERS_KERNELS,
   usableBytes: (memoryBytes) => memoryBytes,
   defaultFor: [],
   pipelineOrder: (devices) => devices,

@@ -3,14 +3,14 @@
 // accounting, non-torch memory), gpu-model-runner.ts (the profile run), sampler.ts (the sampler warm-up),
 // weights.ts + rotary-embedding.ts (weights per rank), pp-stages.ts (pipeline stages), arg-utils.ts (defaults),
 // releases.ts (version gates, the default release), measured.ts (what vLLM measures, from derivation logs);
-// memory.ts compiles them for a deployment; args.ts and parse.ts are its command lines and logs.
-import { DEVICE_CLASS_EFFICIENCY } from "../../lib/calc/index.js";
+// memory.ts compiles them for a deployment; args.ts and parse.ts are its command lines and logs; speed.ts its speed part.
 import type { EnginePlugin } from "../engine-contract.js";
 import { VLLM_DEFAULT_GPU_MEMORY_UTILIZATION } from "./arg-utils.js";
 import { buildVllmServeArgs, vllmExport, vllmPipelineCommands } from "./args.js";
 import { compileVllm, fitVllm } from "./memory.js";
 import { checkVllmDeployment } from "./parallel.js";
 import { parseVllmLog } from "./parse.js";
+import { VLLM_KERNELS } from "./speed.js";
 
 export { buildVllmServeArgs } from "./args.js";
 export type { VllmServeOptions } from "./args.js";
@@ -43,8 +43,8 @@ export const manifest: EnginePlugin = {
   compile: compileVllm,
   checkDeployment: checkVllmDeployment,
   fit: fitVllm,
-  // No vLLM-specific speed measurements yet: the device-class defaults until runs calibrate them.
-  efficiency: (cls) => DEVICE_CLASS_EFFICIENCY[cls],
+  // No vLLM speed result kept: assumptions, said in each prediction's basis, until runs calibrate them.
+  speed: VLLM_KERNELS,
   // vLLM takes gpu_memory_utilization of the device (CacheConfig default 0.9); the rest is never used.
   usableBytes: (memoryBytes, dep) => memoryBytes * (dep.options?.gpuMemoryUtilization ?? VLLM_DEFAULT_GPU_MEMORY_UTILIZATION),
   defaultFor: ["cuda", "rocm"],

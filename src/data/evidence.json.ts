@@ -1,7 +1,7 @@
 // Data loader: every evidence case of data/evidence (verbatim engine figures) with hwledger's prediction, computed now
 // by loaders/evidence (the planner functions the CLI uses), and the error summaries per engine × figure × route, the
-// held-out set apart. Nothing here reads test/ or writes a file.
-import { errorSummaries, evidenceRows, loadEvidence } from "../../loaders/evidence/index.js";
+// held-out set apart, and the speed error per device class. Nothing here reads test/ or writes a file.
+import { errorSummaries, evidenceRows, loadEvidence, speedSummaries } from "../../loaders/evidence/index.js";
 import { formatFigure } from "../../loaders/evidence/schema.js";
 
 const ev = loadEvidence();
@@ -11,4 +11,4 @@ const rows = (await evidenceRows(ev)).map(({ breakdown: _b, ...r }) => ({
   predictedText: r.predicted === null ? null : r.predictedPrinted !== undefined && r.unit !== "cells" ? `${r.predictedPrinted} ${r.unit}` : formatFigure(r.predicted, r.unit),
 }));
 const cases = ev.cases.map((c) => ({ id: c.id, engine: c.engine, set: c.set }));
-process.stdout.write(JSON.stringify({ rows, cases, summaries: errorSummaries(rows.filter((r) => r.held)) }));
+process.stdout.write(JSON.stringify({ rows, cases, summaries: errorSummaries(rows.filter((r) => r.held)), speed: speedSummaries(rows) }));

@@ -1,6 +1,6 @@
 // Data loader: the fleet as the ledger ($HWLEDGER_LEDGER, else the collector's default) records it — devices,
 // health (last telemetry, last probe, probe failures), telemetry over time, and every recorded run's prediction
-// next to its actuals. Predicted tokens/s use lib/calc's speed() (default efficiencies, as `hwledger speed
+// next to its actuals. Predicted tokens/s use lib/calc's speed() (uncalibrated, as `hwledger speed
 // --no-calibrate`). With no ledger it says so ({exists: false}) instead of failing the build.
 import { existsSync } from "node:fs";
 import { makeDeployment, speed } from "../../lib/calc/index.js";
@@ -10,7 +10,7 @@ import { defaultLedgerDir, field, isoTs, queryLedger, typeIs } from "../../lib/l
 import type { FieldName } from "../../lib/ledger/index.js";
 import { fleetDevices } from "../../loaders/fleet.js";
 import { resolveModel } from "../../loaders/models.js";
-import { calibrationFromLedger, recordedRuns } from "../../loaders/runs.js";
+import { calibrationFromLedger, calibrationKey, recordedRuns } from "../../loaders/runs.js";
 import { parseEngine } from "../../plugins/engines.js";
 
 const ledger = defaultLedgerDir();
@@ -36,12 +36,11 @@ if (out.exists) {
        from events where ${typeIs("probe_failed")} order by ts desc, host, id`,
     );
     const catalog = new Map(catalogDevices().map((d) => [d.id, d]));
-    // Efficiencies refitted from the measured runs (what `hwledger speed` uses when the ledger has runs).
+    // Calibrations per engine × device from the measured runs (what `hwledger speed` uses when the ledger has runs).
     const calibration = await calibrationFromLedger(ledger);
-    out.calibration = [...calibration].map(([key, e]) => {
-      const [engine, deviceClass] = key.split("|");
-      const d = parseEngine(engine).efficiency(deviceClass as never);
-      return { engine, deviceClass, runs: e.runs, bandwidth: e.bandwidth, compute: e.compute, defaultBandwidth: d.bandwidth, defaultCompute: d.compute, basis: e.basis };
+    out.calibration = [...calibration].map(([key, c]) => {
+      const [engine, device] = key.split("|");
+      return { engine, device, runs: c.runs, decode: c.decode, prefill: c.prefill, basis: c.basis };
     });
     const runs = [];
     for (const r of await recordedRuns(ledger)) {
@@ -56,10 +55,11 @@ if (out.exists) {
         const caps = placementDevice(cat);
         const req = { prompt: r.request?.prompt ?? 512, gen: r.request?.gen ?? 128, seqs: dep.seqs };
         const s = speed(model, dep, e, caps, req);
-        const eff = calibration.get(`${dep.engine}|${caps.deviceClass}`);
-        const c = eff ? speed(model, dep, e, caps, req, eff) : undefined;
-        predictedSpeed = { prefill: s.prefillTokensPerSecond, decode: s.decodeTokensPerSecond, note: "lib/calc speed(), default efficiencies" };
-        if (c) Object.assign(predictedSpeed, { calibratedPrefill: c.prefillTokensPerSecond, calibratedDecode: c.decodeTokensPerSecond, calibrationKey: `${dep.engine}|${caps.deviceClass}` });
+        const key = calibrationKey(dep.engine, cat.id);
+        const cal = calibration.get(key);
+        const c = cal ? speed(model, dep, e, caps, req, cal) : undefined;
+        predictedSpeed = { prefill: s.prefillTokensPerSecond, decode: s.decodeTokensPerSecond, note: s.missing ? `no speed prediction: ${s.missing}` : "lib/calc speed(), uncalibrated" };
+        if (c) Object.assign(predictedSpeed, { calibratedPrefill: c.prefillTokensPerSecond, calibratedDecode: c.decodeTokensPerSecond, calibrationKey: key });
       } catch (e) {
         predictedSpeed.note = `no speed prediction: ${(e as Error).message.split("\n")[0]}`;
       }

@@ -2,7 +2,8 @@
 // engine defined here, handed to an injected registry, goes through plan, fit, export, dispatch and split without any
 // other file knowing its name.
 import { describe, expect, it } from "vitest";
-import { DEVICE_CLASS_EFFICIENCY, InputError, fit, kvElemsPerToken, makeDeployment, modelFromHfConfig, plan, tokensKept } from "../../lib/calc/index.js";
+import type { DeviceCompute } from "../../lib/calc/index.js";
+import { assumedKernels, InputError, fit, kvElemsPerToken, makeDeployment, modelFromHfConfig, plan, tokensKept } from "../../lib/calc/index.js";
 import type { DeploymentShape, EngineTable, ModelSpec } from "../../lib/calc/index.js";
 import { dispatchCandidates } from "../../lib/fleet/candidates.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
@@ -45,7 +46,7 @@ const toy: EnginePlugin = {
   loadsVision: true,
   defaults: { kvDtype: "f16" },
   compile: compileToy,
-  efficiency: (cls) => DEVICE_CLASS_EFFICIENCY[cls],
+  speed: { kernels: (device) => assumedKernels(device, { bandwidth: 0.5, compute: 0.3, ubatch: 512, basis: "toy: assumed fractions" }) },
   usableBytes: (memoryBytes) => memoryBytes / 2,
   defaultFor: ["cpu"],
   pipelineOrder: (devices) => [...devices].reverse(),
@@ -56,6 +57,9 @@ const toy: EnginePlugin = {
 
 // 4 layers, 2 KV heads × 64 dims: (128 + 128) × 2 bytes = 512 bytes per token per layer, 2048 for the model.
 const model = modelFromHfConfig({ model_type: "llama", hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 512, vocab_size: 1000, max_position_embeddings: 65536, torch_dtype: "bfloat16" }, "tiny/llama");
+
+// A CPU's figures as the speed model reads them (the toy's kernels need an FP32 rate).
+const CPU_COMPUTE: DeviceCompute = { vendor: "other", kernelFamily: "cpu", memoryClass: "ddr", alu: 1e12, dies: 1, missing: {} };
 
 describe("a new engine is one object and one registry line", () => {
   const reg = makeEngineRegistry([toy, ...ENGINES]);
@@ -83,7 +87,7 @@ describe("a new engine is one object and one registry line", () => {
 
   it("dispatch picks it for the device class it claims and uses its usable memory", () => {
     const base = makeDeployment(model, { engine: reg.engine("vllm"), weights: "bf16", context: 1000 });
-    const cpu = { id: "box", name: "a CPU box", memoryBytes: 8 * GIB, bandwidthBytesPerSecond: 50e9, deviceClass: "cpu" as const, host: "h" };
+    const cpu = { id: "box", name: "a CPU box", memoryBytes: 8 * GIB, bandwidthBytesPerSecond: 50e9, deviceClass: "cpu" as const, compute: CPU_COMPUTE, host: "h" };
     const candidates = dispatchCandidates({ catalog: [], fleet: [cpu], offers: [], purchases: [], base, engines: reg.ENGINES, fixedEngine: false, spot: false, lifespanYears: 4, utilization: 0.5, electricityPerKwh: 0.2 });
     expect(candidates.map((c) => c.engine)).toEqual(["toy"]);
     const r = dispatch(model, base, { context: 1000, seqs: 1, tokens: 100 }, candidates, reg.ENGINES);
@@ -93,7 +97,7 @@ describe("a new engine is one object and one registry line", () => {
 
   it("splits in its own pipeline order with its own commands", () => {
     const dep = makeDeployment(model, { engine: e, weights: "bf16", context: 1000 });
-    const dev = (id: string) => ({ id, name: id, memoryBytes: 8 * GIB, bandwidthBytesPerSecond: 100e9, deviceClass: "cpu" as const });
+    const dev = (id: string) => ({ id, name: id, memoryBytes: 8 * GIB, bandwidthBytesPerSecond: 100e9, deviceClass: "cpu" as const, compute: CPU_COMPUTE });
     const s = planSplit(model, dep, [dev("a"), dev("b")], reg.ENGINES);
     expect(s.assignments.map((a) => a.device)).toEqual(["b", "a"]);
     expect(s.commands.toy).toEqual(["toy-serve tiny/llama --stages 2 --ctx 1000"]);

@@ -1,10 +1,11 @@
 // Dispatch ranking and the cost model on hand-checkable cases.
 import { describe, expect, it } from "vitest";
 import { makeDeployment, perRankBytes } from "../../lib/calc/index.js";
+import type { Kernels } from "../../lib/calc/index.js";
 import { costPerMillionTokens, jobCost, ownedHourlyCost } from "../../lib/fleet/cost.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
 import type { DispatchCandidate, PlacementDevice } from "../../lib/fleet/dispatch.js";
-import { GIB, paperModel } from "./model-fixtures.js";
+import { GIB, PAPER_COMPUTE, paperModel } from "./model-fixtures.js";
 import { ENGINES, engine } from "../../plugins/engines.js";
 
 describe("cost model", () => {
@@ -26,7 +27,11 @@ describe("dispatch", () => {
   // 10 layers × 1 GiB = 10 GiB of bf16 weights, no KV: a decode step reads 10 GiB.
   const model = paperModel(10, 1);
   const base = makeDeployment(model, { engine: engine("llama.cpp"), context: 1024 });
-  const dev = (id: string, gib: number, gbps: number): PlacementDevice => ({ id, name: id, memoryBytes: gib * GIB, bandwidthBytesPerSecond: gbps * 1e9, deviceClass: "cuda" });
+  const dev = (id: string, gib: number, gbps: number): PlacementDevice => ({ id, name: id, memoryBytes: gib * GIB, bandwidthBytesPerSecond: gbps * 1e9, deviceClass: "cuda", compute: PAPER_COMPUTE });
+  // One decode step of the paper model on a paper GPU: 10 GiB streamed at llama.cpp's bandwidth fraction, the BF16
+  // weights' ALU cost and 10 layers' fixed cost (the engine's kernels, plugins/engine-llamacpp/speed.ts).
+  const k = engine("llama.cpp").speed.kernels(dev("x", 1, 1), base) as Kernels;
+  const secs = (gbps: number) => 1000 * ((10 * GIB) / (gbps * 1e9 * k.bandwidthFraction) + (k.opsPerWeight * 5 * GIB) / k.aluFlops + 10 * k.layerSeconds);
   const cands: DispatchCandidate[] = [
     { id: "small", source: "catalog", device: dev("small", 8, 1000), count: 1, perHour: 0.1 },
     { id: "fast-dear", source: "offer", device: dev("fast", 80, 3000), count: 1, perHour: 10 },
@@ -40,19 +45,18 @@ describe("dispatch", () => {
     const need = perRankBytes(model, { ...base, context: 1024 }, engine(base.engine));
     const small = r.rejected.find((x) => x.id === "small")!;
     expect(small.reason).toContain(`does not fit by ${((need - 8 * GIB) / GIB).toFixed(2)} GiB`);
-    // seconds = 1000 tokens × 10 GiB / (bandwidth × 0.8): slow 134 s, mid 13.4 s, fast 4.47 s.
-    const secs = (gbps: number) => (1000 * 10 * GIB) / (gbps * 1e9 * 0.8);
+    // seconds = 1000 tokens × one step: slow 117 s, mid 13.0 s, fast 5.3 s.
     const byId = Object.fromEntries(r.candidates.map((c) => [c.id, c]));
     expect(byId["slow-cheap"].seconds).toBeCloseTo(secs(100), 6);
     expect(byId["mid"].cost).toBeCloseTo((1 * secs(1000)) / 3600, 9);
-    // mid: 0.0037, fast: 0.0124, slow: 0.0186 -> cheapest first.
+    // mid: 0.0036, fast: 0.0148, slow: 0.0162 -> cheapest first.
     expect(r.candidates.map((c) => c.id)).toEqual(["mid", "fast-dear", "slow-cheap"]);
   });
 
   it("max latency and budget turn into reasons", () => {
     const r = dispatch(model, base, { ...job, maxLatencySeconds: 60, budget: 0.01 }, cands, ENGINES);
     expect(r.candidates.map((c) => c.id)).toEqual(["mid"]);
-    expect(r.rejected.find((x) => x.id === "slow-cheap")!.reason).toMatch(/^too slow: 134\.2 s estimated > max latency 60 s/);
-    expect(r.rejected.find((x) => x.id === "fast-dear")!.reason).toMatch(/^over budget: 0\.0124 estimated > budget 0\.01/);
+    expect(r.rejected.find((x) => x.id === "slow-cheap")!.reason).toBe(`too slow: ${secs(100).toFixed(1)} s estimated > max latency 60 s`);
+    expect(r.rejected.find((x) => x.id === "fast-dear")!.reason).toMatch(new RegExp(`^over budget: ${((10 * secs(3000)) / 3600).toFixed(4)} estimated > budget 0\\.01`));
   });
 });
