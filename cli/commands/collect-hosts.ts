@@ -4,9 +4,20 @@
 import { HostUnreachable, InputError } from "../../collector/errors.js";
 import { flagValue, ledgerDirFlag } from "../args.js";
 import { printJson } from "../output.js";
-import type { CollectFlags } from "./collect.js";
 
-export async function collectHosts(flags: CollectFlags): Promise<void> {
+/** The collect flags this reads (cli/commands/collect.ts registers them). */
+export interface CollectHostsFlags {
+  hosts?: string;
+  host?: string;
+  concurrency?: string;
+  hostTimeout?: string;
+  interval?: string;
+  trustHostKey?: boolean;
+  ledger?: string;
+  json?: boolean;
+}
+
+export async function collectHosts(flags: CollectHostsFlags): Promise<void> {
   if (flags.host !== undefined) throw new InputError("give --host or --hosts, not both");
   if (flags.interval !== undefined) throw new InputError("--interval does not go with --hosts (run collect --hosts from cron or a systemd timer)");
   const { FANOUT_DEFAULTS, fanout, parseHostsFile } = await import("../../collector/run/fanout.js");
