@@ -1,6 +1,6 @@
 // collect --hosts against real OpenSSH servers on 127.0.0.1: twelve sshd instances (ten that let us in, one whose key
 // is not in known_hosts, one that does not accept our key), a port that accepts and never speaks, and a closed port.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fanout, parseHostsFile } from "../collector/run/fanout.js";
@@ -93,6 +93,20 @@ describe("hwledger collect --hosts", () => {
       "SELECT device_id FROM events WHERE type = 'device_registered' GROUP BY device_id, payload->>'name', payload->>'memoryBytes' HAVING count(*) > 1",
     );
     expect(twice).toEqual([]);
+  });
+
+  it("--trust-host-key records every new host's key, none lost to the others recorded at the same time", async () => {
+    const ledger = tempLedger();
+    const knownHosts = join(dir, "known_hosts_new");
+    writeFileSync(knownHosts, "");
+    const file = join(dir, "hosts_new");
+    writeFileSync(file, good.map((s) => s.url).join("\n") + "\n");
+    const r = await runCliAsync(["collect", "--hosts", file, "--ledger", ledger, "--host-timeout", "120", "--trust-host-key", "--json"], {
+      env: { ...env, HWLEDGER_KNOWN_HOSTS: knownHosts },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ collected: 10, failed: 0 });
+    expect(readFileSync(knownHosts, "utf8").trim().split("\n").sort()).toEqual(knownHostsLines(good).trim().split("\n").sort());
   });
 
   it("a host's deadline lets it go while it is still in its handshake; the others are not held up", async () => {
