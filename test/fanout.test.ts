@@ -126,6 +126,7 @@ describe("hosts file and flags", () => {
     ["two addresses on one line", "# x\n\nssh://a@h1 ssh://a@h2\n", /^hosts line 3: one ssh:\/\/user@host\[:port\] per line/],
     ["a path", "ssh://a@h1:2222/srv\n", /^hosts line 1: a host has no path/],
     ["the same host twice", "ssh://a@h1:2222\nssh://b@h1:2222\n", /^hosts line 2: "ssh:\/\/b@h1:2222" is the same host \(h1-2222\) as line 1/],
+    ["the same host with and without ssh://", "a@h1\nssh://a@h1:22\n", /^hosts line 2: "ssh:\/\/a@h1:22" is the same host \(h1\) as line 1/],
     ["no hosts", "# none yet\n\n", /^hosts: no hosts/],
   ])("%s is bad input naming the line", (_name, text, message) => {
     expect(() => parseHostsFile(text, "hosts")).toThrow(message);
@@ -135,7 +136,7 @@ describe("hosts file and flags", () => {
     const e = parseHostsFile("# fleet\n\n  ssh://me@gpu-1:2200  # rack 1\nme@gpu-2\nssh://me@[fd7a:115c:a1e0::1]:22\n", "hosts");
     expect(e).toEqual([
       { line: 3, target: "ssh://me@gpu-1:2200", host: "gpu-1-2200" },
-      { line: 4, target: "me@gpu-2", host: "me-gpu-2" },
+      { line: 4, target: "ssh://me@gpu-2", host: "gpu-2" },
       { line: 5, target: "ssh://me@[fd7a:115c:a1e0::1]:22", host: "fd7a-115c-a1e0--1" },
     ]);
   });
@@ -145,6 +146,7 @@ describe("hosts file and flags", () => {
     [["--host-timeout", "-1"], /--host-timeout must be positive/],
     [["--host", "ssh://a@h"], /give --host or --hosts, not both/],
     [["--interval", "5"], /--interval does not go with --hosts/],
+    [[], /no SSH key: set HWLEDGER_SSH_KEY/],
   ])("collect --hosts %j: exit 2, one line", (flags, message) => {
     writeFileSync(join(dir, "one"), "ssh://a@127.0.0.1:1\n");
     const r = runCli(["collect", "--hosts", join(dir, "one"), ...flags]);

@@ -10,7 +10,7 @@ import type { KnownDevice } from "./probe-host.js";
 /** One line of a hosts file. */
 export interface HostEntry {
   line: number;
-  /** The address as written (what probe_failed and device_registered record as the target). */
+  /** The address, ssh:// form (what probe_failed and device_registered record as the target). */
   target: string;
   /** Its ledger host name (hostLabel). */
   host: string;
@@ -39,11 +39,13 @@ export function parseHostsFile(text: string, file: string): HostEntry[] {
       throw new InputError(`${where}: ${(e as Error).message}`);
     }
     if (path && path !== "/") throw new InputError(`${where}: a host has no path: "${spec}" (ssh://user@host[:port])`);
-    const host = hostLabel(spec);
+    // user@host is ssh://user@host: one form, so one host has one ledger name however it is written.
+    const target = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec) ? spec : `ssh://${spec}`;
+    const host = hostLabel(target);
     const first = seen.get(host);
     if (first !== undefined) throw new InputError(`${where}: "${spec}" is the same host (${host}) as line ${first}`);
     seen.set(host, line);
-    entries.push({ line, target: spec, host });
+    entries.push({ line, target, host });
   });
   if (entries.length === 0) throw new InputError(`${file}: no hosts (one ssh://user@host[:port] per line)`);
   return entries;
