@@ -111,10 +111,18 @@ describe("hwledger collect --hosts", () => {
 
   it("a host's deadline lets it go while it is still in its handshake; the others are not held up", async () => {
     const entries = parseHostsFile(`ssh://u@127.0.0.1:${silent.port}\n${good[0].url}\n`, "hosts");
+    const saved = { key: process.env.HWLEDGER_SSH_KEY, kh: process.env.HWLEDGER_KNOWN_HOSTS };
     process.env.HWLEDGER_SSH_KEY = env.HWLEDGER_SSH_KEY;
     process.env.HWLEDGER_KNOWN_HOSTS = env.HWLEDGER_KNOWN_HOSTS;
-    // One at a time: the good host is only tried after the silent one was given up.
-    const out = await fanout(entries, { concurrency: 1, hostTimeoutMs: 1500, known: new Map() });
+    let out: Awaited<ReturnType<typeof fanout>>;
+    try {
+      // One at a time: the good host is only tried after the silent one was given up.
+      out = await fanout(entries, { concurrency: 1, hostTimeoutMs: 1500, known: new Map() });
+    } finally {
+      for (const [k, v] of [["HWLEDGER_SSH_KEY", saved.key], ["HWLEDGER_KNOWN_HOSTS", saved.kh]] as const)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
     // Let go by its 1.5 s deadline (as the handshake limit or the host's), not by the 6 s default connect timeout.
     expect(out[0]).toMatchObject({ status: "failed", code: "timeout", reason: expect.stringMatching(/within 1\.5 s/) });
     expect(out[1].status === "ok" || (out[1].status === "failed" && out[1].code === "timeout")).toBe(true);

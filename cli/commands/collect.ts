@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { HostUnreachable, InputError, RuntimeFailure } from "../../collector/errors.js";
 import type { HostFailureCode } from "../../lib/fleet/events.js";
+import { FANOUT_DEFAULTS } from "../../collector/transport/ssh-target.js";
 import { printJson, progress } from "../output.js";
 import { flagValue, ledgerDirFlag } from "../args.js";
 
@@ -24,8 +25,8 @@ export function registerCollect(program: Command): void {
     .description("append one probe + telemetry sample to the ledger (cron); --interval keeps sampling until stopped")
     .option("--host <ssh://user@host[:port]>", "remote host over SSH (default: this machine)")
     .option("--hosts <file>", "many hosts over SSH at once: a file with one ssh://user@host[:port] per line (# comments)")
-    .option("--concurrency <n>", "with --hosts: hosts probed at once (default 16)")
-    .option("--host-timeout <seconds>", "with --hosts: the most one host may take, handshake and probes (default 20)")
+    .option("--concurrency <n>", `with --hosts: hosts probed at once (default ${FANOUT_DEFAULTS.concurrency})`)
+    .option("--host-timeout <seconds>", `with --hosts: the most one host may take, handshake and probes (default ${FANOUT_DEFAULTS.hostTimeoutS})`)
     .option("--trust-host-key", "accept an unknown or changed SSH host key and record it in known_hosts")
     .option("--ledger <dir>", "ledger directory (default: $HWLEDGER_LEDGER or ~/.local/share/hwledger/ledger)")
     .option("--interval <seconds>", "keep sampling every SECONDS (fractions allowed) until SIGINT/SIGTERM")

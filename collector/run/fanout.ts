@@ -16,8 +16,7 @@ export interface HostEntry {
   host: string;
 }
 
-/** Defaults of collect --hosts: hosts in flight at once, and seconds one host may take in all. */
-export const FANOUT_DEFAULTS = { concurrency: 16, hostTimeoutS: 20 } as const;
+export { FANOUT_DEFAULTS } from "../transport/ssh-target.js";
 
 /**
  * A hosts file: one ssh://user@host[:port] per line; blank lines and # comments are skipped. A line that is not such

@@ -58,6 +58,9 @@ export interface SshOptions {
  */
 export const DEFAULT_CONNECT_TIMEOUT_S = 6;
 
+/** Defaults of many hosts at once (collect --hosts): hosts in flight, and seconds one host may take in all. */
+export const FANOUT_DEFAULTS = { concurrency: 16, hostTimeoutS: 20 } as const;
+
 export function defaultKnownHosts(): string {
   return process.env.HWLEDGER_KNOWN_HOSTS || join(homedir(), ".ssh", "known_hosts");
 }
