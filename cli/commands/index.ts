@@ -21,4 +21,5 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   run: () => load(import("./run.js"), "registerRun"),
   ledger: () => load(import("./ledger.js"), "registerLedger"),
   cloud: () => load(import("./cloud.js"), "registerCloud"),
+  hosts: () => load(import("./hosts.js"), "registerHosts"),
 };
