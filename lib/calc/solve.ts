@@ -80,7 +80,7 @@ export function fit(model: ModelSpec, dep: Deployment, engine: EngineModel, budg
     available = budget.gpuMemoryBytes! * util - (p.weightsBytes + p.activationBytes + p.overheadBytes) / ranks;
     basis.push(`KV budget = ${util} × GPU memory − weights − activations − overhead, per rank`);
   }
-  available = Math.max(0, available);
+  if (available < 0) return { kvCapacityTokens: 0, maxConcurrency: 0, maxContext: 0, availableKvBytes: 0, basis: [...basis, "weights, activations and overhead alone exceed the memory"] };
   // Bytes per rank for one more token in every layer of one sequence, measured on the engine's own rule.
   const one = planTotals(t, dep.context, 1).kvCacheBytes / ranks;
   const perToken = one / dep.context;
