@@ -14,7 +14,8 @@ export type { DeploymentShape, DeviceClass, EngineModel, EngineSpeed, EngineTabl
 export { plan, planJson, planFrom, planTotals, compilePlan, perRankTotal, assertDeployment } from "./plan.js";
 export type { PlanOptions, PlanTable, PlanMemory } from "./plan.js";
 export { maxContext, maxContextOf, maxContextForKvOf, maxSeqsOf, fit, deviceCapacity, fewestGpus, bestQuant, perRankBytes, largestFitting } from "./solve.js";
-export { makeDeployment, nativeWeights } from "./deployment.js";
+export { makeDeployment, nativeWeights, schemeApplies } from "./deployment.js";
+export { architectureClass } from "./arch/class.js";
 export type { DeploymentInput } from "./deployment.js";
 export { parseKvDtype, parseKvDtypePair, kvBytes, KV_DTYPES } from "./kvdtype.js";
 export { weightScheme, weightSchemeNames, paramCounts, weightBytes } from "./weights.js";
