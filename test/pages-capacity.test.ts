@@ -65,7 +65,7 @@ afterAll(async () => {
 });
 
 /** data-* attributes of the elements matching `selector`, keyed by `key`. */
-async function attrs(page: Page, selector: string, key: string): Promise<Record<string, Record<string, string>>> {
+async function attrs(page: Page, selector: string, key: string): Promise<Record<string, Record<string, string | undefined>>> {
   return page.locator(selector).evaluateAll((els, key) => Object.fromEntries(els.map((el) => [(el as HTMLElement).dataset[key]!, { ...(el as HTMLElement).dataset }])), key);
 }
 
