@@ -6,14 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { catalogConfig, catalogEntries } from "../loaders/catalog.js";
 import { makeDeployment, modelFromHfConfig } from "../lib/calc/index.js";
+import { engineDevice } from "../lib/fleet/devices.js";
 import { engine } from "../plugins/engines.js";
 import { runCliAsync } from "./helpers/cli.js";
-import { setInput, startSite } from "./helpers/browser.js";
+import { startSite } from "./helpers/browser.js";
 import type { Site } from "./helpers/browser.js";
 
 const MODELS = ["llama-3.1-8b-instruct", "llama-2-7b-hf", "gpt-oss-20b"];
 const ENGINES = ["vllm", "llama.cpp"];
 const DEVICES = ["rtx-4080", "rtx-4090", "a100-sxm4-80gb"];
+/** 8,192 tokens per sequence, or the model's whole window when shorter (Llama 2: 4,096; vLLM refuses more). */
+const ctxOf = (slug: string) => (slug === "llama-2-7b-hf" ? 4096 : 8192);
 const CTX = 8192;
 
 const idOf = (slug: string) => catalogEntries().find((e) => e.slug === slug)!.id;
@@ -22,6 +25,14 @@ async function cliJson<T = any>(args: string[]): Promise<T> {
   const r = await runCliAsync([...args, "--json"], { timeoutMs: 180_000 });
   if (r.code !== 0) throw new Error(`hwledger ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/** `fit --device --json`; where the engine would not start (vLLM: no memory left for the KV cache, exit 2 with its reason), zeros. */
+async function fitJson(args: string[]): Promise<Fit> {
+  const r = await runCliAsync([...args, "--json"], { timeoutMs: 180_000 });
+  if (r.code === 2 && /no memory for the KV cache/.test(r.stderr)) return { kvCapacityTokens: 0, maxContext: 0, maxConcurrency: 0, maxSeqs: 0 };
+  if (r.code !== 0) throw new Error(`hwledger ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Fit;
 }
 
 /** A few CLI runs at a time (the machine is shared; each run is its own process). */
@@ -42,7 +53,6 @@ interface Fit {
   maxContext: number;
   maxConcurrency: number;
   maxSeqs: number;
-  memoryBytes: number;
 }
 
 let site: Site;
@@ -54,7 +64,7 @@ const reports = new Map<string, any>();
 beforeAll(async () => {
   const fits: Array<() => Promise<void>> = [];
   for (const m of MODELS) for (const e of ENGINES) {
-    for (const d of DEVICES) fits.push(async () => void fitAt.set(`${m}|${e}|${d}`, await cliJson<Fit>(["fit", "--model", idOf(m), "--engine", e, "--kv-dtype", "f16", "--context", String(CTX), "--device", d])));
+    for (const d of DEVICES) fits.push(async () => void fitAt.set(`${m}|${e}|${d}`, await fitJson(["fit", "--model", idOf(m), "--engine", e, "--kv-dtype", "f16", "--context", String(ctxOf(m)), "--device", d])));
     fits.push(async () => void reports.set(`${m}|${e}`, await cliJson(["report", "--model", idOf(m), "--engine", e, "--no-evidence"])));
   }
   const [s] = await Promise.all([startSite(), pooled(fits)]);
@@ -72,7 +82,7 @@ async function attrs(page: Page, selector: string, key: string): Promise<Record<
 describe("one capacity answer on every page", () => {
   it("/what-if: KV capacity, max context and max sequences per device are `hwledger fit --device`'s", async () => {
     for (const m of MODELS) for (const e of ENGINES) {
-      const { page, problems } = await site.open(`/what-if?model=${m}&engine=${encodeURIComponent(e)}&kv=f16&ctx=${CTX}&seqs=1&tp=1&dev=${DEVICES.join(",")}`);
+      const { page, problems } = await site.open(`/what-if?model=${m}&engine=${encodeURIComponent(e)}&kv=f16&ctx=${ctxOf(m)}&seqs=1&tp=1&dev=${DEVICES.join(",")}`);
       await page.waitForSelector(`#fits tbody tr[data-device="${DEVICES.at(-1)}"]`);
       const rows = await attrs(page, "#fits tbody tr", "device");
       for (const d of DEVICES) {
@@ -88,7 +98,7 @@ describe("one capacity answer on every page", () => {
 
   it("/fit-matrix cells and /reports/<slug> device rows are `hwledger report`'s, which are `hwledger fit --device`'s", async () => {
     // The report's device fits are the fit command's at the model's own window (its default context).
-    const check = await cliJson<Fit>(["fit", "--model", idOf("llama-2-7b-hf"), "--engine", "vllm", "--device", "rtx-4080"]);
+    const check = await fitJson(["fit", "--model", idOf("llama-2-7b-hf"), "--engine", "vllm", "--device", "rtx-4080"]);
     const r0 = reports.get("llama-2-7b-hf|vllm");
     expect(r0.fits.find((f: any) => f.device === "rtx-4080")).toMatchObject({ maxContext: check.maxContext, kvCapacityTokens: check.kvCapacityTokens });
     // The issue's case: Llama 2 7B fp16 on a 16 GB card under vLLM is not "4,096 tokens".
@@ -96,7 +106,7 @@ describe("one capacity answer on every page", () => {
 
     for (const e of ENGINES) {
       const { page, problems } = await site.open("/fit-matrix");
-      await setInput(page, "engine", e);
+      await page.locator("#engine select").selectOption({ label: e });
       await page.waitForFunction((e) => document.querySelector("#matrix td[title]")?.getAttribute("title")?.includes(`, ${e}:`), e);
       for (const m of MODELS) {
         const r = reports.get(`${m}|${e}`);
@@ -113,7 +123,7 @@ describe("one capacity answer on every page", () => {
     for (const m of MODELS) for (const e of ENGINES) {
       const r = reports.get(`${m}|${e}`);
       const { page, problems } = await site.open(`/reports/${m}`);
-      if (e !== "vllm") await setInput(page, "engine", e);
+      if (e !== "vllm") await page.locator("#engine select").selectOption({ label: e });
       await page.waitForFunction((v) => document.querySelector("#verdict")?.textContent?.toLowerCase().includes(v.toLowerCase()), r.verdict);
       const rows = await attrs(page, "#fits tbody tr", "device");
       for (const d of DEVICES) {
@@ -134,8 +144,9 @@ describe("one capacity answer on every page", () => {
   }, 600_000);
 
   it("/dispatch: each catalog device that fits shows `hwledger fit --device`'s capacity; one that does not is rejected", async () => {
+    let compared = 0;
     for (const m of MODELS) for (const e of ENGINES) {
-      const { page, problems } = await site.open(`/dispatch?model=${m}&engine=${encodeURIComponent(e)}&ctx=${CTX}&seqs=1`);
+      const { page, problems } = await site.open(`/dispatch?model=${m}&engine=${encodeURIComponent(e)}&ctx=${ctxOf(m)}&seqs=1`);
       await page.waitForSelector("#ranked tbody tr, #rejected-table tbody tr");
       const ranked = await attrs(page, "#ranked tbody tr[data-source=catalog]", "device");
       const rejected = await page.locator("#rejected-table tbody tr").evaluateAll((trs) => Object.fromEntries(trs.map((tr) => [(tr as HTMLElement).dataset.id, tr.textContent ?? ""])));
@@ -143,16 +154,19 @@ describe("one capacity answer on every page", () => {
         const f = fitAt.get(`${m}|${e}|${d}`)!;
         if (ranked[d]) {
           expect([m, e, d, ranked[d].engine, Number(ranked[d].capacityTokens), Number(ranked[d].maxContext), Number(ranked[d].maxSeqs)]).toEqual([m, e, d, e, f.kvCapacityTokens, f.maxContext, f.maxSeqs]);
+          compared++;
         } else {
           // Rejected: for not fitting only when the engine says the context does not fit.
           const why = rejected[`catalog:${d}`] ?? "";
           expect(why, `${m} ${e} ${d}`).not.toBe("");
-          if (/does not fit|no memory/.test(why)) expect(f.maxContext).toBeLessThan(CTX);
+          if (/does not fit|no memory/.test(why)) expect(f.maxContext).toBeLessThan(ctxOf(m));
         }
       }
       expect(problems.consoleErrors).toEqual([]);
       await page.close();
     }
+    // Most of the 18 model × engine × device cases fit and are compared figure by figure.
+    expect(compared).toBeGreaterThanOrEqual(12);
   }, 300_000);
 
   it("/split: stages and each device's usable memory are `hwledger split --json`'s, on the memory `fit --device` reads", async () => {
@@ -167,8 +181,8 @@ describe("one capacity answer on every page", () => {
       const dep = makeDeployment(model, { engine: engine(e), weights: "bf16", context: CTX });
       for (const a of cli.assignments) {
         expect([e, a.device, Number(rows[a.device].start), Number(rows[a.device].end), Number(rows[a.device].capacityBytes)]).toEqual([e, a.device, a.layerStart, a.layerEnd, a.capacityBytes]);
-        // The device memory is the one `fit --device` plans on; the engine may use its share of it (vLLM: 0.9).
-        expect(a.capacityBytes).toBe(Math.round(engine(e).usableBytes(fitAt.get(`${m}|${e}|${a.device}`)!.memoryBytes, dep)));
+        // The device memory is the one `--device` reads (engineDevice); the engine may use its share of it (vLLM: 0.9).
+        expect(a.capacityBytes).toBe(Math.round(engine(e).usableBytes(engineDevice(a.device).memoryBytes, dep)));
       }
       expect(problems.consoleErrors).toEqual([]);
       await page.close();
