@@ -107,7 +107,9 @@ export function registerAgent(program: Command): void {
   common(agent.command("push"))
     .argument("<file>", "NDJSON file of ledger events")
     .description("push the events of an NDJSON file through the spool; exit 0 when the server acknowledged all of them")
-    .action(async (file: string, flags: AgentFlags) => {
+    .action(async (file: string, own: AgentFlags, cmd: Command) => {
+      // Options written after `push` may be taken by `agent` itself (same names): both count.
+      const flags: AgentFlags = { ...cmd.parent?.opts(), ...own };
       const { name, target, spool, timeoutMs } = await setup(flags);
       const { spoolFile } = await import("../../collector/agent/agent.js");
       const { drain } = await import("../../collector/agent/push.js");
