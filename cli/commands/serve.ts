@@ -29,7 +29,7 @@ export function registerServe(program: Command): void {
     .option("--listen <host:port>", "address to listen on", "127.0.0.1:8443")
     .option("--certs <dir>", "folder of the CA (`hwledger certs init`) holding ca.pem and NAME.pem / NAME-key.pem")
     .option("--name <name>", "the server's certificate name (`hwledger certs issue --server`)", "central")
-    .option("--max-queue <events>", "events that may wait for the writer before clients get 503 (default 400000)")
+    .option("--max-queue <events>", "events that may wait for the writer before clients get 503 (default 200000)")
     .action(async (flags: ServeFlags) => {
       if (!flags.certs) throw new InputError("--certs is required (the folder `hwledger certs init` made)");
       const { checkCertName } = await import("../../collector/serve/certs.js");

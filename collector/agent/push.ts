@@ -45,13 +45,17 @@ interface Answer {
 /** One POST of NDJSON; a network failure is status 0. */
 export function post(t: PushTarget, body: string, timeoutMs = 60_000): Promise<Answer> {
   return new Promise((resolve) => {
+    let sent = false;
     const req = request(
       new URL("/v1/events", t.url),
-      { method: "POST", agent: t.agent, headers: { "content-type": "application/x-ndjson", "content-length": Buffer.byteLength(body) } },
+      // Expect: 100-continue: a busy server answers 503 before the body is sent, so backing off costs no upload.
+      { method: "POST", agent: t.agent, headers: { "content-type": "application/x-ndjson", "content-length": Buffer.byteLength(body), expect: "100-continue" } },
       (res) => {
         let text = "";
         res.setEncoding("utf8").on("data", (d: string) => (text += d.length < 4096 ? d : ""));
         res.on("end", () => {
+          // Answered before the body went out (a 503 to Expect: 100-continue): this connection cannot be reused.
+          if (!sent) req.destroy();
           const ra = Number(res.headers["retry-after"]);
           let error: string | undefined;
           try {
@@ -66,15 +70,21 @@ export function post(t: PushTarget, body: string, timeoutMs = 60_000): Promise<A
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error("timed out")));
     req.on("error", (e) => resolve({ status: 0, error: e.message }));
-    req.end(body);
+    req.on("continue", () => {
+      sent = true;
+      req.end(body);
+    });
   });
 }
 
-/** Backoff before retry number `attempt` (1, 2, …): exponential from 250 ms to 30 s, half of it random (jitter). */
+/**
+ * Wait before retry number `attempt` (1, 2, …). A busy server (503) says when to come back (Retry-After): that, plus up
+ * to as much again at random so a fleet does not return at once, without growing, since the server is up and
+ * writing. Anything else (down, restarting, a failed write): exponential from 250 ms to 30 s, half of it random.
+ */
 export function backoffMs(attempt: number, retryAfterS?: number): number {
-  const base = Math.min(30_000, 250 * 2 ** Math.min(attempt - 1, 10));
-  const floor = retryAfterS !== undefined ? retryAfterS * 1000 : 0;
-  return Math.max(floor, base) * (0.5 + Math.random() * 0.5) + (retryAfterS !== undefined ? Math.random() * 500 : 0);
+  if (retryAfterS !== undefined) return retryAfterS * 1000 * (1 + Math.random());
+  return Math.min(30_000, 250 * 2 ** Math.min(attempt - 1, 10)) * (0.5 + Math.random() * 0.5);
 }
 
 export interface DrainResult {

@@ -24,12 +24,20 @@ export class GroupCommit {
   private queued = 0;
   private writing = 0;
   private running: Promise<void> | undefined;
+  /** Events per second of the last group written. */
+  private rate = 0;
   readonly totals = { accepted: 0, duplicates: 0, commits: 0, failures: 0 };
 
   constructor(
     private readonly ledger: string,
     private readonly opts: GroupCommitOptions,
   ) {}
+
+  /** Seconds a refused client should wait: the queue at the last group's rate, 1 to 30 (2 before any group). */
+  retryAfterS(): number {
+    if (this.rate === 0) return 2;
+    return Math.min(30, Math.max(1, Math.ceil(this.depth / this.rate)));
+  }
 
   /** Events waiting or being written. */
   get depth(): number {
@@ -80,7 +88,9 @@ export class GroupCommit {
   }
 
   private async append(events: Event[]): Promise<void> {
+    const t0 = performance.now();
     const r = await appendEvents(this.ledger, events);
+    this.rate = events.length / Math.max(0.001, (performance.now() - t0) / 1000);
     this.totals.accepted += r.appended;
     this.totals.duplicates += r.skipped;
     this.totals.commits++;

@@ -20,9 +20,9 @@ export interface ServeOptions {
   port: number;
   certs: string;
   name: string;
-  /** Events that may wait for the writer before new batches get 503 (default 400,000). */
+  /** Events that may wait for the writer before new batches get 503 (default 100,000). */
   maxQueued?: number;
-  /** Most events one group commit writes (default 200,000). */
+  /** Most events one group commit writes (default 100,000). */
   maxGroup?: number;
   /** Largest request body in bytes (default 32 MiB) and most events per request (default 50,000). */
   maxBodyBytes?: number;
@@ -73,7 +73,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const [caPem, cert, key] = await Promise.all([readFile(ca.cert), readFile(own.cert), readFile(own.key)]).catch((e: NodeJS.ErrnoException) => {
     throw new InputError(`--certs ${o.certs}: cannot read ca.pem, ${o.name}.pem or ${o.name}-key.pem (${e.code ?? "unreadable"})`);
   });
-  const commit = new GroupCommit(o.ledger, { maxQueued: o.maxQueued ?? 400_000, maxGroup: o.maxGroup ?? 200_000 });
+  const commit = new GroupCommit(o.ledger, { maxQueued: o.maxQueued ?? 200_000, maxGroup: o.maxGroup ?? 100_000 });
   const maxBody = o.maxBodyBytes ?? 32 << 20;
   const maxEvents = o.maxBatchEvents ?? 50_000;
   const n = counters();
@@ -95,7 +95,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const busy = (res: ServerResponse) => {
     n.busy++;
-    send(res, 503, { error: "ledger writer is behind: retry later" }, { "retry-after": "1" });
+    send(res, 503, { error: "ledger writer is behind: retry later" }, { "retry-after": String(commit.retryAfterS()) });
   };
 
   async function ingest(req: IncomingMessage, res: ServerResponse, host: string): Promise<void> {
@@ -126,9 +126,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     send(res, 200, { acknowledged: batch.events.length, host });
   }
 
-  const server = createServer(
-    { key, cert, ca: caPem, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2", keepAliveTimeout: 30_000 },
-    (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
       const host = clientName(req);
       if (!host) {
         n.refusedClients++;
@@ -145,8 +143,17 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         return;
       }
       send(res, 404, { error: "not found" });
-    },
-  );
+  };
+  const server = createServer({ key, cert, ca: caPem, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2", keepAliveTimeout: 30_000 }, handle);
+  // A client that sent Expect: 100-continue learns that the queue is full before it uploads the batch.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === "POST" && clientName(req) && commit.full()) {
+      res.shouldKeepAlive = false; // the client will not send the body it announced
+      return busy(res);
+    }
+    res.writeContinue();
+    handle(req, res);
+  });
   server.on("tlsClientError", () => (n.refusedClients += 1));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
