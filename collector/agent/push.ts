@@ -118,7 +118,7 @@ export async function drain(spool: Spool, t: PushTarget, opts: { deadline?: numb
       continue;
     }
     r.lastError = a.status === 0 ? (a.error ?? "connection failed") : `HTTP ${a.status}${a.error ? `: ${a.error}` : ""}`;
-    const wait = backoffMs(++attempt, a.retryAfterS);
+    const wait = backoffMs(++attempt, a.status === 503 ? a.retryAfterS : undefined);
     if (opts.deadline !== undefined && Date.now() + wait > opts.deadline) return r;
     await sleep(wait);
   }

@@ -20,7 +20,7 @@ export interface ServeOptions {
   port: number;
   certs: string;
   name: string;
-  /** Events that may wait for the writer before new batches get 503 (default 100,000). */
+  /** Events that may wait for the writer before new batches get 503 (default 200,000). */
   maxQueued?: number;
   /** Most events one group commit writes (default 100,000). */
   maxGroup?: number;

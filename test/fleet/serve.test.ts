@@ -247,7 +247,7 @@ describe("hwledger agent", () => {
         return a;
       }),
     );
-    expect(answers.some((a) => a.status === 503 && a.retryAfterS === 1)).toBe(true);
+    expect(answers.some((a) => a.status === 503 && (a.retryAfterS ?? 0) >= 1)).toBe(true);
     expect(answers.every((a) => a.status === 200 || a.status === 503)).toBe(true);
     const took = answers.filter((a) => a.status === 200).length * 3000;
     const r = await pushAll(busy.url, certs, spools, Date.now() + 100_000);
