@@ -171,7 +171,7 @@ describe.concurrent("finding 10: impossible values are refused, naming the field
   });
 
   it.each([
-    ["plan --tp 3 (vLLM needs the heads divisible by TP)", plan(MODEL, "--tp", "3"), /vLLM needs the 32 attention heads divisible by --tp 3/],
+    ["plan --tp 3 (vLLM needs the heads divisible by TP)", plan(MODEL, "--tp", "3"), /Total number of attention heads \(32\) must be divisible by tensor parallel size \(3\)/],
     ["plan --tp 16 on 8 KV heads splits", plan(MODEL, "--tp", "16", "--json"), null],
     ["fit --context 1e30", ["fit", "--model", MODEL, "--engine", "vllm", "--gpu-memory-gib", "80", "--context", "1e30"], /--context is too large \(the limit is 134,217,728: /],
     ["fit --gpu-memory-gib 1e308", ["fit", "--model", MODEL, "--engine", "vllm", "--gpu-memory-gib", "1e308", "--context", "4096"], /--gpu-memory-gib is too large \(the limit is 65,536: /],
