@@ -127,22 +127,22 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-      const host = clientName(req);
-      if (!host) {
-        n.refusedClients++;
-        return send(res, 403, { error: "client certificate has no valid name" }, { connection: "close" });
-      }
-      const path = (req.url ?? "/").split("?")[0];
-      if (req.method === "GET" && path === "/healthz") return send(res, 200, { ok: true, queue: commit.depth });
-      if (req.method === "GET" && path === "/metrics") return send(res, 200, metrics());
-      if (req.method === "POST" && path === "/v1/events") {
-        ingest(req, res, host).catch(() => {
-          if (!res.headersSent) send(res, 500, { error: "internal error" });
-          else res.destroy();
-        });
-        return;
-      }
-      send(res, 404, { error: "not found" });
+    const host = clientName(req);
+    if (!host) {
+      n.refusedClients++;
+      return send(res, 403, { error: "client certificate has no valid name" }, { connection: "close" });
+    }
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === "/healthz") return send(res, 200, { ok: true, queue: commit.depth });
+    if (req.method === "GET" && path === "/metrics") return send(res, 200, metrics());
+    if (req.method === "POST" && path === "/v1/events") {
+      ingest(req, res, host).catch(() => {
+        if (!res.headersSent) send(res, 500, { error: "internal error" });
+        else res.destroy();
+      });
+      return;
+    }
+    send(res, 404, { error: "not found" });
   };
   const server = createServer({ key, cert, ca: caPem, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2", keepAliveTimeout: 30_000 }, handle);
   // A client that sent Expect: 100-continue learns that the queue is full before it uploads the batch.
