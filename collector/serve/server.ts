@@ -85,6 +85,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       ["hwledger_serve_events_rejected_total", "counter", "events in refused batches (invalid or conflicting)", n.rejected],
       ["hwledger_serve_events_host_rewritten_total", "counter", "events whose body named another host than the certificate", n.rewritten],
       ["hwledger_serve_batches_total", "counter", "batches acknowledged", n.batches],
+      ["hwledger_serve_batches_rejected_total", "counter", "batches refused as invalid (400)", n.rejectedBatches],
+      ["hwledger_serve_clients_refused_total", "counter", "TLS handshakes refused (no, expired or foreign certificate) and nameless certificates", n.refusedClients],
       ["hwledger_serve_busy_total", "counter", "requests answered 503 (queue full)", n.busy],
       ["hwledger_serve_commits_total", "counter", "group commits written", commit.totals.commits],
       ["hwledger_serve_commit_failures_total", "counter", "group commits that failed (clients resend)", commit.totals.failures],
