@@ -1,0 +1,106 @@
+// The real llama.cpp (node-llama-cpp 3.22.1 prebuilt CPU libraries) over a grid of deployment options — flash
+// attention on and off, batch sizes (node-llama-cpp sets n_ubatch = n_batch), contexts and sequence counts — on GGUFs
+// this project writes: `hwledger plan --json` with the same flags must give the KV cache exactly and KV + compute
+// buffer (memory.kvCacheBytes + memory.activationBytes) within 1% for at least 95% of runs (issue 16). The run is
+// CPU-only, so the plan is asked with --gpu-layers 0 (every buffer on the host, as llama.cpp prints it).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getLlama, LlamaLogLevel } from "node-llama-cpp";
+import type { Llama } from "node-llama-cpp";
+import { parseLlamaCppLog } from "../../plugins/engine-llamacpp/index.js";
+import { tinyModel, writeGguf } from "../helpers/gguf-writer.js";
+import type { TinyModel } from "../helpers/gguf-writer.js";
+import { runCliJson } from "../helpers/cli.js";
+
+let llama: Llama;
+let dir: string;
+const log: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "hwledger-llamacpp-opts-"));
+  llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.debug, logger: (_level, message) => void log.push(message) });
+}, 60_000);
+
+afterAll(async () => {
+  await llama?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function settle(): Promise<void> {
+  let n = -1;
+  while (n !== log.length) {
+    n = log.length;
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+const BASE = { nLayer: 2, nEmbd: 256, nHead: 4, nHeadKv: 2, headDim: 64, nFf: 512 } as const;
+const MODELS: { label: string; model: TinyModel }[] = [
+  { label: "llama GQA", model: { arch: "llama", ...BASE } },
+  { label: "llama vocab 32768", model: { arch: "llama", ...BASE, nVocab: 32768 } },
+  { label: "llama n_ff 2048", model: { arch: "llama", ...BASE, nLayer: 3, nFf: 2048 } },
+  { label: "llama MHA 512 wide", model: { arch: "llama", nLayer: 2, nEmbd: 512, nHead: 8, nHeadKv: 8, headDim: 64, nFf: 1024 } },
+  { label: "gemma2 SWA 128", model: { arch: "gemma2", ...BASE, nLayer: 4, window: 128, tied: true } },
+  { label: "deepseek2 MLA", model: { arch: "deepseek2", nLayer: 2, nEmbd: 256, nHead: 4, kvLoraRank: 64, ropeDim: 32 } },
+];
+const SHAPES = [
+  { context: 2048, seqs: 1 },
+  { context: 1000, seqs: 3 },
+];
+const BATCHES = [128, 512, 1024];
+
+interface Outcome {
+  label: string;
+  kvPlan: number;
+  kvRun: number;
+  totalPlan: number;
+  totalRun: number;
+}
+const outcomes: Outcome[] = [];
+
+describe("llama.cpp options grid: flash attention on/off × batch × context × sequences", () => {
+  let n = 0;
+  for (const m of MODELS) {
+    it(`${m.label}: every option combination`, async () => {
+      const { metadata, tensors } = tinyModel(m.model);
+      const file = join(dir, `g${n++}.gguf`);
+      writeGguf(file, metadata, tensors);
+      const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
+      for (const fa of [true, false])
+        for (const batch of BATCHES)
+          for (const s of SHAPES) {
+            await settle();
+            log.length = 0;
+            const ctx = await model.createContext({ contextSize: s.context, sequences: s.seqs, batchSize: batch, flashAttention: fa });
+            await settle();
+            const facts = parseLlamaCppLog(log.join("\n"));
+            await ctx.dispose();
+            expect([facts.nBatch, facts.nUbatch]).toEqual([Math.min(batch, facts.nCtx!), Math.min(batch, facts.nCtx!)]);
+            const args = ["plan", "--gguf", file, "--engine", "llama.cpp", "--context", String(s.context), "--seqs", String(s.seqs), "--gpu-layers", "0", "--flash-attn", fa ? "on" : "off", "--batch", String(facts.nBatch), "--ubatch", String(facts.nUbatch), "--json"];
+            const p = (await runCliJson(args)) as { memory: { kvCacheBytes: number; activationBytes: number } };
+            outcomes.push({
+              label: `${m.label} fa ${fa ? "on" : "off"} b ${batch} ${s.context}×${s.seqs}`,
+              kvPlan: p.memory.kvCacheBytes,
+              kvRun: facts.kvCacheBytes,
+              totalPlan: p.memory.kvCacheBytes + p.memory.activationBytes,
+              totalRun: facts.kvCacheBytes + facts.computeBytesByBuffer.CPU,
+            });
+          }
+      await model.dispose();
+    }, 240_000);
+  }
+
+  it("KV exact in every run; KV + compute within 1% in at least 95% of runs", () => {
+    expect(outcomes.length).toBe(MODELS.length * 2 * BATCHES.length * SHAPES.length);
+    const MIB = 1024 * 1024;
+    // llama.cpp prints MiB with two decimals: a KV figure equal to the print is exact to ±0.005 MiB.
+    for (const o of outcomes) expect(Math.abs(o.kvPlan - o.kvRun), o.label).toBeLessThanOrEqual(MIB / 200);
+    const errors = outcomes.map((o) => ({ label: o.label, rel: Math.abs(o.totalPlan - o.totalRun) / o.totalRun }));
+    const within = errors.filter((e) => e.rel <= 0.01).length;
+    const worst = errors.reduce((a, b) => (b.rel > a.rel ? b : a));
+    console.log(`llama.cpp options grid: ${within}/${errors.length} runs within 1% (KV + compute); worst ${(worst.rel * 100).toFixed(2)}% (${worst.label})`);
+    expect(within / errors.length).toBeGreaterThanOrEqual(0.95);
+  });
+});
