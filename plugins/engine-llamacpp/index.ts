@@ -18,7 +18,7 @@ export type { LlamaCppContext } from "./context.js";
 export { llamaCppCaches } from "./cache.js";
 export type { LlamaCppCacheDetail } from "./cache.js";
 export { llamaCppComputeBuffer } from "./compute.js";
-export { placeLayers, rowTotal } from "./offload.js";
+export { offloadSegments, placeLayers, rowTotal } from "./offload.js";
 export { fitOffload, FIT_MIN_CONTEXT, FIT_TARGET_BYTES } from "./fit-offload.js";
 export type { OffloadFit } from "./fit-offload.js";
 export { llamaCppSpeed, weightClassOf, LLAMACPP_SPEED_PARAMS } from "./speed.js";

@@ -3,7 +3,7 @@
 // size", "CUDA0 KV buffer size", "CUDA0 compute buffer size"). Rules from the llama.cpp source bundled with
 // node-llama-cpp 3.22.1; each names its file and function.
 import { InputError, weightBytes } from "../../lib/calc/index.js";
-import type { DeploymentShape, DeviceBuffers, ModelSpec, TensorSpec } from "../../lib/calc/index.js";
+import type { DeploymentShape, DeviceBuffers, DeviceCaps, ModelSpec, SpeedSegment, TensorSpec } from "../../lib/calc/index.js";
 import { cachePerLayer, cachesAt } from "./cache.js";
 import type { LlamaCacheTable } from "./cache.js";
 import { computeStages } from "./compute.js";
@@ -191,3 +191,26 @@ export function buffersAt(m: LlamaModel, c: LlamaCacheTable, t: LlamaOffloadTabl
 
 /** Total of every buffer of a row. */
 export const rowTotal = (r: DeviceBuffers): number => r.modelBytes + r.kvBytes + r.computeBytes + r.outputBytes + r.projectorBytes + r.draftBytes;
+
+/**
+ * The speed model's segments of a placement (lib/calc/throughput.ts speedOfSegments): host layers on the host's
+ * figures, each GPU's layers on its own, the output layer where slot n_layer is. Not modelled: llama.cpp streams a
+ * host layer's weights to the GPU for large prompt batches (ggml-backend.cpp op offload, CUDA from 32 tokens), so
+ * a partly offloaded prompt is predicted at host speed for its host layers (a lower bound).
+ */
+export function offloadSegments(nLayer: number, shape: DeploymentShape, gpus: DeviceCaps[], host: DeviceCaps): SpeedSegment[] {
+  const p = placeLayers(nLayer, shape);
+  const segs: SpeedSegment[] = [];
+  const capsOf = (s: number) => (s === HOST ? host : gpus[Math.min(p.splitMode === "row" ? 0 : s, gpus.length - 1)]);
+  for (let il = 0; il < nLayer; il++) {
+    const last = segs[segs.length - 1];
+    const s = p.slot[il];
+    if (last && (last as SpeedSegment & { slot: number }).slot === s) last.to = il + 1;
+    else segs.push(Object.assign({ device: capsOf(s), from: il, to: il + 1, output: false }, { slot: s }));
+  }
+  const out = p.slot[nLayer];
+  const last = segs[segs.length - 1];
+  if (last && (last as SpeedSegment & { slot: number }).slot === out) last.output = true;
+  else segs.push({ device: capsOf(out), from: nLayer, to: nLayer, output: true });
+  return segs.map(({ device, from, to, output }) => ({ device, from, to, output }));
+}
