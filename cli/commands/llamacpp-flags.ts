@@ -23,15 +23,19 @@ export interface LlamaCppFlags {
   mmprojOffload?: boolean;
   draft?: string;
   mmap?: boolean;
+  kvUnified?: boolean;
+  backend?: string;
 }
 
 export function addLlamaCppOptions(cmd: Command): Command {
   return cmd
+    .option("--backend <cuda|rocm|vulkan|metal|cpu>", "llama.cpp's backend (default: the device's own; cpu: a CPU-only build, no GPU buffers)")
     .option("--gpu-layers <n>", "llama.cpp -ngl: layer slots on the GPUs (the output layer first, then the last repeating layers); default all")
     .option("--flash-attn <on|off|auto>", "llama.cpp -fa (auto: on where the backend has it, as on CPU, CUDA, Metal, Vulkan)")
     .option("--batch <n>", "llama.cpp -b (logical batch, default 2048)")
     .option("--ubatch <n>", "llama.cpp -ub (physical batch, default 512): sizes the compute buffer")
     .option("--no-kv-offload", "llama.cpp -nkvo: keep the KV cache in host RAM")
+    .option("--kv-unified", "llama.cpp -kvu: one KV stream of --context cells shared by all --seqs sequences")
     .option("--split-mode <layer|row|none>", "llama.cpp -sm over several GPUs (default layer)")
     .option("--tensor-split <a,b,…>", "llama.cpp -ts: proportions per GPU (default: by each GPU's memory)")
     .option("--mmproj <file>", "llama.cpp --mmproj: a projector GGUF, its buffer on the first GPU")
@@ -41,6 +45,7 @@ export function addLlamaCppOptions(cmd: Command): Command {
     .option("--no-mmap", "llama.cpp --no-mmap: host-resident weights are loaded into RAM");
 }
 
+const BACKENDS: Record<string, EngineOptions["llamaCppBackend"]> = { cuda: "CUDA", rocm: "ROCm", vulkan: "Vulkan", metal: "Metal", cpu: "CPU" };
 const ON_OFF: Record<string, boolean | undefined> = { on: true, off: false, auto: undefined };
 
 /** The engine options these flags set; any of them with an engine other than llama.cpp is bad input. */
@@ -68,6 +73,12 @@ export async function llamaCppOptions(flags: LlamaCppFlags, engineId: string, ba
     if (o.tensorSplit.some((x) => x < 0) || o.tensorSplit.every((x) => x === 0)) throw new InputError(`--tensor-split needs non-negative proportions, not all zero, got "${flags.tensorSplit}"`);
   }
   if (flags.mmap !== undefined) o.mmap = flags.mmap;
+  if (flags.kvUnified) o.kvUnified = true;
+  if (flags.backend !== undefined) {
+    const b = BACKENDS[flags.backend.toLowerCase()];
+    if (!b) throw new InputError(`--backend must be cuda, rocm, vulkan, metal or cpu, got "${flags.backend}"`);
+    o.llamaCppBackend = b;
+  }
   const { ggufTensorBytes, resolveGguf } = await import("../../loaders/gguf.js");
   if (flags.mmproj !== undefined) o.projector = { bytes: await ggufTensorBytes(flags.mmproj), offload: flags.mmprojOffload !== false };
   else if (flags.mmprojOffload === false) throw new InputError("--no-mmproj-offload needs --mmproj");
@@ -79,7 +90,7 @@ export async function llamaCppOptions(flags: LlamaCppFlags, engineId: string, ba
     const m = plan(draft, dep, e, { layers: false }).memory;
     o.draft = { weightsBytes: m.weightsBytes, kvBytes: m.kvCacheBytes, computeBytes: m.activationBytes };
   }
-  if (Object.keys(o).length && engineId !== "llama.cpp") throw new InputError(`--gpu-layers, --flash-attn, --batch, --ubatch, --no-kv-offload, --split-mode, --tensor-split, --mmproj, --draft and --mmap are llama.cpp options (engine is ${engineId})`);
+  if (Object.keys(o).length && engineId !== "llama.cpp") throw new InputError(`--gpu-layers, --flash-attn, --batch, --ubatch, --no-kv-offload, --split-mode, --tensor-split, --mmproj, --draft, --mmap, --kv-unified and --backend are llama.cpp options (engine is ${engineId})`);
   return o;
 }
 

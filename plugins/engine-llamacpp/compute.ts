@@ -22,7 +22,7 @@ export function deviceComputeBuffer(m: LlamaModel, shape: DeploymentShape, conte
  * compute buffer is the peak of the stages it runs (ggml_backend_sched gives each backend its own gallocr): the
  * output stage where the output layer sits, the attention and FFN blocks where repeating layers sit.
  */
-export function computeStages(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): { out: number; ffn: number; attn: number; cpuInputs: number } {
+export function computeStages(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): { out: number; ffn: number; attn: number; cpuInputs: number; hidden: number } {
   const fa = shape.options?.flashAttention ?? true;
   const c = contextOf(shape, m.swaWindow, context, seqs);
   const nOut = c.nUbatch;
@@ -48,7 +48,7 @@ export function computeStages(m: LlamaModel, shape: DeploymentShape, context: nu
   let attn = inputs + 2 * x + 2 * q;
   if (!fa) attn += 4 * c.nCtxSeq * t * m.nHead;
   // inp_tokens i32 and inp_embd f32 [n_embd, n_tokens] at the bottom of the CPU buffer (see llamaCppComputeBuffer).
-  return { out, ffn, attn, cpuInputs: 4 * t + x };
+  return { out, ffn, attn, cpuInputs: 4 * t + x, hidden: x };
 }
 
 /**

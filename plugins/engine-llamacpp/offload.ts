@@ -84,6 +84,8 @@ export interface LlamaOffloadTable {
   model: number[];
   /** Per device index: whether it runs repeating layers and holds the output layer (its compute stages). */
   roles: { runs: boolean; output: boolean }[];
+  /** The GPU backend runs the host layers' weight ops of a large batch (CUDA, ROCm, Vulkan op offload). */
+  opOffload: boolean;
   /** Bytes llama.cpp loads twice: a tied output matrix duplicated on the output layer's GPU (TENSOR_DUPLICATED). */
   duplicatedOutput: number;
 }
@@ -127,11 +129,23 @@ export function compileOffload(model: ModelSpec, shape: DeploymentShape): LlamaO
   const dev = (s: number) => (s === HOST ? host : p.splitMode === "row" ? 0 : s);
   for (let il = 0; il < nLayer; il++) roles[dev(p.slot[il])].runs = true;
   roles[dev(p.slot[nLayer])].output = true;
-  return { placement: p, model: out.map(Math.round), roles, duplicatedOutput: Math.round(duplicatedOutput) };
+  // ggml-backend.cpp ggml_backend_sched_backend_id_from_cur: an op whose weight sits in a host buffer runs on the
+  // first backend whose offload_op accepts it; CUDA and Vulkan accept any op of at least 32 tokens
+  // (ggml_backend_cuda_device_offload_op, ggml_backend_vk_device_offload_op: op_offload_min_batch_size), so the
+  // reserve graph (n_ubatch tokens) computes the host layers' weight ops on GPU 0. Metal offloads matmuls only: not modelled.
+  const prefix = p.gpus[0]?.replace(/\d+$/, "");
+  const opOffload = (prefix === "CUDA" || prefix === "ROCm" || prefix === "Vulkan") && roles[host].runs;
+  if (opOffload) roles[0].runs = true;
+  return { placement: p, model: out.map(Math.round), roles, opOffload, duplicatedOutput: Math.round(duplicatedOutput) };
 }
 
-/** A device's compute buffer: the peak of the stages it runs, plus the token inputs on the host. */
-function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; output: boolean }, isHost: boolean): number {
+/**
+ * A device's compute buffer: the peak of the stages it runs, plus the token inputs on the host. With op offload the
+ * host keeps, of its layers, only the ops without weights next to it: the residual and the norm, two hidden states
+ * f32 [n_embd, n_ubatch] (derived from the Qwen2.5-3B Vulkan log, Vulkan_Host compute 12.01 MiB; one case).
+ */
+function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; output: boolean }, isHost: boolean, opOffload: boolean): number {
+  if (isHost && opOffload) return st.cpuInputs + 2 * st.hidden + (role.output ? st.out : 0);
   return Math.max(role.output ? st.out : 0, role.runs ? Math.max(st.ffn, st.attn) : 0) + (isHost ? st.cpuInputs : 0);
 }
 
@@ -139,7 +153,7 @@ function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; 
 export function computeTotal(m: LlamaModel, t: LlamaOffloadTable, shape: DeploymentShape, context: number, seqs: number): number {
   const st = computeStages(m, shape, context, seqs);
   let sum = 0;
-  t.roles.forEach((r, i) => (sum += computeOf(st, r, i === t.placement.gpus.length)));
+  t.roles.forEach((r, i) => (sum += computeOf(st, r, i === t.placement.gpus.length, t.opOffload)));
   return sum;
 }
 
@@ -178,7 +192,7 @@ export function buffersAt(m: LlamaModel, c: LlamaCacheTable, t: LlamaOffloadTabl
   rows[at(p.slot[nLayer])].output = true;
   const st = computeStages(m, shape, context, seqs);
   rows.forEach((r, i) => {
-    r.computeBytes = computeOf(st, t.roles[i], i === host);
+    r.computeBytes = computeOf(st, t.roles[i], i === host, t.opOffload);
     r.kvBytes = Math.round(r.kvBytes);
   });
   rows[host].outputBytes = 4 * m.nVocab * seqs;

@@ -2,7 +2,7 @@
 // attention on and off, batch sizes (node-llama-cpp sets n_ubatch = n_batch), contexts and sequence counts — on GGUFs
 // this project writes: `hwledger plan --json` with the same flags must give the KV cache exactly and KV + compute
 // buffer (memory.kvCacheBytes + memory.activationBytes) within 1% for at least 95% of runs (issue 16). The run is
-// CPU-only, so the plan is asked with --gpu-layers 0 (every buffer on the host, as llama.cpp prints it).
+// CPU-only, so the plan is asked with --backend cpu (every buffer on the host, as llama.cpp prints it).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,13 +87,13 @@ describe("llama.cpp options grid: flash attention on/off × batch × context × 
             const facts = parseLlamaCppLog(log.join("\n"));
             await ctx.dispose();
             // The plan gets what llama.cpp was given (node-llama-cpp sets n_ubatch = n_batch; its batch may differ from
-            // the one asked, e.g. 129 for 128 with an SWA model): the flags --gpu-layers 0 --flash-attn on|off
+            // the one asked, e.g. 129 for 128 with an SWA model): the flags --backend cpu --flash-attn on|off
             // --batch --ubatch map to these options (the CLI case below checks that mapping).
-            const options = { gpuLayers: 0, flashAttention: fa, batch: facts.nBatch, ubatch: facts.nUbatch };
+            const options = { llamaCppBackend: "CPU" as const, flashAttention: fa, batch: facts.nBatch, ubatch: facts.nUbatch };
             const e = engine("llama.cpp");
             const p = plan(spec, makeDeployment(spec, { engine: e, context: s.context, seqs: s.seqs, options }), e, { layers: false });
             if (!fa && batch === 512 && s.seqs === 3) {
-              const args = ["plan", "--gguf", file, "--engine", "llama.cpp", "--context", String(s.context), "--seqs", String(s.seqs), "--gpu-layers", "0", "--flash-attn", fa ? "on" : "off", "--batch", String(facts.nBatch), "--ubatch", String(facts.nUbatch), "--json"];
+              const args = ["plan", "--gguf", file, "--engine", "llama.cpp", "--context", String(s.context), "--seqs", String(s.seqs), "--backend", "cpu", "--flash-attn", fa ? "on" : "off", "--batch", String(facts.nBatch), "--ubatch", String(facts.nUbatch), "--json"];
               const cli = (await runCliJson(args)) as { memory: { kvCacheBytes: number; activationBytes: number } };
               expect(cli.memory).toEqual(p.memory);
             }
