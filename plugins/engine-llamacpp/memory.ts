@@ -9,8 +9,8 @@ import { buffersAt, compileOffload, computeTotal } from "./offload.js";
 import { compileLlamaModel } from "./model.js";
 import type { LlamaModel } from "./model.js";
 
-const ACT_BASIS_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block (ffn_inp, ffn_norm, gate, up, swiglu) and the attention block, over the graph inputs (f16 KQ mask n_kv × n_ubatch, positions, cache row ids); n_embd × n_ubatch per allocator hole not counted; CPU-only adds inp_embd n_embd × n_ubatch f32";
-const ACT_BASIS_NO_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block and the attention block with KQ scores n_kv × n_ubatch × n_head f32 (flash attention off, f32 KQ mask); n_embd × n_ubatch per allocator hole not counted; CPU-only adds inp_embd n_embd × n_ubatch f32";
+const ACT_BASIS_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block (ffn_inp, ffn_norm, gate, up, swiglu) and the attention block, over the graph inputs (f16 KQ mask n_kv × n_ubatch, positions, cache row ids); n_embd × n_ubatch per allocator hole not counted; summed over backends (offload.ts): the host adds inp_embd n_embd × n_ubatch f32";
+const ACT_BASIS_NO_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block and the attention block with KQ scores n_kv × n_ubatch × n_head f32 (flash attention off, f32 KQ mask); n_embd × n_ubatch per allocator hole not counted; summed over backends (offload.ts): the host adds inp_embd n_embd × n_ubatch f32";
 const OVERHEAD_BASIS = "llama.cpp output buffer n_vocab × n_seq f32 (llama-context.cpp output_reserve); backend context (CUDA ~0.3–0.5 GiB per GPU) not included";
 
 function tableFor(model: ModelSpec, m: LlamaModel, shape: DeploymentShape): EngineTable {
