@@ -36,6 +36,20 @@ describe("split planner", () => {
     expect(p.assignments.map((a) => a.layers)).toEqual([23, 7]);
   });
 
+  it("llama.cpp with --host: a model the devices cannot hold keeps its first layers in host RAM (offloaded, -ngl below the layer count)", () => {
+    const lc = makeDeployment(model, { engine: engine("llama.cpp"), context: 1024 });
+    const host: PlacementDevice = { id: "host-cpu", name: "host", memoryBytes: 0, bandwidthBytesPerSecond: 50e9, deviceClass: "cpu", compute: PAPER_COMPUTE };
+    expect(() => planSplit(model, lc, [dev("a", 12, 500)], ENGINES, { reserveBytes: GIB })).toThrow(/does not fit/);
+    const p = planSplit(model, lc, [dev("a", 12, 500)], ENGINES, { reserveBytes: GIB, host });
+    const [h, g] = p.assignments;
+    // The host takes layers from 0 (load_tensors: layers below i_gpu_start stay on the CPU); the GPU the rest and the output.
+    expect([h.device, h.layerStart, g.layerEnd, g.output]).toEqual(["host-cpu", 0, 29, true]);
+    expect(g.memoryBytes).toBeLessThanOrEqual(12 * GIB);
+    expect(p.offload).toEqual({ host: "host-cpu", hostLayers: h.layers, gpuLayers: 31 - h.layers });
+    expect(p.commands.llamaCpp.join(" ")).toContain(`-ngl ${31 - h.layers}`);
+    expect(Object.keys(p.commands)).toEqual(["llamaCpp"]);
+  });
+
   it("a model that fits nowhere is a clear error naming the shortfall", () => {
     expect(() => planSplit(model, dep, [dev("a", 12, 500), dev("b", 12, 500)], ENGINES, { reserveBytes: GIB })).toThrow(/does not fit on a, b: needs 32\.00 GiB/);
   });
