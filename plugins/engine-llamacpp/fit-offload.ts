@@ -29,7 +29,7 @@ export interface OffloadFit {
   layerSlots: number;
   /** Tokens per sequence. */
   context: number;
-  /** -ts: layer slots per GPU, when there are several. */
+  /** -ts: layer slots per GPU (repeating layers + the output layer), when there are several. */
   tensorSplit?: number[];
   fits: boolean;
   devices: (DeviceBuffers & { freeBytes: number; marginBytes: number; usedBytes: number })[];
@@ -72,7 +72,9 @@ export function fitOffload(model: ModelSpec, dep: Deployment, input: OffloadFitI
       const base = e.gpu(i) ?? { ...host, device: `GPU${i}`, modelBytes: 0, kvBytes: 0, computeBytes: 0, outputBytes: 0, projectorBytes: 0, draftBytes: 0, layers: 0, output: false, mapped: undefined };
       return { ...base, freeBytes: input.freeBytes[i], marginBytes: margins[i], usedBytes: e.used[i] };
     });
-    return { gpuLayers: ngl, layerSlots: slots, context, ...(split && nd > 1 ? { tensorSplit: split } : {}), fits: e.ok, devices, host, basis };
+    // -ts as layer slots per GPU (what set_ngl_tensor_split_tbo writes), also when the default split by free memory held.
+    const tensorSplit = devices.map((d) => d.layers + (d.output ? 1 : 0));
+    return { gpuLayers: ngl, layerSlots: slots, context, ...(nd > 1 ? { tensorSplit } : {}), fits: e.ok, devices, host, basis };
   };
   const even = nd > 1 ? input.freeBytes : undefined;
   let context = dep.context;
