@@ -83,7 +83,8 @@ export async function llamaCppOptions(flags: LlamaCppFlags, engineId: string, ba
   if (flags.mmproj !== undefined) o.projector = { bytes: await ggufTensorBytes(flags.mmproj), offload: flags.mmprojOffload !== false };
   else if (flags.mmprojOffload === false) throw new InputError("--no-mmproj-offload needs --mmproj");
   if (flags.draft !== undefined) {
-    // common/common.cpp common_base_params_to_speculative: the draft context follows the target's (same n_ctx, batches, -fa).
+    // common/speculative.cpp common_base_params_to_speculative: the draft's params are a copy of the target's (n_ctx,
+    // batches, -fa, sequences) with its own -ngld (default all), devices and cache types (-ctkd/-ctvd, default f16).
     const { model: draft } = await resolveGguf(flags.draft);
     const e = engine("llama.cpp");
     const dep: Deployment = makeDeployment(draft, { engine: e, context: base.context, seqs: base.seqs, options: { flashAttention: o.flashAttention, batch: o.batch, ubatch: o.ubatch } });

@@ -163,7 +163,9 @@ export function computeTotal(m: LlamaModel, t: LlamaOffloadTable, shape: Deploym
  * on the host with --no-kv-offload. Compute per backend (ggml_backend_sched: one gallocr per backend): the peak of the
  * stages it runs (compute.ts computeStages); the host adds the token inputs (the input layer runs there). The output
  * (logits) buffer is host memory (llama_context::output_reserve: "CUDA_Host output buffer"). The projector (tools/mtmd
- * clip.cpp: the GPU backend when ctx_params.use_gpu, i.e. not --no-mmproj-offload) and a draft model go to the first GPU.
+ * clip.cpp: the GPU backend when ctx_params.use_gpu, i.e. not --no-mmproj-offload) and a draft model go to the first GPU
+ * (a draft inherits the target's device list, common/speculative.cpp common_base_params_to_speculative; placed whole on
+ * the first GPU here, a simplification).
  */
 export function buffersAt(m: LlamaModel, c: LlamaCacheTable, t: LlamaOffloadTable, shape: DeploymentShape, context: number, seqs: number): DeviceBuffers[] {
   const p = t.placement;
