@@ -201,6 +201,8 @@ export interface EngineOptions {
   llamaCppBackend?: "CUDA" | "ROCm" | "Vulkan" | "Metal" | "CPU";
   /** llama.cpp build number (b2824 = 2824), where kernels changed between builds; undefined = a recent build. */
   llamaCppBuild?: number;
+  /** Ollama release whose defaults and placement to follow ("0.12.10"); absent: plugins/engine-ollama/releases.ts default. */
+  ollamaVersion?: string;
   /** llama.cpp -ngl (layers on the GPU); undefined = all. */
   gpuLayers?: number;
   /** MLX --max-kv-size (rotating cache for every layer). */
