@@ -17,6 +17,7 @@ interface FitFlags extends DeploymentFlags {
   enforceEager?: boolean;
   sampler?: string;
   vllmVersion?: string;
+  wiredLimitMb?: string;
   vllmEntryPoint?: string;
   device?: string;
 }
@@ -32,11 +33,12 @@ export function registerFit(program: Command): void {
     .option("--max-num-seqs <n>", "vLLM --max-num-seqs")
     .option("--enforce-eager", "vLLM --enforce-eager (no CUDA graphs)")
     .option("--sampler <flashinfer|native>", "vLLM VLLM_USE_FLASHINFER_SAMPLER: flashinfer (opted in) or native; the default follows the release")
+    .option("--wired-limit-mb <n>", "Apple: the GPU working set set with sudo sysctl iogpu.wired_limit_mb=N (default: macOS's 2/3 or 3/4 of RAM)")
     .option("--vllm-version <v>", "vLLM release whose start-up rules to follow (default 0.19.0; e.g. 0.21.0, 0.25.1)")
     .option("--vllm-entry-point <serve|llm>", "vLLM entry point whose batch defaults apply: `vllm serve` (default) or the offline LLM class")
     .action(async (flags: FitFlags) => {
       if (flags.kvBudgetGib !== undefined && flags.gpuMemoryGib !== undefined) throw new InputError("give one of --kv-budget-gib and --gpu-memory-gib, not both");
-      const device = deviceFromFlag(flags.device);
+      const device = deviceFromFlag(flags.device, flags.wiredLimitMb);
       if (flags.kvBudgetGib === undefined && flags.gpuMemoryGib === undefined && !device) throw new InputError("give --device, --gpu-memory-gib or --kv-budget-gib");
       const { model } = await loadModel(flags);
       const dep = deploymentFromFlags(model, flags, flags.context ?? String(model.maxContext), device);

@@ -10,8 +10,9 @@ export function registerPlan(program: Command): void {
   const cmd = program.command("plan").description("memory plan: weights, KV cache, activations, overhead");
   addDeploymentOptions(cmd, true)
     .option("--device <id>", "catalog device the engine runs on: its defaults (vLLM's batch sizes) follow that GPU")
-    .action(async (flags: DeploymentFlags & { device?: string }) => {
-    const device = deviceFromFlag(flags.device);
+    .option("--wired-limit-mb <n>", "Apple: the GPU working set the user set with sudo sysctl iogpu.wired_limit_mb=N (default: macOS's 2/3 or 3/4 of RAM)")
+    .action(async (flags: DeploymentFlags & { device?: string; wiredLimitMb?: string }) => {
+    const device = deviceFromFlag(flags.device, flags.wiredLimitMb);
     const { model } = await loadModel(flags);
     const dep = deploymentFromFlags(model, flags, flags.context!, device);
     const p = plan(model, dep, engine(dep.engine));

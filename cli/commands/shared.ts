@@ -66,10 +66,17 @@ export async function loadModel(flags: { model?: string; gguf?: string; checkpoi
 }
 
 /** --device ID: the catalog device as the engine sees it (lib/fleet/devices.ts engineDevice); every command reads it here. */
-export function deviceFromFlag(ref: string | undefined): EngineDevice | undefined {
-  if (ref === undefined) return undefined;
+export function deviceFromFlag(ref: string | undefined, wiredLimitMb?: string): EngineDevice | undefined {
+  if (ref === undefined) {
+    if (wiredLimitMb !== undefined) throw new InputError("--wired-limit-mb needs --device (an Apple device)");
+    return undefined;
+  }
   if (!ref.trim()) throw new InputError("--device needs a catalog device id (see `hwledger devices`)");
-  return engineDevice(ref);
+  if (wiredLimitMb === undefined) return engineDevice(ref);
+  if (!/^\d{1,9}$/.test(wiredLimitMb.trim()) || Number(wiredLimitMb) < 1) throw new InputError(`--wired-limit-mb must be a whole number of MiB (iogpu.wired_limit_mb), got ${JSON.stringify(wiredLimitMb)}`);
+  const d = engineDevice(ref, { wiredLimitMb: Number(wiredLimitMb) });
+  if (d.deviceClass !== "metal") throw new InputError(`--wired-limit-mb applies to Apple unified memory; ${d.id} is not an Apple device`);
+  return d;
 }
 
 export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, context: number | string, device?: EngineDevice): Deployment {
