@@ -26,7 +26,7 @@ export interface DeploymentFlags {
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .option("--model <ref>", "config.json path, folder with one, or HF model id (catalog ids resolve offline)")
-    .option("--gguf <file>", "GGUF file: exact tensor types and architecture from its header")
+    .option("--gguf <file>", "GGUF: a local file, an http(s) URL or org/repo[:quant|:file] on the HF hub (only the header is read, split files too): exact tensor types and architecture")
     .option("--checkpoint", "exact weight bytes from the model's safetensors headers (a local folder, or the HF hub online); implies --weights checkpoint");
 }
 
