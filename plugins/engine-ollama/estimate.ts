@@ -198,3 +198,18 @@ export function estimateGpuLayers(x: OllamaEstimateInput): OllamaEstimate {
   const requiredPartial = alloc.reduce((a, b) => a + b, 0);
   return { layers: layerCount, layersModel: blocks + 1, tensorSplit, allocations: alloc, fullyLoaded, kvTotal, requiredPartial, requiredFull: requiredPartial + overflow, graph };
 }
+
+/**
+ * What Ollama prints in `msg=offload` for its KV and graph estimate (memory.required.kv, memory.graph.full/partial):
+ * context = num_ctx × parallel, batch = min(num_ctx, num_batch), f16 unless a KV type is given; the printed graphs
+ * are after estimateGPULayers' adjustment (Metal: partial = full; several GPUs: full = partial).
+ */
+export function ollamaPrintedEstimate(model: ModelSpec, numCtx: number, parallel: number, gpus: number, library: "cuda" | "rocm" | "metal" = "cuda", kvType = "f16", numBatch = 512): { kv: number; graphFull: number; graphPartial: number; basis: string } {
+  const batch = Math.min(numCtx, numBatch);
+  const kv = ollamaKvPerLayer(model, numCtx, parallel, batch, kvType).reduce((a, b) => a + b, 0);
+  const g = ollamaGraphSize(model, numCtx * parallel, batch, kv);
+  let { full, partial } = g;
+  if (library === "metal") partial = full;
+  else if (gpus > 1) full = partial;
+  return { kv, graphFull: full, graphPartial: partial, basis: g.basis };
+}

@@ -8,7 +8,7 @@ import { ollamaExport } from "./args.js";
 import { compileOllama, llamaShapeOf } from "./memory.js";
 import { ollamaMinimumMemory } from "./releases.js";
 
-export { estimateGpuLayers, ollamaGraphSize, ollamaKvPerLayer, ollamaOutputBytes } from "./estimate.js";
+export { estimateGpuLayers, ollamaGraphSize, ollamaKvPerLayer, ollamaOutputBytes, ollamaPrintedEstimate } from "./estimate.js";
 export type { OllamaEstimate, OllamaEstimateInput, OllamaGpu } from "./estimate.js";
 export { humanBytes, ollamaActuals, parseOllamaLog } from "./parse.js";
 export type { OllamaLogFacts, OllamaOffload, OllamaRunnerCmd } from "./parse.js";
