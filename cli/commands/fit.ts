@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { InputError, fit } from "../../lib/calc/index.js";
 import { engine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
-import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, flagValue, loadModel } from "./shared.js";
+import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, flagValue, loadModel, withCpuOffload } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 const GIB = 1024 ** 3;
@@ -18,6 +18,7 @@ interface FitFlags extends DeploymentFlags {
   sampler?: string;
   vllmVersion?: string;
   wiredLimitMb?: string;
+  cpuOffloadGb?: string;
   vllmEntryPoint?: string;
   device?: string;
 }
@@ -33,6 +34,7 @@ export function registerFit(program: Command): void {
     .option("--max-num-seqs <n>", "vLLM --max-num-seqs")
     .option("--enforce-eager", "vLLM --enforce-eager (no CUDA graphs)")
     .option("--sampler <flashinfer|native>", "vLLM VLLM_USE_FLASHINFER_SAMPLER: flashinfer (opted in) or native; the default follows the release")
+    .option("--cpu-offload-gb <gib>", "vLLM --cpu-offload-gb: GiB of weights per GPU kept in host memory (the KV budget grows by as much)")
     .option("--wired-limit-mb <n>", "Apple: the GPU working set set with sudo sysctl iogpu.wired_limit_mb=N (default: macOS's 2/3 or 3/4 of RAM)")
     .option("--vllm-version <v>", "vLLM release whose start-up rules to follow (default 0.19.0; e.g. 0.21.0, 0.25.1)")
     .option("--vllm-entry-point <serve|llm>", "vLLM entry point whose batch defaults apply: `vllm serve` (default) or the offline LLM class")
@@ -41,7 +43,7 @@ export function registerFit(program: Command): void {
       const device = deviceFromFlag(flags.device, flags.wiredLimitMb);
       if (flags.kvBudgetGib === undefined && flags.gpuMemoryGib === undefined && !device) throw new InputError("give --device, --gpu-memory-gib or --kv-budget-gib");
       const { model } = await loadModel(flags);
-      const dep = deploymentFromFlags(model, flags, flags.context ?? String(model.maxContext), device);
+      const dep = withCpuOffload(deploymentFromFlags(model, flags, flags.context ?? String(model.maxContext), device), flags.cpuOffloadGb);
       dep.options = {
         ...dep.options,
         ...(flags.maxNumBatchedTokens !== undefined ? { maxNumBatchedTokens: flagValue("tokens", flags.maxNumBatchedTokens, "--max-num-batched-tokens") } : {}),

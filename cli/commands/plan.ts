@@ -3,18 +3,19 @@ import type { Command } from "commander";
 import { plan, planJson } from "../../lib/calc/index.js";
 import { engine } from "../../plugins/engines.js";
 import { formatBytes, formatCount, printJson, printLines } from "../output.js";
-import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, loadModel } from "./shared.js";
+import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, loadModel, withCpuOffload } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 export function registerPlan(program: Command): void {
   const cmd = program.command("plan").description("memory plan: weights, KV cache, activations, overhead");
   addDeploymentOptions(cmd, true)
     .option("--device <id>", "catalog device the engine runs on: its defaults (vLLM's batch sizes) follow that GPU")
+    .option("--cpu-offload-gb <gib>", "vLLM --cpu-offload-gb: GiB of weights per GPU kept in host memory (off the GPU, read over PCIe each forward)")
     .option("--wired-limit-mb <n>", "Apple: the GPU working set the user set with sudo sysctl iogpu.wired_limit_mb=N (default: macOS's 2/3 or 3/4 of RAM)")
-    .action(async (flags: DeploymentFlags & { device?: string; wiredLimitMb?: string }) => {
+    .action(async (flags: DeploymentFlags & { device?: string; wiredLimitMb?: string; cpuOffloadGb?: string }) => {
     const device = deviceFromFlag(flags.device, flags.wiredLimitMb);
     const { model } = await loadModel(flags);
-    const dep = deploymentFromFlags(model, flags, flags.context!, device);
+    const dep = withCpuOffload(deploymentFromFlags(model, flags, flags.context!, device), flags.cpuOffloadGb);
     const p = plan(model, dep, engine(dep.engine));
     if (flags.json) return printJson(planJson(p));
     const m = p.memory;

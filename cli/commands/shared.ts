@@ -93,4 +93,11 @@ export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, co
   });
 }
 
+/** --cpu-offload-gb GiB: vLLM's weight offload to host memory (options.cpuOffloadGiB); other engines refuse it. */
+export function withCpuOffload(dep: Deployment, gib: string | undefined): Deployment {
+  if (gib === undefined) return dep;
+  if (dep.engine !== "vllm") throw new InputError(`--cpu-offload-gb is vLLM's option (engine ${dep.engine})`);
+  return { ...dep, options: { ...dep.options, cpuOffloadGiB: flagValue("gib", gib, "--cpu-offload-gb") } };
+}
+
 export { flagValue, ledgerDirFlag, optFlag, strictNumber } from "../args.js";

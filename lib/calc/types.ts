@@ -176,6 +176,8 @@ export interface EngineOptions {
   maxNumSeqs?: number;
   /** vLLM --gpu-memory-utilization. */
   gpuMemoryUtilization?: number;
+  /** vLLM --cpu-offload-gb: GiB of weights per GPU kept in pinned host memory and read over the host link each forward. */
+  cpuOffloadGiB?: number;
   /** vLLM --enforce-eager (no CUDA graphs). */
   enforceEager?: boolean;
   /** vLLM VLLM_USE_FLASHINFER_SAMPLER: "flashinfer" opted in, "native" off; absent, the release's default (plugins/engine-vllm/releases.ts samplerPath). */
