@@ -12,7 +12,7 @@ import { ulid } from "../../lib/fleet/ulid.js";
 import { appendEvents } from "../../lib/ledger/index.js";
 import type { Transport } from "../transport/index.js";
 import { planJson } from "../../lib/calc/index.js";
-import { progress } from "../../cli/output.js";
+import { progress } from "../../lib/terminal.js";
 import type { Actual, EnginePlugin, LaunchInputs, LaunchSpec } from "../../plugins/engine-contract.js";
 import { ENGINES } from "../../plugins/engines.js";
 import { PLUGINS_DIR } from "../../plugins/index.js";
