@@ -103,7 +103,7 @@ describe("held out: hwledger's port of Ollama's estimate vs what each log printe
       const { layerWeights, outputBytes } = ollamaOutputBytes(c.model, "Q4_K_M");
       const e = estimateGpuLayers({ gpus: o.available.map((a) => ({ freeBytes: a, minimumBytes: ollamaMinimumMemory("cuda") })), library: "cuda", layerWeights, kvPerLayer: kv, outputBytes, graphPartial: g.partial, graphFull: g.full });
       const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(1)}%`;
-      rows.push(`${c.file}: kv ${(kvTotal / MiB).toFixed(0)} MiB vs ${(o.requiredKv / MiB).toFixed(0)} (${pct(kvTotal, o.requiredKv)}); graph full ${(full / MiB).toFixed(1)} vs ${(o.graphFull / MiB).toFixed(1)} (${pct(full, o.graphFull)}), partial ${(g.partial / MiB).toFixed(1)} vs ${(o.graphPartial / MiB).toFixed(1)} (${pct(g.partial, o.graphPartial)}); layers ${e.layers}/${e.layersModel} vs ${o.layersOffload}/${o.layersModel} (weights: hwledger's Q4_K_M mix)`);
+      rows.push(`${c.file}: kv ${(kvTotal / MiB).toFixed(0)} MiB vs ${(o.requiredKv / MiB).toFixed(0)} (${pct(kvTotal, o.requiredKv)}); graph full ${(full / MiB).toFixed(1)} vs ${(o.graphFull / MiB).toFixed(1)} (${pct(full, o.graphFull)}), partial ${(g.partial / MiB).toFixed(1)} vs ${(o.graphPartial / MiB).toFixed(1)} (${pct(g.partial, o.graphPartial)}); layers ${e.layers}/${e.layersModel} vs ${o.layersOffload}/${o.layersModel}, per-GPU ${e.allocations.map((a) => (a / GiB).toFixed(1)).join("/")} vs ${o.allocations.map((a) => (a / GiB).toFixed(1)).join("/")} GiB (weights: hwledger's Q4_K_M mix)`);
     });
   }
   it("graph sizes exact where hwledger has the model's GGUF vocabulary (8098 llama, 8447 deepseek2), and the printed summary", () => {
