@@ -2,6 +2,7 @@
 // against the values ggml-metal printed on real Macs (sources in lib/fleet/device-class.ts metalWorkingSet), and the
 // user's override (sudo sysctl iogpu.wired_limit_mb=N, --wired-limit-mb). One rule: the catalog, --device, dispatch
 // and the pages all read a Mac's memory through it.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { placementDevice } from "../lib/fleet/caps.js";
 import { metalWorkingSet } from "../lib/fleet/device-class.js";
@@ -18,6 +19,18 @@ describe("the macOS GPU working set", () => {
     for (const [gb, mib] of printed) expect(Math.abs(metalWorkingSet(gb * GiB).bytes / MiB - mib)).toBeLessThan(0.01);
     // iogpu.wired_limit_mb=114688 → "recommendedMaxWorkingSetSize: 112.00 GiB" (antirez/ds4#893).
     expect(metalWorkingSet(128 * GiB, 114688).bytes).toBe(112 * GiB);
+  });
+
+  it("reports (not held) the larger working sets newer macOS prints", () => {
+    const log = readFileSync("data/evidence/logs/llamacpp-server-gemma4-e4b-q8-metal-m4-swa-b8680.log", "utf8");
+    const m4 = Number(/recommendedMaxWorkingSetSize\s*=\s*([\d.]+) MB/.exec(log)![1]);
+    const rows = [
+      `Apple M4 (16 GB assumed), llama.cpp b8680: printed ${m4} MiB, hwledger ${(metalWorkingSet(16 * GiB).bytes / MiB).toFixed(2)} MiB`,
+      `M5 Max 128 GB, macOS 26 (antirez/ds4#893): printed 107.52 GiB, hwledger ${(metalWorkingSet(128 * GiB).bytes / GiB).toFixed(2)} GiB`,
+    ];
+    console.log(rows.join("\n"));
+    // hwledger's share is the smaller one: a plan that fits it fits these machines too.
+    expect(metalWorkingSet(16 * GiB).bytes / MiB).toBeLessThan(m4);
   });
 
   it("the catalog, --device and placement give a 16 GB Mac the same 10.67 GiB (not 16 GiB)", () => {

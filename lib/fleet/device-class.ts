@@ -24,7 +24,9 @@ export interface GpuMemoryLimit {
  * (M1: ise-uiuc/magicoder#19, abetlen/llama-cpp-python#687), 32 GB 21845.34 MB (M1 Max: ggml-org/llama.cpp#2011,
  * M2 Max: ollama/ollama#434) = 2/3 of RAM; 64 GB 49152.00 MiB (M1 Max: llama.cpp#1870), 96 GB 73728.00 MB (M2 Max:
  * llama.cpp#3213) = 3/4. The boundary between 32 and 64 GB (2/3 up to 36 GB) is the commonly cited one, not seen
- * printed. One macOS 26 machine gives more (128 GB M5 Max: 107.52 GiB, antirez/ds4#893); hwledger keeps 3/4 there.
+ * printed. Newer macOS grants more: a 128 GB M5 Max on macOS 26 107.52 GiB (antirez/ds4#893, 0.84 of RAM), an Apple M4
+ * (RAM not stated; 77.6% if 16 GB) 12713.12 MB (data/evidence/logs/llamacpp-server-gemma4-e4b-q8-metal-m4-swa-b8680.log).
+ * Two points make no rule: hwledger keeps the older, smaller share and says so (test/apple-memory.test.ts reports both).
  * `sudo sysctl iogpu.wired_limit_mb=N` replaces it with N MiB (ds4#893: 114688 → "112.00 GiB").
  */
 export function metalWorkingSet(ramBytes: number, wiredLimitMb?: number): GpuMemoryLimit {
