@@ -5,7 +5,7 @@
 import type { EnginePlugin } from "../engine-contract.js";
 import { LLAMACPP_KERNELS } from "../engine-llamacpp/speed.js";
 import { ollamaExport } from "./args.js";
-import { compileOllama, llamaShapeOf } from "./memory.js";
+import { compileOllama, llamaShapeOf, ollamaFit } from "./memory.js";
 import { ollamaMinimumMemory } from "./releases.js";
 
 export { estimateGpuLayers, ollamaGraphSize, ollamaKvPerLayer, ollamaOutputBytes, ollamaPrintedEstimate } from "./estimate.js";
@@ -13,7 +13,7 @@ export type { OllamaEstimate, OllamaEstimateInput, OllamaGpu } from "./estimate.
 export { humanBytes, ollamaActuals, parseOllamaLog } from "./parse.js";
 export type { OllamaLogFacts, OllamaOffload, OllamaRunnerCmd } from "./parse.js";
 export { ollamaModelfile, ollamaModelName } from "./args.js";
-export { compileOllama, llamaShapeOf, ollamaShape } from "./memory.js";
+export { compileOllama, llamaShapeOf, ollamaFit, ollamaShape } from "./memory.js";
 export * from "./releases.js";
 
 export const manifest: EnginePlugin = {
@@ -29,6 +29,7 @@ export const manifest: EnginePlugin = {
   loadsVision: true,
   defaults: { kvDtype: "f16" },
   compile: compileOllama,
+  fit: ollamaFit,
   // The same ggml kernels as llama.cpp, with the flash-attention setting Ollama resolves.
   speed: { kernels: (device, shape) => LLAMACPP_KERNELS.kernels(device, llamaShapeOf(shape)) },
   // Ollama keeps its MinimumMemory free per GPU (discover/gpu.go 457 MiB CUDA/ROCm, gpu_darwin.go 512 MiB Metal);

@@ -4,7 +4,7 @@
 // Every log is held out: no rule or constant was derived from them; the errors below are reported as they are.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { makeDeployment, modelFromHfConfig, plan } from "../../lib/calc/index.js";
+import { fit, makeDeployment, modelFromHfConfig, plan } from "../../lib/calc/index.js";
 import { catalogConfig, findCatalogEntry } from "../../loaders/catalog.js";
 import { estimateGpuLayers, ollamaActuals, ollamaDefaultFlashAttention, ollamaDefaultNumCtx, ollamaDefaultParallel, ollamaGraphSize, ollamaKvPerLayer, ollamaMinimumMemory, ollamaOutputBytes, parseOllamaLog } from "../../plugins/engine-ollama/index.js";
 import { engine, parseEngine } from "../../plugins/engines.js";
@@ -130,6 +130,16 @@ describe("Ollama plugin: plan and export", () => {
     const old = plan(llama32_3b, { ...q8, options: { ollamaVersion: "0.11.6" } }, e);
     expect(old.warnings.join(" ")).toMatch(/without flash attention/);
     expect(old.memory.kvCacheBytes).toBe(28 * 2048 * 8 * 256 * 2);
+  });
+
+  it("fit says how many layers Ollama would put on the GPU (estimateGPULayers), all of them when the model fits", () => {
+    const e = engine("ollama");
+    const dep = makeDeployment(llama32_3b, { engine: e, context: 2048, seqs: 4, weights: "Q4_K_M" });
+    const big = fit(llama32_3b, dep, e, { gpuMemoryBytes: 78.6 * GiB });
+    // The 8098 log's GPU (78.6 GiB free): 29/29 layers, as it printed.
+    expect(big.basis.at(-1)).toMatch(/would offload 29\/29 layers/);
+    const small = fit(llama32_3b, dep, e, { gpuMemoryBytes: 2 * GiB });
+    expect(small.basis.at(-1)).toMatch(/would offload \d+\/29 layers .*: the other \d+ run on the CPU/);
   });
 
   it("exports the server environment and a Modelfile (num_ctx, num_gpu)", () => {
