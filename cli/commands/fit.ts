@@ -19,6 +19,7 @@ interface FitFlags extends DeploymentFlags {
   vllmVersion?: string;
   wiredLimitMb?: string;
   cpuOffloadGb?: string;
+  ollamaVersion?: string;
   vllmEntryPoint?: string;
   device?: string;
 }
@@ -36,6 +37,7 @@ export function registerFit(program: Command): void {
     .option("--sampler <flashinfer|native>", "vLLM VLLM_USE_FLASHINFER_SAMPLER: flashinfer (opted in) or native; the default follows the release")
     .option("--cpu-offload-gb <gib>", "vLLM --cpu-offload-gb: GiB of weights per GPU kept in host memory (the KV budget grows by as much)")
     .option("--wired-limit-mb <n>", "Apple: the GPU working set set with sudo sysctl iogpu.wired_limit_mb=N (default: macOS's 2/3 or 3/4 of RAM)")
+    .option("--ollama-version <v>", "Ollama release whose defaults and placement to follow (default 0.12.10; e.g. 0.5.4, 0.9.0)")
     .option("--vllm-version <v>", "vLLM release whose start-up rules to follow (default 0.19.0; e.g. 0.21.0, 0.25.1)")
     .option("--vllm-entry-point <serve|llm>", "vLLM entry point whose batch defaults apply: `vllm serve` (default) or the offline LLM class")
     .action(async (flags: FitFlags) => {
@@ -51,6 +53,7 @@ export function registerFit(program: Command): void {
         ...(flags.enforceEager ? { enforceEager: true } : {}),
         ...(flags.sampler ? { sampler: sampler(flags.sampler) } : {}),
         ...(flags.vllmVersion !== undefined ? { vllmVersion: vllmVersion(flags.vllmVersion) } : {}),
+        ...(flags.ollamaVersion !== undefined ? { ollamaVersion: ollamaVersion(flags.ollamaVersion) } : {}),
         ...(flags.vllmEntryPoint !== undefined ? { vllmEntryPoint: entryPoint(flags.vllmEntryPoint) } : {}),
       };
       const gpuMemoryBytes = flags.gpuMemoryGib !== undefined ? flagValue("gib", flags.gpuMemoryGib, "--gpu-memory-gib") * GIB : device?.memoryBytes;
@@ -63,6 +66,12 @@ export function registerFit(program: Command): void {
       if (flags.json) return printJson(r);
       printLines([`${model.id} on ${dep.engine}: KV capacity ${r.kvCapacityTokens} tokens, max concurrency ${r.maxConcurrency.toFixed(2)}x for ${dep.context} tokens, max context ${r.maxContext}`]);
     });
+}
+
+/** An Ollama release as MAJOR.MINOR[.PATCH] (its tags: v0.12.10). */
+function ollamaVersion(v: string): string {
+  if (!/^v?\d{1,4}\.\d{1,4}(\.\d{1,4})?$/.test(v)) throw new InputError(`--ollama-version must look like 0.12.10 (MAJOR.MINOR[.PATCH]), got ${JSON.stringify(v)}`);
+  return v.replace(/^v/, "");
 }
 
 /** A vLLM release as MAJOR.MINOR[.PATCH[.POST]] (the form its version strings take, e.g. 0.25.1, 0.10.1.1). */
