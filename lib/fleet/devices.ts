@@ -91,6 +91,10 @@ export interface Device {
   unifiedMemoryBytes?: number;
   /** Why memoryBytes differs from the size as sold, when it does. */
   memoryNote?: string;
+  /** Memory as the engine's runtime reports it (engineDevice: data/devices/engine-memory.json, else as sold; Apple: the working set). */
+  engineMemoryBytes: number;
+  /** The name the driver reports, where a real output shows it (vLLM's defaults test it); else the catalog name. */
+  driverName: string;
   /** Spec peak bandwidth, GB/s decimal × 1e9. */
   bandwidthBytesPerSecond: number | null;
   fp16Tflops: number | null;
@@ -167,6 +171,8 @@ function load(): void {
         category: d.category,
         memoryBytes: limit.bytes,
         ...(limit.basis ? { unifiedMemoryBytes: sold, memoryNote: limit.basis } : {}),
+        engineMemoryBytes: engineRow(d.id) ? Math.round(engineRow(d.id)!.totalGiB * GIB) : limit.bytes,
+        driverName: engineRow(d.id)?.driverName ?? d.name,
         bandwidthBytesPerSecond: bw === null ? null : bw * 1e9,
         fp16Tflops: d.fp16Tflops,
         fp8Tflops: d.fp8Tflops,
@@ -230,6 +236,8 @@ function engineMemoryRows(): Map<string, EngineMemoryRow> {
   return engineRows;
 }
 
+const engineRow = (id: string): EngineMemoryRow | undefined => engineMemoryRows().get(id);
+
 /** A catalog device as an engine sees it, with where its memory figure comes from. */
 export interface EngineDevice extends DeviceView {
   /** Catalog name (for display; `name` is the driver's, which engine defaults test). */
@@ -257,8 +265,8 @@ export function engineDevice(ref: string, opts: { wiredLimitMb?: number } = {}):
   }
   return {
     ...base,
-    name: row.driverName ?? d.name,
-    memoryBytes: Math.round(row.totalGiB * GIB),
+    name: d.driverName,
+    memoryBytes: d.engineMemoryBytes,
     ...(row.computeUnits ? { computeUnits: row.computeUnits } : {}),
     nominal: false,
     memoryBasis: `${row.driverName ?? d.name}: ${row.totalGiB} GiB as the runtime reports it ("${row.printed}": ${row.source})`,
