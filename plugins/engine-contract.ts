@@ -26,6 +26,8 @@ export interface ExportedCommand {
   /** Shell-quoted, for copying. */
   command: string;
   note?: string;
+  /** A file the command reads (an Ollama Modelfile), to write beside it. */
+  file?: { name: string; text: string };
 }
 
 export interface ExportOptions {

@@ -87,8 +87,9 @@ describe("what-if figures", () => {
     const dep = makeDeployment(model, { engine: engine("llama.cpp"), kvDtype: "q8_0", context: 32768, seqs: 2, tp: 1 });
     const cmds = Object.fromEntries(exportCommands(model, dep).map((c) => [c.engine, c.command]));
     expect(cmds["llama.cpp"]).toContain("-c 65536 -np 2 --no-kv-unified -ctk q8_0 -ctv q8_0 -fa on -ngl 999");
-    expect(cmds.ollama).toBe("env OLLAMA_NUM_PARALLEL=2 ollama serve");
-    expect(exportCommands(model, dep).find((c) => c.engine === "ollama")?.note).toBe("Modelfile: PARAMETER num_ctx 32768");
+    const ollama = exportCommands(model, dep).filter((c) => c.engine === "ollama");
+    expect(ollama[0].command).toBe("env OLLAMA_NUM_PARALLEL=2 OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE=q8_0 ollama serve");
+    expect(ollama[1].note).toContain("PARAMETER num_ctx 32768");
     const v = exportCommands(model, makeDeployment(model, { engine: engine("vllm"), kvDtype: "fp8", context: 8192, seqs: 16, tp: 4 }));
     // The page shows what `hwledger export` prints: the engine plugins' own command lines.
     expect(v[0].command).toBe(`vllm serve ${model.id} --max-model-len 8192 --tensor-parallel-size 4 --pipeline-parallel-size 1 --kv-cache-dtype fp8 --max-num-seqs 16 --dtype bfloat16`);

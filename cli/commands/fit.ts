@@ -7,7 +7,7 @@ import { engine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
 import { addLlamaCppOptions, devicesFromFlag, llamaCppOptions } from "./llamacpp-flags.js";
 import type { LlamaCppFlags } from "./llamacpp-flags.js";
-import { addDeploymentOptions, deploymentFromFlags, flagValue, loadModel, strictNumber } from "./shared.js";
+import { addDeploymentOptions, deploymentFromFlags, flagValue, loadModel, strictNumber, withCpuOffload } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 const GIB = 1024 ** 3;
@@ -23,6 +23,9 @@ interface FitFlags extends DeploymentFlags, LlamaCppFlags {
   enforceEager?: boolean;
   sampler?: string;
   vllmVersion?: string;
+  wiredLimitMb?: string;
+  cpuOffloadGb?: string;
+  ollamaVersion?: string;
   vllmEntryPoint?: string;
   device?: string;
 }
@@ -40,14 +43,17 @@ export function registerFit(program: Command): void {
     .option("--max-num-seqs <n>", "vLLM --max-num-seqs")
     .option("--enforce-eager", "vLLM --enforce-eager (no CUDA graphs)")
     .option("--sampler <flashinfer|native>", "vLLM VLLM_USE_FLASHINFER_SAMPLER: flashinfer (opted in) or native; the default follows the release")
+    .option("--cpu-offload-gb <gib>", "vLLM --cpu-offload-gb: GiB of weights per GPU kept in host memory (the KV budget grows by as much)")
+    .option("--wired-limit-mb <n>", "Apple: the GPU working set set with sudo sysctl iogpu.wired_limit_mb=N (default: macOS's 2/3 or 3/4 of RAM)")
+    .option("--ollama-version <v>", "Ollama release whose defaults and placement to follow (default 0.12.10; e.g. 0.5.4, 0.9.0)")
     .option("--vllm-version <v>", "vLLM release whose start-up rules to follow (default 0.19.0; e.g. 0.21.0, 0.25.1)")
     .option("--vllm-entry-point <serve|llm>", "vLLM entry point whose batch defaults apply: `vllm serve` (default) or the offline LLM class")
     .action(async (flags: FitFlags) => {
       if (flags.kvBudgetGib !== undefined && flags.gpuMemoryGib !== undefined) throw new InputError("give one of --kv-budget-gib and --gpu-memory-gib, not both");
-      const { device, gpus } = devicesFromFlag(flags.device);
+      const { device, gpus } = devicesFromFlag(flags.device, flags.wiredLimitMb);
       if (flags.kvBudgetGib === undefined && flags.gpuMemoryGib === undefined && !device) throw new InputError("give --device, --gpu-memory-gib or --kv-budget-gib");
       const { model } = await loadModel(flags);
-      const dep = deploymentFromFlags(model, flags, flags.context ?? String(model.maxContext), device);
+      const dep = withCpuOffload(deploymentFromFlags(model, flags, flags.context ?? String(model.maxContext), device), flags.cpuOffloadGb);
       dep.options = {
         ...dep.options,
         ...(flags.maxNumBatchedTokens !== undefined ? { maxNumBatchedTokens: flagValue("tokens", flags.maxNumBatchedTokens, "--max-num-batched-tokens") } : {}),
@@ -55,6 +61,7 @@ export function registerFit(program: Command): void {
         ...(flags.enforceEager ? { enforceEager: true } : {}),
         ...(flags.sampler ? { sampler: sampler(flags.sampler) } : {}),
         ...(flags.vllmVersion !== undefined ? { vllmVersion: vllmVersion(flags.vllmVersion) } : {}),
+        ...(flags.ollamaVersion !== undefined ? { ollamaVersion: ollamaVersion(flags.ollamaVersion) } : {}),
         ...(flags.vllmEntryPoint !== undefined ? { vllmEntryPoint: entryPoint(flags.vllmEntryPoint) } : {}),
         ...(gpus ? { gpus } : {}),
         ...(await llamaCppOptions(flags, dep.engine, dep)),
@@ -89,6 +96,12 @@ export function registerFit(program: Command): void {
       if (o) lines.push(`llama.cpp --fit: -ngl ${o.gpuLayers} of ${o.layerSlots} slots, context ${o.context}${o.tensorSplit ? `, -ts ${o.tensorSplit.join(",")}` : ""}${o.fits ? "" : " (does not fit even so)"}`);
       printLines(lines);
     });
+}
+
+/** An Ollama release as MAJOR.MINOR[.PATCH] (its tags: v0.12.10). */
+function ollamaVersion(v: string): string {
+  if (!/^v?\d{1,4}\.\d{1,4}(\.\d{1,4})?$/.test(v)) throw new InputError(`--ollama-version must look like 0.12.10 (MAJOR.MINOR[.PATCH]), got ${JSON.stringify(v)}`);
+  return v.replace(/^v/, "");
 }
 
 /** A vLLM release as MAJOR.MINOR[.PATCH[.POST]] (the form its version strings take, e.g. 0.25.1, 0.10.1.1). */

@@ -96,9 +96,9 @@ export async function llamaCppOptions(flags: LlamaCppFlags, engineId: string, ba
 }
 
 /** --device a,b,…: llama.cpp's GPUs in order (the first is the main GPU and the deployment's device). */
-export function devicesFromFlag(ref: string | undefined): { device?: EngineDevice; gpus?: EngineDevice[] } {
-  if (ref === undefined || !ref.includes(",")) return { device: deviceFromFlag(ref) };
-  const gpus = ref.split(",").map((id) => deviceFromFlag(id.trim())!);
+export function devicesFromFlag(ref: string | undefined, wiredLimitMb?: string): { device?: EngineDevice; gpus?: EngineDevice[] } {
+  if (ref === undefined || !ref.includes(",")) return { device: deviceFromFlag(ref, wiredLimitMb) };
+  const gpus = ref.split(",").map((id) => deviceFromFlag(id.trim(), wiredLimitMb)!);
   return { device: gpus[0], gpus };
 }
 

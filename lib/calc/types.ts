@@ -176,6 +176,8 @@ export interface EngineOptions {
   maxNumSeqs?: number;
   /** vLLM --gpu-memory-utilization. */
   gpuMemoryUtilization?: number;
+  /** vLLM --cpu-offload-gb: GiB of weights per GPU kept in pinned host memory and read over the host link each forward. */
+  cpuOffloadGiB?: number;
   /** vLLM --enforce-eager (no CUDA graphs). */
   enforceEager?: boolean;
   /** vLLM VLLM_USE_FLASHINFER_SAMPLER: "flashinfer" opted in, "native" off; absent, the release's default (plugins/engine-vllm/releases.ts samplerPath). */
@@ -201,6 +203,8 @@ export interface EngineOptions {
   llamaCppBackend?: "CUDA" | "ROCm" | "Vulkan" | "Metal" | "CPU";
   /** llama.cpp build number (b2824 = 2824), where kernels changed between builds; undefined = a recent build. */
   llamaCppBuild?: number;
+  /** Ollama release whose defaults and placement to follow ("0.12.10"); absent: plugins/engine-ollama/releases.ts default. */
+  ollamaVersion?: string;
   /** llama.cpp -ngl (layers on the GPU); undefined = all. */
   gpuLayers?: number;
   /** llama.cpp --no-kv-offload: the KV cache stays in host RAM. */
