@@ -4,6 +4,24 @@ import type { Deployment, DeploymentShape, ModelSpec } from "../../lib/calc/inde
 import { contextOf } from "./context.js";
 import { compileLlamaModel } from "./model.js";
 import type { LlamaModel } from "./model.js";
+import { gallocPeak } from "./alloc.js";
+import { reserveGraph } from "./graph.js";
+import type { GraphShape } from "./graph.js";
+
+/** Architectures whose reserve graph graph.ts builds (src/models/llama.cpp, gemma2.cpp). */
+const SIMULATED = new Set(["llama", "gemma2"]);
+
+/**
+ * The whole reserve graph on one backend, placed by the ggml-alloc port (alloc.ts); undefined where graph.ts does not
+ * build the model's graph (other architectures, MoE, attention biases, layers without KV attention).
+ */
+export function simulatedPeak(m: LlamaModel, fa: boolean, t: number, maskCells: { base: number; swa: number }): number | undefined {
+  if (!SIMULATED.has(m.arch) || m.attnBias || m.layers.some((l) => l.memory !== "base" && l.memory !== "swa")) return undefined;
+  const layers = m.layers.map((l) => ({ qWidth: m.qWidth, kWidth: l.kElems, vWidth: l.vElems, headV: l.headV, swa: l.memory === "swa", nFf: m.nFfMax }));
+  const g: GraphShape = { t, nEmbd: m.nEmbd, nVocab: m.nVocab, nHead: m.nHead, fa, layers, maskCells, arch: m.arch as GraphShape["arch"] };
+  const { leafs, nodes } = reserveGraph(g, layers.map((_, i) => i));
+  return gallocPeak(leafs, nodes);
+}
 
 /**
  * n_tokens = min(n_ctx, n_ubatch) rounded up to a multiple of n_seq_max, every one of n_outputs = min(n_tokens,
@@ -22,7 +40,7 @@ export function deviceComputeBuffer(m: LlamaModel, shape: DeploymentShape, conte
  * compute buffer is the peak of the stages it runs (ggml_backend_sched gives each backend its own gallocr): the
  * output stage where the output layer sits, the attention and FFN blocks where repeating layers sit.
  */
-export function computeStages(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): { out: number; ffn: number; attn: number; cpuInputs: number; hidden: number } {
+export function computeStages(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): { out: number; ffn: number; attn: number; cpuInputs: number; hidden: number; whole?: number } {
   const fa = shape.options?.flashAttention ?? true;
   const c = contextOf(shape, m.swaWindow, context, seqs);
   const nOut = c.nUbatch;
@@ -48,7 +66,8 @@ export function computeStages(m: LlamaModel, shape: DeploymentShape, context: nu
   let attn = inputs + 2 * x + 2 * q;
   if (!fa) attn += 4 * c.nCtxSeq * t * m.nHead;
   // inp_tokens i32 and inp_embd f32 [n_embd, n_tokens] at the bottom of the CPU buffer (see llamaCppComputeBuffer).
-  return { out, ffn, attn, cpuInputs: 4 * t + x, hidden: x };
+  const whole = simulatedPeak(m, fa, t, { base: c.nCtxSeq, swa: c.swaCells });
+  return { out, ffn, attn, cpuInputs: 4 * t + x, hidden: x, whole };
 }
 
 /**

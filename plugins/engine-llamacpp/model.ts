@@ -39,6 +39,10 @@ export interface MemorySums {
 }
 
 export interface LlamaModel {
+  /** GGUF general.architecture (which src/models/*.cpp graph llama.cpp builds). */
+  arch: string;
+  /** Any attention projection with a bias (Qwen2's q/k/v): extra graph nodes the simulated graph does not hold. */
+  attnBias: boolean;
   layers: LlamaLayer[];
   base: MemorySums;
   swa: MemorySums;
@@ -142,7 +146,8 @@ export function compileLlamaModel(model: ModelSpec): LlamaModel {
   if (recurrent.layers) basis.push("llama.cpp recurrent state: max(1, n_seq) cells of (n_embd_r + n_embd_s) f32 per recurrent layer (llama-memory-recurrent.cpp, llama-hparams.cpp)");
   if (hasMla) basis.push("llama.cpp MLA: caches kv_lora_rank + n_rot per token as K, no V tensor (llama-kv-cache.cpp has_v = !is_mla)");
   if (ignoredSwa) basis.push(`llama.cpp: ${model.modelType} has no iSWA cache in llama.cpp; sliding layers are cached in full`);
-  return { layers, base, swa, recurrent, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, nEmbd: model.hiddenSize, nHead: model.nHeads, qWidth, headKGcd, headVGcd, basis };
+  const attnBias = model.layers.some((l) => l.tensors.some((t) => /attn_(q|k|v|qkv)\.bias$/.test(t.name)));
+  return { arch: ggufArchOf(model), attnBias, layers, base, swa, recurrent, swaWindow, ignoredSwa, maxVElems, nVocab: model.vocabSize, nFfMax, nEmbd: model.hiddenSize, nHead: model.nHeads, qWidth, headKGcd, headVGcd, basis };
 }
 
 /** The distinct K or V head sizes of cached layers (for the error naming them). */

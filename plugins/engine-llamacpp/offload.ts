@@ -144,7 +144,9 @@ export function compileOffload(model: ModelSpec, shape: DeploymentShape): LlamaO
  * host keeps, of its layers, only the ops without weights next to it: the residual and the norm, two hidden states
  * f32 [n_embd, n_ubatch] (derived from the Qwen2.5-3B Vulkan log, Vulkan_Host compute 12.01 MiB; one case).
  */
-function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; output: boolean }, isHost: boolean, opOffload: boolean): number {
+function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; output: boolean }, isHost: boolean, opOffload: boolean, alone: boolean): number {
+  // The whole graph on the host alone (CPU-only): the ggml-alloc simulation of the reserve graph (compute.ts).
+  if (alone && isHost && st.whole !== undefined) return st.whole;
   if (isHost && opOffload) return st.cpuInputs + 2 * st.hidden + (role.output ? st.out : 0);
   return Math.max(role.output ? st.out : 0, role.runs ? Math.max(st.ffn, st.attn) : 0) + (isHost ? st.cpuInputs : 0);
 }
@@ -153,7 +155,7 @@ function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; 
 export function computeTotal(m: LlamaModel, t: LlamaOffloadTable, shape: DeploymentShape, context: number, seqs: number): number {
   const st = computeStages(m, shape, context, seqs);
   let sum = 0;
-  t.roles.forEach((r, i) => (sum += computeOf(st, r, i === t.placement.gpus.length, t.opOffload)));
+  t.roles.forEach((r, i) => (sum += computeOf(st, r, i === t.placement.gpus.length, t.opOffload, t.placement.gpus.length === 0)));
   return sum;
 }
 
@@ -194,7 +196,7 @@ export function buffersAt(m: LlamaModel, c: LlamaCacheTable, t: LlamaOffloadTabl
   rows[at(p.slot[nLayer])].output = true;
   const st = computeStages(m, shape, context, seqs);
   rows.forEach((r, i) => {
-    r.computeBytes = computeOf(st, t.roles[i], i === host, t.opOffload);
+    r.computeBytes = computeOf(st, t.roles[i], i === host, t.opOffload, host === 0);
     r.kvBytes = Math.round(r.kvBytes);
   });
   rows[host].outputBytes = 4 * m.nVocab * seqs;
