@@ -49,8 +49,6 @@ class Builder {
   }
 }
 
-const input = (bytes: number): GTensor => ({ bytes, srcs: [], input: true });
-
 /**
  * The graph of llama-style models (src/models/llama.cpp, gemma2.cpp) on llm_graph_context (llama-graph.cpp):
  * build_inp_embd (get_rows of tok_embd by inp_tokens), build_norm (rms_norm then mul, both in place), build_qkv
@@ -64,41 +62,60 @@ export function reserveGraph(g: GraphShape, layerIdx: number[]): { leafs: GTenso
   const F = 4;
   const b = new Builder();
   const hidden = F * e * t;
-  // Inputs in leaf order (first use): inp_tokens, inp_pos, k_idxs, v_idxs, the KQ mask(s), out_ids.
-  const inpTokens = input(4 * t);
+  // Inputs are leafs, placed before any node in the order the graph first reaches them (ggml_visit_parents).
+  const leafs: GTensor[] = [];
+  const inputs = new Map<string, GTensor>();
+  const input = (key: string, bytes: number): GTensor => {
+    let x = inputs.get(key);
+    if (!x) {
+      inputs.set(key, (x = { bytes, srcs: [], input: true }));
+      leafs.push(x);
+    }
+    return x;
+  };
+  const gemma2 = g.arch === "gemma2";
+  const inpTokens = input("tokens", 4 * t);
   // inp_embd f32 [n_embd, n_tokens]: ggml_build_forward_select puts it in the graph as an input no node consumes
   // when tokens are given, so it is placed with the leafs and never freed.
-  const inpEmbd = input(hidden);
-  const inpPos = input(4 * t);
-  const kIdxs = input(8 * t);
-  const vIdxsOf = (l: LayerShape) => 8 * t * (g.fa ? 1 : l.vWidth);
-  const maskBytes = (cells: number) => (g.fa ? 2 : 4) * cells * t;
-  const first = g.layers[layerIdx[0]];
-  const vIdxs = input(vIdxsOf(first));
-  const maskBase = g.maskCells.base ? input(maskBytes(g.maskCells.base)) : undefined;
-  const maskSwa = g.maskCells.swa ? input(maskBytes(g.maskCells.swa)) : undefined;
-  const outIds = input(4 * t);
-  // build_attn_inp_kv_iswa creates the base mask before the SWA one; leaf order follows first use by layer 0.
-  const masks = first.swa ? [maskSwa, maskBase] : [maskBase, maskSwa];
-  const leafs = [inpTokens, inpEmbd, inpPos, kIdxs, vIdxs, ...masks.filter((m): m is GTensor => !!m), outIds];
-
+  input("embd", hidden);
   let x = b.op(hidden, [inpTokens]); // get_rows (not in place)
-  if (g.arch === "gemma2") x = b.op(hidden, [x], true); // ggml_scale(inpL, sqrt(n_embd))
+  if (gemma2) x = b.op(hidden, [x], true); // ggml_scale(inpL, sqrt(n_embd))
   const norm = (src: GTensor) => b.op(src.bytes, [b.op(src.bytes, [src], true)], true);
+  const scaleInPlace = (src: GTensor, n: number) => {
+    for (let i = 0; i < n; i++) src = b.op(src.bytes, [src], true);
+    return src;
+  };
   const last = g.layers.length - 1;
   for (const il of layerIdx) {
     const l = g.layers[il];
-    const mask = (l.swa ? maskSwa : maskBase)!;
+    const inpPos = input("pos", 4 * t);
+    // Each cache (base, SWA) has its own row indices and mask (llama-graph.cpp build_attn_inp_kv / _iswa):
+    // k_idxs i64 [n_tokens], v_idxs i64 [n_tokens] (per element [n_tokens × n_embd_v_gqa] when V is stored
+    // transposed, i.e. flash attention off), the KQ mask [n_kv, n_tokens / n_stream, 1, n_stream] f16 (FA) or f32.
+    const kind = l.swa ? "swa" : "base";
+    const cells = l.swa ? g.maskCells.swa : g.maskCells.base;
     const inpSA = x;
     const cur = norm(x);
     const q = b.op(F * l.qWidth * t, [cur]);
-    let qr = b.op(q.bytes, [b.view(q), inpPos], true); // rope through a reshape view
-    const v = b.op(F * l.vWidth * t, [cur]);
-    const vr = b.view(v);
-    const k = b.op(F * l.kWidth * t, [cur]);
-    const kr = b.op(k.bytes, [b.view(k), inpPos], true);
-    if (g.arch === "gemma2") qr = b.op(qr.bytes, [qr], true); // ggml_scale(Qcur, f_query_pre_attn_scalar)
+    let qr = b.op(q.bytes, [b.view(q), inpPos], true); // rope of a reshape view: not in place (alloc.ts)
+    if (gemma2) qr = scaleInPlace(qr, 1); // ggml_scale(Qcur, f_attention_scale)
+    // build_attn expands q, v, k (llm_graph_input_attn_kv) or q, k, v (the iSWA variant).
+    const vProj = () => b.view(b.op(F * l.vWidth * t, [cur]));
+    const kProj = () => {
+      const k = b.op(F * l.kWidth * t, [cur]);
+      return b.op(k.bytes, [b.view(k), inpPos], true);
+    };
+    let vr: GTensor, kr: GTensor;
+    if (gemma2) {
+      kr = kProj();
+      vr = vProj();
+    } else {
+      vr = vProj();
+      kr = kProj();
+    }
+    const kIdxs = input(`k_idxs ${kind}`, 8 * t);
     b.ext([b.view(kr), kIdxs]); // set_rows into cache_k
+    const vIdxs = input(`v_idxs ${kind}`, 8 * t * (g.fa ? 1 : l.vWidth));
     if (g.fa) b.ext([b.view(vr), vIdxs]);
     else b.ext([b.view(b.view(vr)), vIdxs, b.ext()]); // v transposed: reshaped twice, cache reshaped
     b.ext();
@@ -108,33 +125,36 @@ export function reserveGraph(g: GraphShape, layerIdx: number[]): { leafs: GTenso
     b.ext(); // permute k, v
     let o: GTensor;
     if (g.fa) {
+      const mask = input(`mask ${kind}`, 2 * cells * t);
       o = b.view(b.op(F * l.headV * g.nHead * t, [qp, mask])); // flash_attn_ext, reshape_2d
     } else {
-      let kq = b.op(F * (l.swa ? g.maskCells.swa : g.maskCells.base) * t * g.nHead, [qp]);
-      if (g.arch === "gemma2") kq = b.op(kq.bytes, [b.op(kq.bytes, [b.op(kq.bytes, [kq], true)], true)], true); // softcap: scale, tanh, scale
+      let kq = b.op(F * cells * t * g.nHead, [qp]);
+      if (gemma2) kq = scaleInPlace(kq, 3); // attn softcap: scale, tanh, scale
+      const mask = input(`mask ${kind}`, 4 * cells * t);
       const sm = b.op(kq.bytes, [kq, mask], true);
       const kqv = b.op(F * l.headV * g.nHead * t, [sm]);
       o = b.op(kqv.bytes, [b.view(kqv)]); // permute, cont_2d
     }
     let attn = b.op(hidden, [o]); // wo
-    if (g.arch === "gemma2") attn = norm(attn); // attn_post_norm
     let res = inpSA;
     if (il === last) {
+      const outIds = input("out_ids", 4 * t);
       attn = b.op(hidden, [attn, outIds]);
       res = b.op(hidden, [inpSA, outIds]);
     }
+    if (gemma2) attn = norm(attn); // attn_post_norm
     const ffnInp = b.op(hidden, [attn, res], true);
     const fn = norm(ffnInp);
     const gate = b.op(F * l.nFf * t, [fn]);
     const up = b.op(F * l.nFf * t, [fn]);
-    let ffnOut = b.op(hidden, [b.op(F * l.nFf * t, [gate, up])]); // swiglu / geglu, down
-    if (g.arch === "gemma2") ffnOut = norm(ffnOut); // ffn_post_norm
+    let ffnOut = b.op(hidden, [b.op(F * l.nFf * t, [gate, up])]); // swiglu / geglu (not in place), down
+    if (gemma2) ffnOut = norm(ffnOut); // ffn_post_norm
     x = b.op(hidden, [ffnOut, ffnInp], true);
   }
   const resultNorm = norm(x);
   resultNorm.output = true;
   let logits = b.op(F * g.nVocab * t, [resultNorm]);
-  if (g.arch === "gemma2") logits = b.op(logits.bytes, [b.op(logits.bytes, [b.op(logits.bytes, [logits], true)], true)], true); // final logit softcap
+  if (gemma2) logits = scaleInPlace(logits, 3); // final logit softcap: scale, tanh, scale
   logits.output = true;
   return { leafs, nodes: b.nodes };
 }

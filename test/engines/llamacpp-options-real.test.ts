@@ -55,6 +55,7 @@ const SHAPES = [
 const BATCHES = [128, 512, 1024];
 
 interface Outcome {
+  run: { file: string; context: number; seqs: number; options: object; computeRun: number };
   label: string;
   kvPlan: number;
   kvRun: number;
@@ -98,6 +99,7 @@ describe("llama.cpp options grid: flash attention on/off × batch × context × 
               expect(cli.memory).toEqual(p.memory);
             }
             outcomes.push({
+              run: { file: m.label, context: s.context, seqs: s.seqs, options, computeRun: facts.computeBytesByBuffer.CPU },
               label: `${m.label} fa ${fa ? "on" : "off"} b ${batch} ${s.context}×${s.seqs}`,
               kvPlan: p.memory.kvCacheBytes,
               kvRun: facts.kvCacheBytes,
@@ -113,7 +115,8 @@ describe("llama.cpp options grid: flash attention on/off × batch × context × 
     }, 240_000);
   }
 
-  it("KV exact in every run; KV + compute within 1% or one allocator hole (llama, gemma2), figures reported", () => {
+  it("KV exact in every run; KV + compute within 1% or one allocator hole (llama, gemma2), figures reported", async () => {
+    if (process.env.HWLEDGER_DUMP_RUNS) (await import("node:fs")).writeFileSync(process.env.HWLEDGER_DUMP_RUNS, JSON.stringify(outcomes));
     expect(outcomes.length).toBe(MODELS.length * 2 * BATCHES.length * SHAPES.length);
     const MIB = 1024 * 1024;
     // llama.cpp prints MiB with two decimals: each printed K or V figure is exact to ±0.005 MiB.
