@@ -8,17 +8,17 @@ import { gallocPeak } from "./alloc.js";
 import { reserveGraph } from "./graph.js";
 import type { GraphShape } from "./graph.js";
 
-/** Architectures whose reserve graph graph.ts builds (src/models/llama.cpp, gemma2.cpp). */
-const SIMULATED = new Set(["llama", "gemma2"]);
+/** Architectures whose reserve graph graph.ts builds (src/models/llama.cpp, gemma2.cpp, deepseek2.cpp). */
+const SIMULATED = new Set(["llama", "gemma2", "deepseek2"]);
 
 /**
  * The whole reserve graph on one backend, placed by the ggml-alloc port (alloc.ts); undefined where graph.ts does not
  * build the model's graph (other architectures, MoE, attention biases, layers without KV attention).
  */
-export function simulatedPeak(m: LlamaModel, fa: boolean, t: number, maskCells: { base: number; swa: number }): number | undefined {
-  if (!SIMULATED.has(m.arch) || m.attnBias || m.layers.some((l) => l.memory !== "base" && l.memory !== "swa")) return undefined;
-  const layers = m.layers.map((l) => ({ qWidth: m.qWidth, kWidth: l.kElems, vWidth: l.vElems, headV: l.headV, swa: l.memory === "swa", nFf: m.nFfMax }));
-  const g: GraphShape = { t, nEmbd: m.nEmbd, nVocab: m.nVocab, nHead: m.nHead, fa, layers, maskCells, arch: m.arch as GraphShape["arch"] };
+export function simulatedPeak(m: LlamaModel, fa: boolean, t: number, streams: number, maskCells: { base: number; swa: number }): number | undefined {
+  if (!SIMULATED.has(m.arch) || m.attnBias || m.layers.some((l) => (l.memory !== "base" && l.memory !== "swa") || l.moe || l.qLora)) return undefined;
+  const layers = m.layers.map((l) => ({ mla: l.mla, qWidth: m.qWidth, kWidth: l.kElems, vWidth: l.vElems, headV: l.headV, swa: l.memory === "swa", nFf: m.nFfMax }));
+  const g: GraphShape = { t, nEmbd: m.nEmbd, nVocab: m.nVocab, nHead: m.nHead, fa, layers, streams, maskCells, arch: m.arch === "gemma2" ? "gemma2" : "llama" };
   const { leafs, nodes } = reserveGraph(g, layers.map((_, i) => i));
   return gallocPeak(leafs, nodes);
 }
@@ -66,7 +66,7 @@ export function computeStages(m: LlamaModel, shape: DeploymentShape, context: nu
   let attn = inputs + 2 * x + 2 * q;
   if (!fa) attn += 4 * c.nCtxSeq * t * m.nHead;
   // inp_tokens i32 and inp_embd f32 [n_embd, n_tokens] at the bottom of the CPU buffer (see llamaCppComputeBuffer).
-  const whole = simulatedPeak(m, fa, t, { base: c.nCtxSeq, swa: c.swaCells });
+  const whole = simulatedPeak(m, fa, t, c.nStream, { base: c.nCtxSeq, swa: c.swaCells });
   return { out, ffn, attn, cpuInputs: 4 * t + x, hidden: x, whole };
 }
 

@@ -12,6 +12,8 @@ export interface GraphShape {
   fa: boolean;
   /** Layers, each with its attention widths, cells it attends (n_kv of its cache per stream × streams) and n_ff. */
   layers: LayerShape[];
+  /** KV streams (n_seq_max unless unified): the cache views span every stream. */
+  streams: number;
   /** KQ mask cells per cache kind (base, SWA) and streams: mask [n_kv, n_tokens / n_stream, 1, n_stream]. */
   maskCells: { base: number; swa: number };
   /** Architecture extras (src/models/*.cpp). */
@@ -19,6 +21,8 @@ export interface GraphShape {
 }
 
 export interface LayerShape {
+  /** MLA widths (src/models/deepseek2.cpp, the absorbed is_mla path). */
+  mla?: { kvLora: number; rope: number; nope: number; vHead: number };
   qWidth: number; // n_head × n_embd_head_k
   kWidth: number; // n_embd_k_gqa
   vWidth: number; // n_embd_v_gqa
@@ -96,6 +100,9 @@ export function reserveGraph(g: GraphShape, layerIdx: number[]): { leafs: GTenso
     const cells = l.swa ? g.maskCells.swa : g.maskCells.base;
     const inpSA = x;
     const cur = norm(x);
+    let o: GTensor;
+    if (l.mla) o = mlaAttention(b, g, l.mla, cur, inpPos, input(`k_idxs ${kind}`, 8 * t), (bytes) => input(`mask ${kind}`, bytes), cells);
+    else {
     const q = b.op(F * l.qWidth * t, [cur]);
     let qr = b.op(q.bytes, [b.view(q), inpPos], true); // rope of a reshape view: not in place (alloc.ts)
     if (gemma2) qr = scaleInPlace(qr, 1); // ggml_scale(Qcur, f_attention_scale)
@@ -123,7 +130,6 @@ export function reserveGraph(g: GraphShape, layerIdx: number[]): { leafs: GTenso
     const qp = b.view(b.view(qr)); // view_4d per stream, permute
     b.ext();
     b.ext(); // permute k, v
-    let o: GTensor;
     if (g.fa) {
       const mask = input(`mask ${kind}`, 2 * cells * t);
       o = b.view(b.op(F * l.headV * g.nHead * t, [qp, mask])); // flash_attn_ext, reshape_2d
@@ -134,6 +140,7 @@ export function reserveGraph(g: GraphShape, layerIdx: number[]): { leafs: GTenso
       const sm = b.op(kq.bytes, [kq, mask], true);
       const kqv = b.op(F * l.headV * g.nHead * t, [sm]);
       o = b.op(kqv.bytes, [b.view(kqv)]); // permute, cont_2d
+    }
     }
     let attn = b.op(hidden, [o]); // wo
     let res = inpSA;
@@ -157,4 +164,44 @@ export function reserveGraph(g: GraphShape, layerIdx: number[]): { leafs: GTenso
   if (gemma2) logits = scaleInPlace(logits, 3); // final logit softcap: scale, tanh, scale
   logits.output = true;
   return { leafs, nodes: b.nodes };
+}
+
+/**
+ * MLA attention as src/models/deepseek2.cpp builds it for a lite model (one attn_q) with is_mla: q, its nope part
+ * absorbed through wk_b (mul_mat on a permute view), its rope part roped out of a view (a new tensor), Qcur = concat;
+ * kv_cmpr_pe, the norm of its kv_cmpr view (rms_norm of a view: new), the roped k_pe view, Kcur = concat, stored by
+ * set_rows (a K-only cache, llama-graph.cpp build_attn_inp_k); build_attn_mha with v_mla: flash_attn_ext then
+ * mul_mat by wv_b, permute, cont; without flash attention v = cont(transpose(v)) of the cache (f16), kq, soft_max in
+ * place, kqv, mul_mat by wv_b, permute, cont_2d.
+ */
+function mlaAttention(b: Builder, g: GraphShape, m: NonNullable<LayerShape["mla"]>, cur: GTensor, inpPos: GTensor, kIdxs: GTensor, mask: (bytes: number) => GTensor, cells: number): GTensor {
+  const { t, nHead: h } = g;
+  const F = 4;
+  const q = b.op(F * h * (m.nope + m.rope) * t, [cur]);
+  const q3 = b.view(q); // reshape_3d
+  const absorbed = b.op(F * m.kvLora * h * t, [b.view(b.view(q3))]); // view_3d q_nope, permute; mul_mat wk_b
+  const absorbedPerm = b.view(absorbed);
+  const qPe = b.op(F * m.rope * h * t, [b.view(q3), inpPos], true); // rope of a view_3d: a new tensor
+  const qcur = b.op(absorbedPerm.bytes + qPe.bytes, [absorbedPerm, qPe]); // concat
+  const kvPe = b.op(F * (m.kvLora + m.rope) * t, [cur]);
+  const kvNorm = b.op(F * m.kvLora * t, [b.op(F * m.kvLora * t, [b.view(kvPe)], true)], true); // rms_norm(view), mul
+  const kvR = b.view(kvNorm); // reshape_3d
+  const kPe = b.op(F * m.rope * t, [b.view(kvPe), inpPos], true);
+  const kcur = b.op(kvR.bytes + kPe.bytes, [kvR, kPe]); // concat
+  b.ext([b.view(kcur), kIdxs]); // set_rows into cache_k
+  b.ext();
+  b.ext(); // get_k, get_v (a view of the K cache)
+  const qp = b.view(b.view(qcur)); // view_4d, permute
+  b.ext();
+  b.ext(); // permute k, v
+  let kqv: GTensor;
+  if (g.fa) kqv = b.view(b.op(F * m.kvLora * h * t, [qp, mask(2 * cells * t)])); // flash_attn_ext, permute
+  else {
+    const vCont = b.op(2 * m.kvLora * cells * g.streams, [b.ext()]); // cont(transpose(v)), f16 like the cache
+    const kq = b.op(F * cells * t * h, [qp]);
+    const sm = b.op(kq.bytes, [kq, mask(4 * cells * t)], true);
+    kqv = b.op(F * m.kvLora * h * t, [vCont, sm]);
+  }
+  const mla = b.op(F * m.vHead * h * t, [kqv]); // mul_mat wv_b
+  return b.view(b.op(mla.bytes, [b.view(mla)])); // permute, cont (, reshape_2d)
 }

@@ -27,6 +27,12 @@ export interface LlamaLayer {
   headV: number;
   /** r + s row widths (n_embd_r + n_embd_s) of a recurrent layer. */
   rsElems: number;
+  /** MLA widths (hparams n_lora_kv, n_rot, n_embd_head_k_mla − n_rot, n_embd_head_v_mla) of an MLA layer. */
+  mla?: { kvLora: number; rope: number; nope: number; vHead: number };
+  /** The layer's FFN is routed experts (build_moe_ffn) rather than one dense block. */
+  moe: boolean;
+  /** Q comes through a low-rank pair (attn_q_a, attn_q_b) rather than one attn_q. */
+  qLora: boolean;
 }
 
 /** Sums over the layers of one memory, so a cache size is three multiplications. */
@@ -85,7 +91,7 @@ export function compileLlamaModel(model: ModelSpec): LlamaModel {
       if (m && t.shape.length >= 2) nFfMax = Math.max(nFfMax, t.shape[1] * (m[2] === "_exps" ? (l.moe?.activeExperts ?? 1) : 1));
     }
     const c = l.cache;
-    const info: LlamaLayer = { memory: null, kElems: 0, vElems: 0, headK: 0, headV: 0, rsElems: 0 };
+    const info: LlamaLayer = { memory: null, kElems: 0, vElems: 0, headK: 0, headV: 0, rsElems: 0, moe: !!l.moe, qLora: l.tensors.some((t) => /attn_q_a(\.weight)?$/.test(t.name)) };
     switch (c.kind) {
       case "full":
       case "sliding":
@@ -112,6 +118,7 @@ export function compileLlamaModel(model: ModelSpec): LlamaModel {
         info.memory = "base";
         info.kElems = kvElemsPerToken(c, "latent").k;
         info.headK = info.kElems;
+        info.mla = { kvLora: c.kvLoraRank, rope: c.ropeDim, nope: c.qkNopeHeadDim, vHead: c.vHeadDim };
         hasMla = true;
         break;
       case "recurrent":
