@@ -1,6 +1,7 @@
 // The compute buffer llama.cpp reserves (llama-context.cpp sched_reserve -> graph_reserve): the peak offset
 // ggml-alloc reaches (ggml/src/ggml-alloc.c ggml_gallocr_alloc_graph_impl) while it places the worst-case graph.
 import type { Deployment, DeploymentShape, ModelSpec } from "../../lib/calc/index.js";
+import { kvType } from "./cache.js";
 import { contextOf } from "./context.js";
 import { compileLlamaModel } from "./model.js";
 import type { LlamaModel } from "./model.js";
@@ -15,12 +16,26 @@ const SIMULATED = new Set(["llama", "gemma2", "deepseek2"]);
  * The whole reserve graph on one backend, placed by the ggml-alloc port (alloc.ts); undefined where graph.ts does not
  * build the model's graph (other architectures, MoE, attention biases, layers without KV attention).
  */
-export function simulatedPeak(m: LlamaModel, fa: boolean, t: number, streams: number, maskCells: { base: number; swa: number }): number | undefined {
+export function simulatedPeak(m: LlamaModel, fa: boolean, kCacheElemBytes: number, t: number, nOutputs: number, streams: number, maskCells: { base: number; swa: number }): number | undefined {
   if (!SIMULATED.has(m.arch) || m.attnBias || m.layers.some((l) => (l.memory !== "base" && l.memory !== "swa") || l.moe || l.qLora)) return undefined;
   const layers = m.layers.map((l) => ({ mla: l.mla, qWidth: m.qWidth, kWidth: l.kElems, vWidth: l.vElems, headV: l.headV, swa: l.memory === "swa", nFf: m.nFfMax }));
-  const g: GraphShape = { t, nEmbd: m.nEmbd, nVocab: m.nVocab, nHead: m.nHead, fa, layers, streams, maskCells, arch: m.arch === "gemma2" ? "gemma2" : "llama" };
-  const { leafs, nodes } = reserveGraph(g, layers.map((_, i) => i));
+  const g: GraphShape = { t, nOutputs, nEmbd: m.nEmbd, nVocab: m.nVocab, nHead: m.nHead, fa, layers, kCacheElemBytes, streams, maskCells, arch: m.arch === "gemma2" ? "gemma2" : "llama" };
+  const { leafs, nodes } = reserveGraph(g, simulatedLayers(layers.length));
   return gallocPeak(leafs, nodes);
+}
+
+/** Layers repeat the same ops (a period of 1, or 2 where SWA and full layers alternate, as in gemma2). */
+export const LAYER_PERIOD = 2;
+
+/**
+ * The layers whose graph is placed: the first two periods and the last layer (the one with the out_ids get_rows).
+ * Each layer frees all it allocates but its residual, so from the second period on the allocator enters each period
+ * in the same state and the peak of further periods repeats (test/engines/llamacpp-alloc.test.ts compares the full
+ * graph with this one); this keeps the work per evaluation independent of the layer count.
+ */
+export function simulatedLayers(nLayer: number): number[] {
+  const head = Math.min(nLayer - 1, 2 * LAYER_PERIOD);
+  return [...Array.from({ length: head }, (_, i) => i), nLayer - 1];
 }
 
 /**
@@ -66,21 +81,27 @@ export function computeStages(m: LlamaModel, shape: DeploymentShape, context: nu
   let attn = inputs + 2 * x + 2 * q;
   if (!fa) attn += 4 * c.nCtxSeq * t * m.nHead;
   // inp_tokens i32 and inp_embd f32 [n_embd, n_tokens] at the bottom of the CPU buffer (see llamaCppComputeBuffer).
-  const whole = simulatedPeak(m, fa, t, c.nStream, { base: c.nCtxSeq, swa: c.swaCells });
+  const kt = kvType(shape.kvDtypeK, "K");
+  const vt = kvType(shape.kvDtypeV, "V");
+  // A quantized cache with heads of a multiple of 64 gets Hadamard rotations of q, k, v and the attention output
+  // (llama-kv-cache.cpp llama_kv_cache: attn_rot_k / attn_rot_v; llama-graph.cpp build_attn llama_mul_mat_hadamard):
+  // nodes graph.ts does not build, so those plans keep the closed form.
+  const head0 = m.layers.find((l) => l.memory === "base" || l.memory === "swa");
+  const rotated = (kt.blockSize > 1 && (head0?.headK ?? 0) % 64 === 0) || (vt.blockSize > 1 && (head0?.headV ?? 0) % 64 === 0);
+  const whole = rotated ? undefined : simulatedPeak(m, fa, kt.typeSize / kt.blockSize, t, nOut, c.nStream, { base: c.nCtxSeq, swa: c.swaCells });
   return { out, ffn, attn, cpuInputs: 4 * t + x, hidden: x, whole };
 }
 
 /**
- * The compute-buffer estimate split as llama.cpp allocates it: `device` is what the plan reports (the buffer of the
- * backend running the layers and the output); `cpuInputs` are inp_tokens i32 and the token-embedding input inp_embd
- * f32 [n_embd, n_tokens] (llama-graph.cpp build_inp_embd: an input no node consumes when tokens are given, so
- * ggml-alloc never frees it), which sit at the bottom of the CPU buffer (the input layer runs on the CPU): a CPU-only
- * run prints device + cpuInputs. `hiddenState` (f32 [n_embd, n_tokens]) is the size of the allocator hole the closed
- * form does not place.
+ * The compute-buffer estimate split as llama.cpp allocates it: `device` is the closed form of the backend running the
+ * layers and the output; `cpuInputs` are inp_tokens i32 and the token-embedding input inp_embd f32 [n_embd, n_tokens]
+ * (an input no node consumes when tokens are given, so ggml-alloc never frees it) at the bottom of the CPU buffer.
+ * `cpuOnly` is the CPU buffer of a CPU-only run: the ggml-alloc simulation where graph.ts builds the model's graph
+ * (`simulated`), else device + cpuInputs. `hiddenState` (f32 [n_embd, n_tokens]) is the closed form's allocator hole.
  */
-export function llamaCppComputeBuffer(model: ModelSpec, dep: Deployment): { device: number; cpuInputs: number; hiddenState: number } {
+export function llamaCppComputeBuffer(model: ModelSpec, dep: Deployment): { device: number; cpuInputs: number; hiddenState: number; cpuOnly: number; simulated: boolean } {
   const m = compileLlamaModel(model);
-  const c = contextOf(dep, m.swaWindow, dep.context, dep.seqs);
-  const t = Math.ceil(c.nUbatch / dep.seqs) * dep.seqs;
-  return { device: deviceComputeBuffer(m, dep, dep.context, dep.seqs), cpuInputs: 4 * t + 4 * t * m.nEmbd, hiddenState: 4 * t * m.nEmbd };
+  const st = computeStages(m, dep, dep.context, dep.seqs);
+  const device = Math.max(st.out, st.ffn, st.attn);
+  return { device, cpuInputs: st.cpuInputs, hiddenState: st.hidden, cpuOnly: st.whole ?? device + st.cpuInputs, simulated: st.whole !== undefined };
 }

@@ -4,14 +4,18 @@
 import type { GTensor } from "./alloc.js";
 
 export interface GraphShape {
-  /** n_tokens of the reserve ubatch and n_outputs. */
+  /** n_tokens of the reserve ubatch (n_ubatch rounded up to a multiple of n_seqs). */
   t: number;
+  /** n_outputs of the reserve graph (n_ubatch): out_ids, and every tensor after the last layer's get_rows. */
+  nOutputs: number;
   nEmbd: number;
   nVocab: number;
   nHead: number;
   fa: boolean;
   /** Layers, each with its attention widths, cells it attends (n_kv of its cache per stream × streams) and n_ff. */
   layers: LayerShape[];
+  /** Bytes per element of the K cache type (ggml_row_size / n): MLA's V is a view of it. */
+  kCacheElemBytes: number;
   /** KV streams (n_seq_max unless unified): the cache views span every stream. */
   streams: number;
   /** KQ mask cells per cache kind (base, SWA) and streams: mask [n_kv, n_tokens / n_stream, 1, n_stream]. */
@@ -144,23 +148,28 @@ export function reserveGraph(g: GraphShape, layerIdx: number[]): { leafs: GTenso
     }
     let attn = b.op(hidden, [o]); // wo
     let res = inpSA;
+    let h = hidden;
+    let tf = t;
     if (il === last) {
-      const outIds = input("out_ids", 4 * t);
-      attn = b.op(hidden, [attn, outIds]);
-      res = b.op(hidden, [inpSA, outIds]);
+      // get_rows by out_ids: from here on n_outputs rows.
+      tf = g.nOutputs;
+      h = F * e * tf;
+      const outIds = input("out_ids", 4 * tf);
+      attn = b.op(h, [attn, outIds]);
+      res = b.op(h, [inpSA, outIds]);
     }
     if (gemma2) attn = norm(attn); // attn_post_norm
-    const ffnInp = b.op(hidden, [attn, res], true);
+    const ffnInp = b.op(h, [attn, res], true);
     const fn = norm(ffnInp);
-    const gate = b.op(F * l.nFf * t, [fn]);
-    const up = b.op(F * l.nFf * t, [fn]);
-    let ffnOut = b.op(hidden, [b.op(F * l.nFf * t, [gate, up])]); // swiglu / geglu (not in place), down
+    const gate = b.op(F * l.nFf * tf, [fn]);
+    const up = b.op(F * l.nFf * tf, [fn]);
+    let ffnOut = b.op(h, [b.op(F * l.nFf * tf, [gate, up])]); // swiglu / geglu (not in place), down
     if (gemma2) ffnOut = norm(ffnOut); // ffn_post_norm
-    x = b.op(hidden, [ffnOut, ffnInp], true);
+    x = b.op(h, [ffnOut, ffnInp], true);
   }
   const resultNorm = norm(x);
   resultNorm.output = true;
-  let logits = b.op(F * g.nVocab * t, [resultNorm]);
+  let logits = b.op(F * g.nVocab * g.nOutputs, [resultNorm]);
   if (gemma2) logits = scaleInPlace(logits, 3); // final logit softcap: scale, tanh, scale
   logits.output = true;
   return { leafs, nodes: b.nodes };
@@ -197,7 +206,7 @@ function mlaAttention(b: Builder, g: GraphShape, m: NonNullable<LayerShape["mla"
   let kqv: GTensor;
   if (g.fa) kqv = b.view(b.op(F * m.kvLora * h * t, [qp, mask(2 * cells * t)])); // flash_attn_ext, permute
   else {
-    const vCont = b.op(2 * m.kvLora * cells * g.streams, [b.ext()]); // cont(transpose(v)), f16 like the cache
+    const vCont = b.op(g.kCacheElemBytes * m.kvLora * cells * g.streams, [b.ext()]); // cont(transpose(v)): the cache's type
     const kq = b.op(F * cells * t * h, [qp]);
     const sm = b.op(kq.bytes, [kq, mask(4 * cells * t)], true);
     kqv = b.op(F * m.kvLora * h * t, [vCont, sm]);
