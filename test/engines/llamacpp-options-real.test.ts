@@ -55,14 +55,11 @@ const SHAPES = [
 const BATCHES = [128, 512, 1024];
 
 interface Outcome {
-  run: { file: string; context: number; seqs: number; options: object; computeRun: number };
   label: string;
   kvPlan: number;
   kvRun: number;
   /** KV lines llama.cpp printed (K and V each to ±0.005 MiB). */
   kvTerms: number;
-  /** One hidden state f32 [n_embd, n_ubatch]: the allocator hole the closed form does not place. */
-  hiddenState: number;
   totalPlan: number;
   totalRun: number;
 }
@@ -99,12 +96,10 @@ describe("llama.cpp options grid: flash attention on/off × batch × context × 
               expect(cli.memory).toEqual(p.memory);
             }
             outcomes.push({
-              run: { file: m.label, context: s.context, seqs: s.seqs, options, computeRun: facts.computeBytesByBuffer.CPU },
               label: `${m.label} fa ${fa ? "on" : "off"} b ${batch} ${s.context}×${s.seqs}`,
               kvPlan: p.memory.kvCacheBytes,
               kvRun: facts.kvCacheBytes,
               kvTerms: 2 * facts.kvCaches.filter((k) => k.layers > 0).length,
-              hiddenState: 4 * spec.hiddenSize * facts.nUbatch!,
               totalPlan: p.memory.kvCacheBytes + p.memory.activationBytes,
               totalRun: facts.kvCacheBytes + facts.computeBytesByBuffer.CPU,
             });
@@ -115,28 +110,20 @@ describe("llama.cpp options grid: flash attention on/off × batch × context × 
     }, 240_000);
   }
 
-  it("KV exact in every run; KV + compute within 1% or one allocator hole (llama, gemma2), figures reported", async () => {
-    if (process.env.HWLEDGER_DUMP_RUNS) (await import("node:fs")).writeFileSync(process.env.HWLEDGER_DUMP_RUNS, JSON.stringify(outcomes));
+  it("KV exact in every run; KV + compute within 1% in at least 95% of runs, per-run table reported", () => {
     expect(outcomes.length).toBe(MODELS.length * 2 * BATCHES.length * SHAPES.length);
     const MIB = 1024 * 1024;
     // llama.cpp prints MiB with two decimals: each printed K or V figure is exact to ±0.005 MiB.
     for (const o of outcomes) expect(Math.abs(o.kvPlan - o.kvRun), o.label).toBeLessThanOrEqual((o.kvTerms * MIB) / 200);
-    const errors = outcomes.map((o) => ({ label: o.label, rel: Math.abs(o.totalPlan - o.totalRun) / o.totalRun }));
-    const within = errors.filter((e) => e.rel <= 0.01).length;
-    const worst = errors.reduce((a, b) => (b.rel > a.rel ? b : a));
-    const off = errors.filter((e) => e.label.includes("fa off"));
-    const offWithin = off.filter((e) => e.rel <= 0.01).length;
-    console.log(`llama.cpp options grid: ${within}/${errors.length} runs within 1% (KV + compute; flash attention off ${offWithin}/${off.length}); worst ${(worst.rel * 100).toFixed(2)}% (${worst.label})`);
-    for (const o of outcomes) if (Math.abs(o.totalPlan - o.totalRun) / o.totalRun > 0.01) console.log(`  ${o.label}: Δ ${((o.totalRun - o.totalPlan) / 1024).toFixed(1)} KiB of ${(o.totalRun / 1024).toFixed(1)} KiB`);
-    // Issue 16 asks for ≥ 95% within 1%. On these tiny models the compute buffer outweighs the KV cache, and the closed
-    // form (compute.ts) misses the allocator's placement by about one hidden state f32 [n_embd, n_ubatch] (over in
-    // the flash-attention attention block, under in the FFN block): the share within 1% is printed above, not
-    // asserted. What is asserted: at least 95% of the llama and gemma2 runs within one hidden state (+ the printed
-    // ±0.01 MiB); MLA (deepseek2) and 3-sequence logits runs are off by more and are listed.
-    const dense = outcomes.filter((o) => /^(llama|gemma2)/.test(o.label) && !/vocab 32768 .* 1000×3/.test(o.label));
-    const inHole = dense.filter((o) => Math.abs(o.totalPlan - o.totalRun) <= o.hiddenState + MIB / 100);
-    console.log(`  llama/gemma2 within one hidden state: ${inHole.length}/${dense.length}`);
-    expect(inHole.length / dense.length).toBeGreaterThanOrEqual(0.95);
-    expect(within).toBeGreaterThan(0);
+    const errors = outcomes.map((o) => ({ label: o.label, rel: (o.totalPlan - o.totalRun) / o.totalRun }));
+    const within = errors.filter((e) => Math.abs(e.rel) <= 0.01).length;
+    const worst = errors.reduce((a, b) => (Math.abs(b.rel) > Math.abs(a.rel) ? b : a));
+    const kib = (b: number) => (b / 1024).toFixed(1).padStart(10);
+    console.log(`llama.cpp options grid: ${within}/${errors.length} runs within 1% (KV + compute); worst ${(worst.rel * 100).toFixed(2)}% (${worst.label})`);
+    console.log(`  ${"run".padEnd(44)} ${"KV+compute run KiB".padStart(18)} ${"plan KiB".padStart(10)}      Δ`);
+    for (const o of outcomes) console.log(`  ${o.label.padEnd(44)} ${kib(o.totalRun).padStart(18)} ${kib(o.totalPlan)} ${(((o.totalPlan - o.totalRun) / o.totalRun) * 100).toFixed(2).padStart(6)}%`);
+    // Issue 16: at least 95% of the runs within 1%. The compute buffer is the ggml-alloc port (alloc.ts) over the reserve
+    // graph (graph.ts); what remains is the ±0.005 MiB of each printed figure.
+    expect(within / errors.length).toBeGreaterThanOrEqual(0.95);
   });
 });
