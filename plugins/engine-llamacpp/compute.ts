@@ -17,11 +17,28 @@ const SIMULATED = new Set(["llama", "gemma2", "deepseek2"]);
  * build the model's graph (other architectures, MoE, attention biases, layers without KV attention).
  */
 export function simulatedPeak(m: LlamaModel, fa: boolean, kCacheElemBytes: number, t: number, nOutputs: number, streams: number, maskCells: { base: number; swa: number }): number | undefined {
-  if (!SIMULATED.has(m.arch) || m.attnBias || m.layers.some((l) => (l.memory !== "base" && l.memory !== "swa") || l.moe || l.qLora)) return undefined;
+  if (!graphBuilt(m)) return undefined;
   const layers = m.layers.map((l) => ({ mla: l.mla, qWidth: m.qWidth, kWidth: l.kElems, vWidth: l.vElems, headV: l.headV, swa: l.memory === "swa", nFf: m.nFfMax }));
   const g: GraphShape = { t, nOutputs, nEmbd: m.nEmbd, nVocab: m.nVocab, nHead: m.nHead, fa, layers, kCacheElemBytes, streams, maskCells, arch: m.arch === "gemma2" ? "gemma2" : "llama" };
   const { leafs, nodes } = reserveGraph(g, simulatedLayers(layers.length));
   return gallocPeak(leafs, nodes);
+}
+
+/** graph.ts builds this model's reserve graph: a simulated architecture, dense attention layers, no q/k/v biases. */
+export function graphBuilt(m: LlamaModel): boolean {
+  return SIMULATED.has(m.arch) && !m.attnBias && m.layers.every((l) => (l.memory === "base" || l.memory === "swa") && !l.moe && !l.qLora);
+}
+
+/**
+ * A quantized cache with heads of a multiple of 64 gets Hadamard rotations of q, k, v and the attention output
+ * (llama-kv-cache.cpp llama_kv_cache: attn_rot_k / attn_rot_v; llama-graph.cpp build_attn llama_mul_mat_hadamard):
+ * nodes graph.ts does not build, so those plans keep the closed form.
+ */
+export function hadamardRotated(m: LlamaModel, shape: DeploymentShape): boolean {
+  const kt = kvType(shape.kvDtypeK, "K");
+  const vt = kvType(shape.kvDtypeV, "V");
+  const head0 = m.layers.find((l) => l.memory === "base" || l.memory === "swa");
+  return (kt.blockSize > 1 && (head0?.headK ?? 0) % 64 === 0) || (vt.blockSize > 1 && (head0?.headV ?? 0) % 64 === 0);
 }
 
 /** Layers repeat the same ops (a period of 1, or 2 where SWA and full layers alternate, as in gemma2). */
@@ -55,7 +72,7 @@ export function deviceComputeBuffer(m: LlamaModel, shape: DeploymentShape, conte
  * compute buffer is the peak of the stages it runs (ggml_backend_sched gives each backend its own gallocr): the
  * output stage where the output layer sits, the attention and FFN blocks where repeating layers sit.
  */
-export function computeStages(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): { out: number; ffn: number; attn: number; cpuInputs: number; hidden: number; whole?: number } {
+export function computeStages(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): { out: number; ffn: number; attn: number; cpuInputs: number; hidden: number } {
   const fa = shape.options?.flashAttention ?? true;
   const c = contextOf(shape, m.swaWindow, context, seqs);
   const nOut = c.nUbatch;
@@ -81,15 +98,19 @@ export function computeStages(m: LlamaModel, shape: DeploymentShape, context: nu
   let attn = inputs + 2 * x + 2 * q;
   if (!fa) attn += 4 * c.nCtxSeq * t * m.nHead;
   // inp_tokens i32 and inp_embd f32 [n_embd, n_tokens] at the bottom of the CPU buffer (see llamaCppComputeBuffer).
+  return { out, ffn, attn, cpuInputs: 4 * t + x, hidden: x };
+}
+
+/**
+ * The CPU buffer of a CPU-only run (the whole graph on one backend) placed by the ggml-alloc port, or undefined
+ * where graph.ts does not build the graph (graphBuilt) or Hadamard rotations apply.
+ */
+export function cpuOnlyCompute(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): number | undefined {
+  if (!graphBuilt(m) || hadamardRotated(m, shape)) return undefined;
+  const c = contextOf(shape, m.swaWindow, context, seqs);
+  const t = Math.ceil(c.nUbatch / seqs) * seqs;
   const kt = kvType(shape.kvDtypeK, "K");
-  const vt = kvType(shape.kvDtypeV, "V");
-  // A quantized cache with heads of a multiple of 64 gets Hadamard rotations of q, k, v and the attention output
-  // (llama-kv-cache.cpp llama_kv_cache: attn_rot_k / attn_rot_v; llama-graph.cpp build_attn llama_mul_mat_hadamard):
-  // nodes graph.ts does not build, so those plans keep the closed form.
-  const head0 = m.layers.find((l) => l.memory === "base" || l.memory === "swa");
-  const rotated = (kt.blockSize > 1 && (head0?.headK ?? 0) % 64 === 0) || (vt.blockSize > 1 && (head0?.headV ?? 0) % 64 === 0);
-  const whole = rotated ? undefined : simulatedPeak(m, fa, kt.typeSize / kt.blockSize, t, nOut, c.nStream, { base: c.nCtxSeq, swa: c.swaCells });
-  return { out, ffn, attn, cpuInputs: 4 * t + x, hidden: x, whole };
+  return simulatedPeak(m, shape.options?.flashAttention ?? true, kt.typeSize / kt.blockSize, t, c.nUbatch, c.nStream, { base: c.nCtxSeq, swa: c.swaCells });
 }
 
 /**
@@ -103,5 +124,6 @@ export function llamaCppComputeBuffer(model: ModelSpec, dep: Deployment): { devi
   const m = compileLlamaModel(model);
   const st = computeStages(m, dep, dep.context, dep.seqs);
   const device = Math.max(st.out, st.ffn, st.attn);
-  return { device, cpuInputs: st.cpuInputs, hiddenState: st.hidden, cpuOnly: st.whole ?? device + st.cpuInputs, simulated: st.whole !== undefined };
+  const whole = cpuOnlyCompute(m, dep, dep.context, dep.seqs);
+  return { device, cpuInputs: st.cpuInputs, hiddenState: st.hidden, cpuOnly: whole ?? device + st.cpuInputs, simulated: whole !== undefined };
 }

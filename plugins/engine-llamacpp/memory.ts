@@ -3,7 +3,7 @@
 import { weightBytes } from "../../lib/calc/index.js";
 import type { Deployment, DeploymentShape, EngineTable, FitBudget, FitResult, ModelSpec } from "../../lib/calc/index.js";
 import { cachePerLayer, cacheTotal, cachesAt, compileLlamaCache } from "./cache.js";
-import { deviceComputeBuffer } from "./compute.js";
+import { deviceComputeBuffer, graphBuilt, hadamardRotated } from "./compute.js";
 import { LLAMA_CELL_PAD } from "./context.js";
 import { buffersAt, compileOffload, computeTotal } from "./offload.js";
 import { compileLlamaModel } from "./model.js";
@@ -11,6 +11,7 @@ import type { LlamaModel } from "./model.js";
 
 const ACT_BASIS_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block (ffn_inp, ffn_norm, gate, up, swiglu) and the attention block, over the graph inputs (f16 KQ mask n_kv × n_ubatch, positions, cache row ids); n_embd × n_ubatch per allocator hole not counted; summed over backends (offload.ts): the host adds inp_embd n_embd × n_ubatch f32";
 const ACT_BASIS_NO_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block and the attention block with KQ scores n_kv × n_ubatch × n_head f32 (flash attention off, f32 KQ mask); n_embd × n_ubatch per allocator hole not counted; summed over backends (offload.ts): the host adds inp_embd n_embd × n_ubatch f32";
+const ACT_BASIS_SIM = "llama.cpp CPU compute buffer = the ggml-alloc placement of the n_ubatch reserve graph (llama-context.cpp graph_reserve; ggml-alloc.c ggml_gallocr_alloc_graph_impl, best-fit free blocks, in-place reuse of own single-use parents, frees at the last consumer), simulated over the graph llama.cpp builds for this architecture (input, two layer periods, last layer, output)";
 const OVERHEAD_BASIS = "llama.cpp output buffer n_vocab × n_seq f32 (llama-context.cpp output_reserve); backend context (CUDA ~0.3–0.5 GiB per GPU) not included";
 
 function tableFor(model: ModelSpec, m: LlamaModel, shape: DeploymentShape): EngineTable {
@@ -41,7 +42,7 @@ function tableFor(model: ModelSpec, m: LlamaModel, shape: DeploymentShape): Engi
     // llama_context::output_reserve(n_seq_max): logits n_vocab × n_seq_max f32 ("output buffer size"); a draft model's KV and compute.
     overheadBytes: (_context, seqs) => 4 * model.vocabSize * seqs + draftRuntime,
     cacheBasis: m.basis,
-    activationBasis: fa ? ACT_BASIS_FA : ACT_BASIS_NO_FA,
+    activationBasis: off.placement.gpus.length === 0 && graphBuilt(m) && !hadamardRotated(m, shape) ? ACT_BASIS_SIM : fa ? ACT_BASIS_FA : ACT_BASIS_NO_FA,
     overheadBasis: OVERHEAD_BASIS,
     warnings: m.ignoredSwa ? [`llama.cpp runs ${model.modelType} without sliding-window caching: its sliding layers get a full-size KV cache`] : [],
   };

@@ -6,7 +6,7 @@ import { InputError, weightBytes } from "../../lib/calc/index.js";
 import type { DeploymentShape, DeviceBuffers, DeviceCaps, ModelSpec, SpeedSegment, TensorSpec } from "../../lib/calc/index.js";
 import { cachePerLayer, cachesAt } from "./cache.js";
 import type { LlamaCacheTable } from "./cache.js";
-import { computeStages } from "./compute.js";
+import { computeStages, cpuOnlyCompute } from "./compute.js";
 import type { LlamaModel } from "./model.js";
 
 /** Host index in a placement's slots. */
@@ -144,9 +144,9 @@ export function compileOffload(model: ModelSpec, shape: DeploymentShape): LlamaO
  * host keeps, of its layers, only the ops without weights next to it: the residual and the norm, two hidden states
  * f32 [n_embd, n_ubatch] (derived from the Qwen2.5-3B Vulkan log, Vulkan_Host compute 12.01 MiB; one case).
  */
-function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; output: boolean }, isHost: boolean, opOffload: boolean, alone: boolean): number {
+function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; output: boolean }, isHost: boolean, opOffload: boolean, whole: number | undefined): number {
   // The whole graph on the host alone (CPU-only): the ggml-alloc simulation of the reserve graph (compute.ts).
-  if (alone && isHost && st.whole !== undefined) return st.whole;
+  if (isHost && whole !== undefined) return whole;
   if (isHost && opOffload) return st.cpuInputs + 2 * st.hidden + (role.output ? st.out : 0);
   return Math.max(role.output ? st.out : 0, role.runs ? Math.max(st.ffn, st.attn) : 0) + (isHost ? st.cpuInputs : 0);
 }
@@ -154,8 +154,9 @@ function computeOf(st: ReturnType<typeof computeStages>, role: { runs: boolean; 
 /** Every backend's compute buffer summed (the plan's activations). */
 export function computeTotal(m: LlamaModel, t: LlamaOffloadTable, shape: DeploymentShape, context: number, seqs: number): number {
   const st = computeStages(m, shape, context, seqs);
+  const whole = t.placement.gpus.length === 0 ? cpuOnlyCompute(m, shape, context, seqs) : undefined;
   let sum = 0;
-  t.roles.forEach((r, i) => (sum += computeOf(st, r, i === t.placement.gpus.length, t.opOffload, t.placement.gpus.length === 0)));
+  t.roles.forEach((r, i) => (sum += computeOf(st, r, i === t.placement.gpus.length, t.opOffload, whole)));
   return sum;
 }
 
@@ -195,8 +196,9 @@ export function buffersAt(m: LlamaModel, c: LlamaCacheTable, t: LlamaOffloadTabl
   }
   rows[at(p.slot[nLayer])].output = true;
   const st = computeStages(m, shape, context, seqs);
+  const whole = host === 0 ? cpuOnlyCompute(m, shape, context, seqs) : undefined;
   rows.forEach((r, i) => {
-    r.computeBytes = computeOf(st, t.roles[i], i === host, t.opOffload, host === 0);
+    r.computeBytes = computeOf(st, t.roles[i], i === host, t.opOffload, whole);
     r.kvBytes = Math.round(r.kvBytes);
   });
   rows[host].outputBytes = 4 * m.nVocab * seqs;
