@@ -15,6 +15,8 @@ export interface GTensor {
   /** Graph outputs (ggml_set_output) are never freed (ggml_gallocr_free_node). */
   output?: boolean;
   srcs: GTensor[];
+  /** The allocator's hash entry (ggml_gallocr hash_node), reset by each gallocPeak. */
+  slot?: Slot;
 }
 
 interface Block { offset: number; size: number }
@@ -87,12 +89,15 @@ interface Slot { allocated: boolean; offset: number; children: number; views: nu
  */
 export function gallocPeak(leafs: GTensor[], nodes: GTensor[], alignment = 32): number {
   const a = new DynAllocator(alignment);
-  const slots = new Map<GTensor, Slot>();
-  const slot = (t: GTensor): Slot => {
-    let s = slots.get(t);
-    if (!s) slots.set(t, (s = { allocated: false, offset: 0, children: 0, views: 0 }));
-    return s;
-  };
+  // ggml_hash_set_reset + memset of hash_values: every tensor starts unallocated, without children or views.
+  const reset = (t: GTensor) => void (t.slot = { allocated: false, offset: 0, children: 0, views: 0 });
+  leafs.forEach(reset);
+  for (const n of nodes) {
+    reset(n);
+    n.srcs.forEach(reset);
+    if (n.viewOf) reset(n.viewOf);
+  }
+  const slot = (t: GTensor): Slot => t.slot!;
   // ggml_gallocr_allocate_node: views and external tensors take no memory; an in-place op reuses a parent it is the
   // only consumer of, unless the parent is a graph output.
   const allocate = (t: GTensor): void => {
