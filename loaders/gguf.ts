@@ -250,3 +250,21 @@ export async function resolveGguf(file: string): Promise<ResolvedModel> {
   const config = Object.fromEntries(Object.entries(meta!).filter(([key, v]) => !key.startsWith("tokenizer.ggml.") && !(v instanceof GgufLongArray)).map(([key, v]) => [key, typeof v === "bigint" ? Number(v) : v]));
   return { model, config, origin: "gguf", source: file };
 }
+
+/** Total tensor bytes of a local GGUF with any architecture (an mmproj projector: clip.cpp loads its tensors as one buffer). */
+export async function ggufTensorBytes(file: string): Promise<number> {
+  if (!existsSync(file)) throw new InputError(`${file}: no such GGUF file`);
+  const src = localSource(file);
+  try {
+    const h = await readGgufHeader(src);
+    let total = 0;
+    for (const t of h.tensors) {
+      const type = ggmlType(t.type);
+      if (!type) throw new InputError(`${file}: tensor ${t.name} has ggml type ${t.type}, unknown to hwledger`);
+      total += (t.shape.reduce((a, b) => a * b, 1) / type.blockSize) * type.typeSize;
+    }
+    return total;
+  } finally {
+    if ("close" in src) (src as { close(): void }).close();
+  }
+}

@@ -111,6 +111,7 @@ export const enginePluginSchema = z.looseObject({
   pipelineOrder: fn("pipelineOrder"),
   embedding: z.union([z.object({ home: z.literal("first-stage") }), z.object({ home: z.literal("host"), basis: z.string() })]),
   pipelineCommands: z.object({ key: z.string(), build: fn("pipelineCommands.build") }).optional(),
+  offload: z.object({ fit: fn("offload.fit"), segments: fn("offload.segments") }).optional(),
   exportCommands: fn("exportCommands"),
   launch: launchSchema.optional(),
 });

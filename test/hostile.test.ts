@@ -248,11 +248,11 @@ describe.concurrent("hostile names, paths and URLs", () => {
     await refused(planGguf(`http://127.0.0.1:${port}/m.gguf`), /cannot fetch the GGUF header/, { HWLEDGER_OFFLINE: undefined });
   });
 
-  it("a host that refuses connections: exit 1 (runtime failure), one line, recorded as probe_failed", async () => {
+  it("a host that refuses connections: exit 2 (issue 12: an unreachable target), one line, recorded as probe_failed", async () => {
     const port = await freePort();
     const key = makeKeyPair(root, "user").keyFile;
     const r = await hwledger(["probe", "--host", `ssh://nobody@127.0.0.1:${port}`], { HWLEDGER_SSH_KEY: key });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(/^hwledger: probe of ssh:\/\/nobody@127\.0\.0\.1:\d+ failed: ssh nobody@127\.0\.0\.1:\d+: connection refused$/)]);
     const rows = await hwledger(["ledger", "query", "SELECT payload FROM events WHERE type = 'probe_failed'", "--json"]);
     expect(rows.code, rows.stderr).toBe(0);

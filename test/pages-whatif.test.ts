@@ -20,6 +20,12 @@ describe("what-if state in the URL", () => {
     expect(decodeState(encodeState(c), "x")).toEqual(c);
   });
 
+  it("llama.cpp's GPU layers and flash attention travel in the URL (ngl, fa)", () => {
+    const s = { ...DEFAULTS, model: entry.slug, engine: "llama.cpp", gpuLayers: 12, flashAttn: false };
+    expect(encodeState(s)).toContain("ngl=12");
+    expect(decodeState(encodeState(s), "x")).toEqual(s);
+  });
+
   it("falls back to defaults for missing or malformed fields", () => {
     const s = decodeState("?ctx=abc&seqs=-2&tp=1.5&cfg=%%%", "dflt");
     expect(s).toEqual({ ...DEFAULTS, model: "dflt" });
@@ -44,6 +50,17 @@ describe("what-if figures", () => {
       // vLLM keeps 10% of the GPU back (gpu_memory_utilization 0.9): fewer tokens than llama.cpp on the same card.
       expect(w.fits[0].capacity.kvCapacityTokens).toBeGreaterThan(0);
     }
+  });
+
+  it("llama.cpp GPU-layers slider and flash-attention toggle: the figures of plan --gpu-layers N --flash-attn off, a GPU holding only its own buffers", () => {
+    const w = computeWhatIf(model, { ...DEFAULTS, model: entry.slug, engine: "llama.cpp", weights: "Q4_K_M", context: 8192, gpuLayers: 20, flashAttn: false }, [{ id: "rtx-4090", name: "RTX 4090", memoryBytes: 24 * GIB, bandwidthBytesPerSecond: null } as never]);
+    const dep = makeDeployment(model, { engine: engine("llama.cpp"), weights: "Q4_K_M", context: 8192, options: { gpuLayers: 20, flashAttention: false } });
+    const p = plan(model, dep, engine("llama.cpp"));
+    expect(w.plan.memory).toEqual(p.memory);
+    const gpu = p.buffers!.find((b) => b.device === "CUDA0")!;
+    expect(gpu.layers).toBe(19);
+    expect(w.fits[0].needBytes).toBe(gpu.modelBytes + gpu.kvBytes + gpu.computeBytes + gpu.outputBytes + gpu.projectorBytes + gpu.draftBytes);
+    expect(w.fits[0].needBytes).toBeLessThan(p.memory.totalBytes);
   });
 
   it("heatmap cells add up to plan()'s per-layer weights and cache", () => {

@@ -88,7 +88,7 @@ export function llamaCppRpcCommands(model: ModelSpec, dep: DeploymentShape & { c
   const args = [
     "llama-server",
     "-m", modelPath,
-    "-ngl", String(model.layers.length + 1),
+    "-ngl", String(dep.options?.gpuLayers ?? model.layers.length + 1),
     "-c", String(dep.context * dep.seqs),
     ...(dep.seqs > 1 ? ["-np", String(dep.seqs)] : []),
     ...(dep.kvDtypeK !== "f16" ? ["-ctk", dep.kvDtypeK] : []),

@@ -48,6 +48,9 @@ export interface WhatIfState {
   seqs: number;
   tp: number;
   devices: string[];
+  /** llama.cpp -ngl (absent: all layers) and -fa (absent: auto, on). */
+  gpuLayers?: number;
+  flashAttn?: boolean;
 }
 
 export const DEFAULTS: Omit<WhatIfState, "model"> = { config: "", engine: DEFAULT_ENGINE, weights: "", kv: "f16", context: 8192, seqs: 1, tp: 1, devices: ["h100-sxm-80gb"] };
@@ -86,6 +89,8 @@ export function decodeState(search: string, defaultModel: string): WhatIfState {
     seqs: posInt(q.get("seqs"), DEFAULTS.seqs),
     tp: posInt(q.get("tp"), DEFAULTS.tp),
     devices: devices.length ? devices : DEFAULTS.devices,
+    ...(q.get("ngl") !== null && Number.isInteger(Number(q.get("ngl"))) && Number(q.get("ngl")) >= 0 ? { gpuLayers: Number(q.get("ngl")) } : {}),
+    ...(q.get("fa") === "off" ? { flashAttn: false } : {}),
   };
 }
 
@@ -100,6 +105,8 @@ export function encodeState(s: WhatIfState): string {
   q.set("seqs", String(s.seqs));
   q.set("tp", String(s.tp));
   q.set("dev", s.devices.join(","));
+  if (s.gpuLayers !== undefined) q.set("ngl", String(s.gpuLayers));
+  if (s.flashAttn === false) q.set("fa", "off");
   return "?" + q.toString();
 }
 
@@ -117,7 +124,10 @@ export function errorMessage(e: unknown): string {
 }
 
 export function deploymentFor(model: ModelSpec, s: WhatIfState): Deployment {
-  return makeDeployment(model, { engine: parseEngine(s.engine), weights: s.weights || undefined, kvDtype: s.kv, context: s.context, seqs: s.seqs, tp: s.tp });
+  const engineId = parseEngine(s.engine);
+  // llama.cpp's -ngl and -fa (the same options as `hwledger plan --gpu-layers --flash-attn`).
+  const options = engineId.id === "llama.cpp" ? { ...(s.gpuLayers !== undefined ? { gpuLayers: s.gpuLayers } : {}), ...(s.flashAttn === false ? { flashAttention: false } : {}) } : {};
+  return makeDeployment(model, { engine: engineId, weights: s.weights || undefined, kvDtype: s.kv, context: s.context, seqs: s.seqs, tp: s.tp, ...(Object.keys(options).length ? { options } : {}) });
 }
 
 /** The compiled plan of a deployment (its context and sequence count are evaluated later). */
@@ -167,12 +177,15 @@ export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceL
     overheadBytes: m.overheadBytes / ranks,
     totalBytes: m.totalBytes / ranks,
   };
+  // With llama.cpp layers in host RAM, a GPU holds only its own buffers (the plan's per-device rows).
+  const gpuRows = s.gpuLayers !== undefined ? p.buffers?.filter((b) => b.device !== "CPU") : undefined;
+  const need = gpuRows ? Math.max(0, ...gpuRows.map((b) => b.modelBytes + b.kvBytes + b.computeBytes + b.outputBytes + b.projectorBytes + b.draftBytes)) : perRank.totalBytes;
   const caps = capacityByDevice(model, dep, devices);
   const fits = devices.map((device) => ({
     device,
-    needBytes: perRank.totalBytes,
-    usedFraction: perRank.totalBytes / device.memoryBytes,
-    free: device.memoryBytes - perRank.totalBytes,
+    needBytes: need,
+    usedFraction: need / device.memoryBytes,
+    free: device.memoryBytes - need,
     capacity: caps.get(device.id)!,
   }));
   return { model, dep, plan: p, perRank, fits };
