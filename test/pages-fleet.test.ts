@@ -16,7 +16,7 @@ import { TEST_LEDGER } from "./helpers/fleet-ledger.js";
 let site: Site;
 beforeAll(async () => {
   site = await startSite();
-}, 180_000);
+}, 420_000);
 afterAll(async () => {
   await site?.close();
 });

@@ -20,7 +20,7 @@ let site: Site;
 
 beforeAll(async () => {
   site = await startSite();
-}, 180_000);
+}, 420_000);
 afterAll(async () => {
   await site?.close();
 });
