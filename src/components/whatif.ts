@@ -43,6 +43,9 @@ export interface WhatIfState {
   devices: string[];
 }
 
+/** The model a what-if opens with: a current, widely run one from the catalog. */
+export const DEFAULT_MODEL = "llama-3.1-8b-instruct";
+
 export const DEFAULTS: Omit<WhatIfState, "model"> = { config: "", engine: DEFAULT_ENGINE, weights: "", kv: "f16", context: 8192, seqs: 1, tp: 1, devices: ["h100-sxm-80gb"] };
 
 const b64 = {
@@ -80,6 +83,41 @@ export function decodeState(search: string, defaultModel: string): WhatIfState {
     tp: posInt(q.get("tp"), DEFAULTS.tp),
     devices: devices.length ? devices : DEFAULTS.devices,
   };
+}
+
+/** What the page knows: the values each URL parameter may take. */
+export interface StateChoices {
+  models: string[];
+  engines: readonly string[];
+  weights: string[];
+  kvs: readonly string[];
+  devices: string[];
+  /** The model used when the URL's is unknown. */
+  defaultModel: string;
+}
+
+/**
+ * One line per URL parameter the page cannot use, naming the value it used instead, e.g.
+ * `engine "bogus" is not an engine (vllm, llama.cpp, mlx, transformers): using vllm`. Empty when all is well.
+ */
+export function stateProblems(search: string, c: StateChoices): string[] {
+  const q = new URLSearchParams(search);
+  const out: string[] = [];
+  const oneOf = (key: string, label: string, allowed: readonly string[], used: string, list = true) => {
+    const v = q.get(key);
+    if (v !== null && !allowed.includes(v)) out.push(`${label} "${v}" is not ${list ? `one of ${allowed.filter(Boolean).join(", ")}` : "in the catalog"}: using ${used || "the default"}`);
+  };
+  if (!q.get("cfg")) oneOf("model", "model", c.models, c.defaultModel, false);
+  oneOf("engine", "engine", c.engines, DEFAULTS.engine);
+  oneOf("weights", "weights", c.weights, "the native weights");
+  oneOf("kv", "KV dtype", c.kvs, DEFAULTS.kv);
+  for (const [key, label, fallback] of [["ctx", "context", DEFAULTS.context], ["seqs", "sequences", DEFAULTS.seqs], ["tp", "GPUs (tp)", DEFAULTS.tp]] as const) {
+    const v = q.get(key);
+    if (v !== null && !(Number.isInteger(Number(v)) && Number(v) > 0)) out.push(`${label} "${v}" is not a whole number ≥ 1: using ${fallback.toLocaleString("en-US")}`);
+  }
+  const unknown = (q.get("dev") ?? "").split(",").map((s) => s.trim()).filter((d) => d && !c.devices.includes(d));
+  if (unknown.length) out.push(`device${unknown.length > 1 ? "s" : ""} ${unknown.map((d) => `"${d}"`).join(", ")} not in the device catalog: left out`);
+  return out;
 }
 
 export function encodeState(s: WhatIfState): string {
@@ -197,10 +235,17 @@ export function layerCells(w: WhatIf): LayerCell[] {
   return cells;
 }
 
-/** Log-spaced contexts from 1 to max (inclusive), ~n points, integers, ascending and unique. */
-export function logContexts(max: number, n = 48): number[] {
+/**
+ * The shortest context the charts draw: below a few hundred tokens every memory curve is flat (weights dominate and
+ * no one serves a model at 50 tokens), so a log axis from 1 wastes half its width on nothing.
+ */
+export const CHART_MIN_CONTEXT = 512;
+
+/** Log-spaced contexts from `min` (CHART_MIN_CONTEXT, or max when smaller) to max (inclusive), ~n points, integers, ascending and unique. */
+export function logContexts(max: number, n = 48, min = CHART_MIN_CONTEXT): number[] {
+  const lo = Math.max(1, Math.min(min, max));
   const out = new Set<number>();
-  for (let i = 0; i <= n; i++) out.add(Math.max(1, Math.round(Math.exp((Math.log(max) * i) / n))));
+  for (let i = 0; i <= n; i++) out.add(Math.max(1, Math.round(Math.exp(Math.log(lo) + ((Math.log(max) - Math.log(lo)) * i) / n))));
   return [...out].sort((a, b) => a - b);
 }
 
