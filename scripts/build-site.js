@@ -3,6 +3,7 @@
 // and the bench, which rebuild only when an input is newer than the last build (isDistStale). Builds are serialized
 // by a lock folder and land atomically (built aside, then renamed), so a running server never serves half a site.
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +67,23 @@ function seedSlimZod() {
   if (r.status !== 0) throw new Error(`slim zod bundle failed:\n${r.stderr}`);
 }
 
+/**
+ * Framework minifies the npm bundles but ships the project's own modules (dist/_import: lib/calc, the engine
+ * plugins, components) as transpiled, readable code. Minify them with Framework's own esbuild (ESM in, ESM out:
+ * export names and import paths stay), a third of the JavaScript a page loads.
+ */
+function minifyImports(dir) {
+  const esbuild = createRequire(join(ROOT, "node_modules/@observablehq/framework/package.json"))("esbuild");
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".js")) writeFileSync(p, esbuild.transformSync(readFileSync(p, "utf8"), { minify: true, format: "esm", target: "es2022", loader: "js" }).code);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+}
+
 /** Builds dist/; returns seconds taken (0 when `ifStale` and nothing changed). Throws with Framework's output on failure. */
 export function buildSite({ quiet = false, ifStale = false, ledger } = {}) {
   return withLock(() => {
@@ -88,6 +106,7 @@ export function buildSite({ quiet = false, ifStale = false, ledger } = {}) {
       rmSync(join(ROOT, out), { recursive: true, force: true });
       throw new Error(`site build failed (exit ${r.status}):\n${(r.stdout ?? "") + (r.stderr ?? "")}`.trim());
     }
+    minifyImports(join(ROOT, out, "_import"));
     writeFileSync(join(ROOT, out, ".build-stamp"), new Date().toISOString() + "\n" + ledgerOf(ledger) + "\n");
     // The stamp carries the build's start time: an input edited while the build ran makes the next check stale.
     const started = new Date(Date.now() - (performance.now() - t0));

@@ -92,6 +92,46 @@ describe("/what-if stays light", () => {
   });
 });
 
+describe("/what-if says what is wrong", () => {
+  it("a bad URL shows one message per parameter with the default used; a typed -5 is said, not silently kept", async () => {
+    const { page, problems } = await site.open("/what-if?model=nope&engine=bogus&ctx=-3&dev=rtx-4090");
+    await page.waitForSelector("#url-problems");
+    const lines = await page.locator("#url-problems li").allInnerTexts();
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^model "nope" is not in the catalog: using llama-3\.1-8b-instruct$/);
+    expect(lines[1]).toMatch(/^engine "bogus" is not one of .*: using vllm$/);
+    expect(lines[2]).toMatch(/^context "-3" is not a whole number ≥ 1: using 8,192$/);
+    expect(await page.locator("#model-summary").innerText()).toContain("Llama-3.1-8B-Instruct");
+    await page.waitForSelector("#figures");
+    const before = await page.locator("#figures").innerHTML();
+    const box = page.locator("#ctx input[type=number]");
+    await box.fill("-5");
+    await box.dispatchEvent("input");
+    const msg = page.locator("#ctx .hw-input-error");
+    await msg.waitFor({ state: "visible" });
+    expect(await msg.innerText()).toMatch(/^context -5 is outside 1–131,072 tokens: the figures below are still for 8,192 tokens\.$/);
+    expect(await page.locator("#figures").innerHTML()).toBe(before);
+    await box.fill("4096");
+    await box.dispatchEvent("input");
+    await msg.waitFor({ state: "hidden" });
+    expect(problems.consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("the device picker finds a device by typing part of its name", async () => {
+    const { page } = await site.open("/what-if?model=llama-3.1-8b-instruct&engine=vllm&dev=rtx-4090");
+    await page.waitForSelector("#fits");
+    const input = page.locator("#devices input[type=search]");
+    await input.fill("H100 SXM");
+    await input.press("Enter");
+    await page.waitForSelector('#fits tr[data-device="h100-sxm-80gb"]');
+    expect(await page.locator("#devices .hw-chip").evaluateAll((b) => b.map((x) => (x as HTMLElement).dataset.id))).toEqual(["rtx-4090", "h100-sxm-80gb"]);
+    await page.locator('#devices .hw-chip[data-id="rtx-4090"]').click();
+    await page.waitForSelector('#fits tr[data-device="rtx-4090"]', { state: "detached" });
+    await page.close();
+  });
+});
+
 // The README's map of the pages: one screenshot each, 1,400 × 900 at half scale (small PNGs).
 const SHOTS: Array<[string, string]> = [
   ["/what-if?model=llama-3.1-8b-instruct&engine=vllm&ctx=8192&dev=rtx-4090,h100-sxm-80gb", "what-if"],

@@ -222,16 +222,22 @@ export interface LayerCell {
   bytes: number;
 }
 
-/** Per-layer × component bytes: weights by tensor role (experts, attention, SSM, …) and the layer's cache. */
-export function layerCells(w: WhatIf): LayerCell[] {
-  const bytesOf = weightScheme(w.dep.weights).bytesFor(w.model);
+/** Per-layer weight bytes by tensor role (experts, attention, SSM, …): fixed for a model, engine and weights. */
+export function layerWeightCells(model: ModelSpec, dep: Deployment): LayerCell[] {
+  const bytesOf = weightScheme(dep.weights).bytesFor(model);
   const cells: LayerCell[] = [];
-  w.model.layers.forEach((l, i) => {
+  for (const l of model.layers) {
     const byRole = new Map<string, number>();
     for (const t of l.tensors) byRole.set(t.role, (byRole.get(t.role) ?? 0) + bytesOf(t, l.index));
     for (const [role, bytes] of byRole) cells.push({ layer: l.index, kind: l.kind, component: `weights: ${role}`, bytes });
-    cells.push({ layer: l.index, kind: l.kind, component: `cache: ${l.cache.kind}`, bytes: w.plan.layers[i]?.kvBytes ?? 0 });
-  });
+  }
+  return cells;
+}
+
+/** Per-layer × component bytes: the layer's weights (computed once per model: `weights`) and its cache at this context. */
+export function layerCells(w: WhatIf, weights = layerWeightCells(w.model, w.dep)): LayerCell[] {
+  const cells = weights.slice();
+  w.model.layers.forEach((l, i) => cells.push({ layer: l.index, kind: l.kind, component: `cache: ${l.cache.kind}`, bytes: w.plan.layers[i]?.kvBytes ?? 0 }));
   return cells;
 }
 
