@@ -3,6 +3,7 @@
 // and the bench, which rebuild only when an input is newer than the last build (isDistStale). Builds are serialized
 // by a lock folder and land atomically (built aside, then renamed), so a running server never serves half a site.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -25,8 +26,14 @@ function newest(path) {
   return t;
 }
 
-/** `ledger`: the ledger the fleet pages' data loaders read (default $HWLEDGER_LEDGER, else the collector's default). */
-const ledgerOf = (ledger) => ledger ?? process.env.HWLEDGER_LEDGER ?? "";
+/**
+ * `ledger`: the ledger the fleet pages' data loaders read (default $HWLEDGER_LEDGER, else the collector's default).
+ * The stamp in dist/ keeps a hash of its path, not the path: dist/ is published and names nothing of this machine.
+ */
+const ledgerOf = (ledger) => {
+  const path = ledger ?? process.env.HWLEDGER_LEDGER ?? "";
+  return path && createHash("sha256").update(path).digest("hex").slice(0, 16);
+};
 
 /** Stale when an input changed, or the fleet pages were built from another ledger (e.g. the tests' one). */
 export function isDistStale({ ledger } = {}) {
