@@ -186,8 +186,10 @@ export interface WhatIf {
  * Figures for one state. `fixed` holds what the sliders do not change, computed once per model/engine/device change
  * (the page keeps it): the compiled plan and each device's max context.
  */
-export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { table?: PlanTable; limits?: Map<string, number> } = {}): WhatIf {
-  const dep = deploymentFor(model, s);
+export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable; limits?: Map<string, number> } = {}): WhatIf {
+  // With the page's compiled deployment, a slider move is arithmetic: only the context changes (validated once, when
+  // the deployment was made; the slider cannot leave the model's window).
+  const dep = fixed.dep && fixed.table ? { ...fixed.dep, context: s.context, seqs: s.seqs } : deploymentFor(model, s);
   const t = fixed.table ?? planTable(model, dep);
   const p = planFrom(t, dep.context, dep.seqs);
   const ranks = dep.tp * dep.pp;
