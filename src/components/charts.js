@@ -104,12 +104,18 @@ export function ErrorBars(stats, {width} = {}) {
     x: {type: "symlog", ticks: [-50, -10, -2, 0, 2, 10, 50, 200], label: "error (predicted − reported) / reported, % →", grid: true},
     y: {label: null, domain: groups, tickFormat: fitLabel(marginLeft)},
     color: {domain: ["held-out", "derived"], range: ["#e1372b", "#4269d0"], legend: true},
+    // Held-out just above the row's centre, derived just below (dy is a constant per mark, so one set per mark).
     marks: [
       Plot.ruleX([0]),
-      Plot.ruleY(stats, {y: key, x1: "min", x2: "max", stroke: "set", strokeOpacity: 0.5, dy: (d) => (d.set === "held-out" ? -5 : 5)}),
-      Plot.ruleY(stats, {y: key, x1: (d) => d.mean - d.sd, x2: (d) => d.mean + d.sd, stroke: "set", strokeWidth: 5, dy: (d) => (d.set === "held-out" ? -5 : 5)}),
-      Plot.dot(stats, {y: key, x: "mean", fill: "set", r: 3.5, dy: (d) => (d.set === "held-out" ? -5 : 5), tip: true, title: (d) => `${key(d)} (${d.set}): ${d.n} figures\nmean ${d.mean.toFixed(2)}%, SD ${d.sd.toFixed(2)}%\nmin ${d.min.toFixed(2)}%, max ${d.max.toFixed(2)}%`}),
-      Plot.text(stats, {y: key, x: (d) => d.max, text: (d) => `n=${d.n}`, dx: 6, textAnchor: "start", dy: (d) => (d.set === "held-out" ? -5 : 5), fill: "set", fontSize: 9}),
+      ...[["held-out", -5], ["derived", 5]].flatMap(([set, dy]) => {
+        const rows = stats.filter((d) => d.set === set);
+        return [
+          Plot.ruleY(rows, {y: key, x1: "min", x2: "max", stroke: "set", strokeOpacity: 0.5, dy}),
+          Plot.ruleY(rows, {y: key, x1: (d) => d.mean - d.sd, x2: (d) => d.mean + d.sd, stroke: "set", strokeWidth: 5, dy}),
+          Plot.dot(rows, {y: key, x: "mean", fill: "set", r: 3.5, dy, tip: true, title: (d) => `${key(d)} (${d.set}): ${d.n} figures\nmean ${d.mean.toFixed(2)}%, SD ${d.sd.toFixed(2)}%\nmin ${d.min.toFixed(2)}%, max ${d.max.toFixed(2)}%`}),
+          Plot.text(rows, {y: key, x: (d) => d.max, text: (d) => `n=${d.n}`, dx: 6, dy, textAnchor: "start", fill: "set", fontSize: 9}),
+        ];
+      }),
     ],
   });
 }

@@ -31,3 +31,23 @@ export function guardNumber(form, {name, unit = ""} = {}) {
   });
   return form;
 }
+
+/**
+ * The value of `input` once it has stopped moving for `ms`: an EventTarget with `.value` for Generators.input. What
+ * follows the context slider at leisure (the address bar, the launch commands) waits for it; what a move must redraw
+ * at once listens to the input itself.
+ */
+export function settled(input, ms = 150) {
+  const proxy = new EventTarget();
+  proxy.value = input.value;
+  let timer;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (proxy.value === input.value) return;
+      proxy.value = input.value;
+      proxy.dispatchEvent(new Event("input"));
+    }, ms);
+  });
+  return proxy;
+}
