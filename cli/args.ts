@@ -38,6 +38,10 @@ export const FLAG_KINDS = {
   years: (f: string) => boundedNumber(f, { positive: true, limit: "years" }),
   /** A duration bound in seconds (--max-latency). */
   seconds: (f: string) => boundedNumber(f, { positive: true, limit: "seconds" }),
+  /** SSH hosts probed at once (collect --concurrency). */
+  parallelHosts: (f: string) => boundedInt(f, 1, "parallelHosts"),
+  /** A time limit in seconds (--host-timeout): at most a day, where Node timers are still exact. */
+  timeout: (f: string) => boundedNumber(f, { positive: true, limit: "seconds" }).refine((n) => n <= 86_400, { message: `${f} must be at most 86400 s (a day)` }),
   /**
    * A sampling period in seconds (--interval, --sample-interval): at most a day, because Node timers overflow past
    * 2^31 ms (24.8 days) and fire at once; longer periods belong in cron.

@@ -102,6 +102,7 @@ export const enginePluginSchema = z.looseObject({
   defaults: z.object({ kvDtype: z.string() }),
   compile: fn("compile"),
   checkDeployment: fn("checkDeployment").optional(),
+  contextRefusal: fn("contextRefusal").optional(),
   fit: fn("fit").optional(),
   speed: z.object({ kernels: fn("speed.kernels") }),
   usableBytes: fn("usableBytes"),

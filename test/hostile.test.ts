@@ -171,7 +171,7 @@ describe.concurrent("finding 10: impossible values are refused, naming the field
   });
 
   it.each([
-    ["plan --tp 3 (vLLM needs the heads divisible by TP)", plan(MODEL, "--tp", "3"), /vLLM needs the 32 attention heads divisible by --tp 3/],
+    ["plan --tp 3 (vLLM needs the heads divisible by TP)", plan(MODEL, "--tp", "3"), /Total number of attention heads \(32\) must be divisible by tensor parallel size \(3\)/],
     ["plan --tp 16 on 8 KV heads splits", plan(MODEL, "--tp", "16", "--json"), null],
     ["fit --context 1e30", ["fit", "--model", MODEL, "--engine", "vllm", "--gpu-memory-gib", "80", "--context", "1e30"], /--context is too large \(the limit is 134,217,728: /],
     ["fit --gpu-memory-gib 1e308", ["fit", "--model", MODEL, "--engine", "vllm", "--gpu-memory-gib", "1e308", "--context", "4096"], /--gpu-memory-gib is too large \(the limit is 65,536: /],
@@ -248,11 +248,11 @@ describe.concurrent("hostile names, paths and URLs", () => {
     await refused(planGguf(`http://127.0.0.1:${port}/m.gguf`), /cannot fetch the GGUF header/, { HWLEDGER_OFFLINE: undefined });
   });
 
-  it("a host that refuses connections: exit 1 (runtime failure), one line, recorded as probe_failed", async () => {
+  it("a host that refuses connections: exit 2 (issue 12: an unreachable target), one line, recorded as probe_failed", async () => {
     const port = await freePort();
     const key = makeKeyPair(root, "user").keyFile;
     const r = await hwledger(["probe", "--host", `ssh://nobody@127.0.0.1:${port}`], { HWLEDGER_SSH_KEY: key });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(/^hwledger: probe of ssh:\/\/nobody@127\.0\.0\.1:\d+ failed: ssh nobody@127\.0\.0\.1:\d+: connection refused$/)]);
     const rows = await hwledger(["ledger", "query", "SELECT payload FROM events WHERE type = 'probe_failed'", "--json"]);
     expect(rows.code, rows.stderr).toBe(0);

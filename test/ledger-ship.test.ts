@@ -113,7 +113,7 @@ describe("ledger ship", () => {
     await appendEvents(local, telemetry(10, "edge"));
     const down = await freePort();
     const r1 = runCli(["ledger", "ship", "--ledger", local, "--to", `ssh://${sshd.user}@127.0.0.1:${down}${c.dir}`, "--identity", sshd.keyFile, "--known-hosts", knownHosts]);
-    expect(r1.code).toBe(1);
+    expect(r1.code).toBe(2);
     expect(r1.stderr.trim()).toBe(`hwledger: ssh ${sshd.user}@127.0.0.1:${down}: connection refused`);
     await appendEvents(local, telemetry(10, "edge"));
     const bh = await blackhole();
@@ -122,7 +122,7 @@ describe("ledger ship", () => {
         "ledger", "ship", "--ledger", local, "--to", `ssh://${sshd.user}@127.0.0.1:${bh.port}${c.dir}`,
         "--identity", sshd.keyFile, "--known-hosts", knownHosts, "--connect-timeout", "0.5",
       ]);
-      expect(r2.code).toBe(1);
+      expect(r2.code).toBe(2);
       expect(r2.stderr).toMatch(/no SSH handshake within 0.5 s \(connect timeout\)/);
     } finally {
       await bh.close();
@@ -141,7 +141,7 @@ describe("ledger ship", () => {
     const kh = join(sshd.dir, `kh-cli-${Date.now()}`);
     const args = ["ledger", "ship", "--ledger", local, "--to", c.url, "--identity", sshd.keyFile, "--known-hosts", kh];
     const refused = runCli(args);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is not in .*refusing \(use --trust-host-key to record it\)/);
     expect(existsSync(c.dir)).toBe(false);
     const ok = runCliJson([...args, "--trust-host-key"]);

@@ -2,9 +2,10 @@
 // must agree with lib/calc's plan(), which the CLI prints.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { makeDeployment, modelFromHfConfig, perRankBytes, plan } from "../lib/calc/index.js";
+import { fit, makeDeployment, modelFromHfConfig, plan } from "../lib/calc/index.js";
+import { engineDevice } from "../lib/fleet/devices.js";
 import { catalogConfig, catalogEntries } from "../loaders/catalog.js";
-import { CHART_MIN_CONTEXT, DEFAULTS, DEFAULT_MODEL, decodeState, stateProblems, encodeState, exportCommands, gaugeLevel, kvGrowth, layerCells, computeWhatIf, maxSeqs, modelFromText, logContexts } from "../src/components/whatif.js";
+import { CHART_MIN_CONTEXT, DEFAULTS, DEFAULT_MODEL, decodeState, stateProblems, encodeState, exportCommands, gaugeLevel, kvGrowth, layerCells, computeWhatIf, modelFromText, logContexts } from "../src/components/whatif.js";
 import { engine } from "../plugins/engines.js";
 
 const GIB = 1024 ** 3;
@@ -52,15 +53,19 @@ describe("what-if figures", () => {
     expect([0.5, 0.8, 0.8001, 0.95, 0.9501, 2].map(gaugeLevel)).toEqual(["green", "green", "yellow", "yellow", "red", "red"]);
   });
 
-  it("maxSeqs is the largest sequence count whose per-GPU total fits", () => {
-    const dep = makeDeployment(model, { engine: engine("vllm"), context: 8192 });
-    for (const gib of [24, 80]) {
-      const n = maxSeqs(model, dep, gib * GIB);
-      expect(n).toBeGreaterThan(0);
-      expect(perRankBytes(model, { ...dep, seqs: n }, engine(dep.engine))).toBeLessThanOrEqual(gib * GIB);
-      expect(perRankBytes(model, { ...dep, seqs: n + 1 }, engine(dep.engine))).toBeGreaterThan(gib * GIB);
+  it("each device's capacity is the engine's own fit on the memory its runtime reports (hwledger fit --device)", () => {
+    const devs = ["rtx-4090", "h100-sxm-80gb"].map((id) => ({ ...engineDevice(id), category: "x", bandwidthBytesPerSecond: null }));
+    for (const eng of ["vllm", "llama.cpp"]) {
+      const w = computeWhatIf(model, { ...DEFAULTS, model: entry.slug, engine: eng, context: 8192 }, devs);
+      for (const f of w.fits) {
+        const direct = fit(model, { ...w.dep, options: { device: engineDevice(f.device.id) } }, engine(eng), { gpuMemoryBytes: f.device.memoryBytes });
+        expect(f.capacity.kvCapacityTokens).toBe(direct.kvCapacityTokens);
+        expect(f.capacity.maxContext).toBe(direct.maxContext);
+        expect(f.capacity.maxSeqs).toBe(Math.floor(direct.maxConcurrency));
+      }
+      // vLLM keeps 10% of the GPU back (gpu_memory_utilization 0.9): fewer tokens than llama.cpp on the same card.
+      expect(w.fits[0].capacity.kvCapacityTokens).toBeGreaterThan(0);
     }
-    expect(maxSeqs(model, dep, 1 * GIB)).toBe(0);
   });
 
   it("heatmap cells add up to plan()'s per-layer weights and cache", () => {

@@ -117,12 +117,10 @@ describe("site", () => {
     const { page, problems } = await site.open("/fit-matrix");
     const rows = await page.locator("#matrix tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.model));
     expect(rows).toEqual(entries.map((e) => e.slug));
-    // The 80 GiB H100 cell of the first model equals lib/calc's maxContext for the same deployment.
-    const model = modelFromHfConfig(catalogConfig(first), first.id);
-    const want = maxContext(model, makeDeployment(model, { engine: engine("vllm"), context: model.maxContext }), engine("vllm"), 80 * GIB);
-    const h100Col = (await page.locator("#matrix thead th").allInnerTexts()).indexOf("h100-sxm-80gb");
-    const cell = page.locator(`#matrix tbody tr[data-model="${first.slug}"] > *`).nth(h100Col);
-    expect(Number(await cell.getAttribute("data-ctx"))).toBe(want);
+    // The H100 cell of the first model is `hwledger fit --device h100-sxm-80gb` (the engine's answer, default context).
+    const want = runCliJson(["fit", "--model", first.id, "--engine", "vllm", "--device", "h100-sxm-80gb", "--json"]).maxContext;
+    const cell = page.locator(`#matrix tbody tr[data-model="${first.slug}"] [data-device="h100-sxm-80gb"]`);
+    expect(Number(await cell.getAttribute("data-max-context"))).toBe(want);
     const { page: idx } = await site.open("/reports/");
     expect(await idx.locator("#reports li").count()).toBe(entries.length);
     expectClean(problems);
@@ -157,13 +155,14 @@ describe("/what-if", () => {
     await move(page, "tp", 2);
     expect(await figures(page)).toEqual(cliFigures([...base, "--context", "32768", "--seqs", "4", "--tp", "2"]));
 
-    // Max context per device equals lib/calc's solver for the same deployment and device memory.
     const model = modelFromHfConfig(catalogConfig(first), first.id);
     const dep = makeDeployment(model, { engine: engine("vllm"), kvDtype: "f16", context: 32768, seqs: 4, tp: 2 });
+    // Capacity per device is `hwledger fit --device` for the same deployment (the engine's own accounting).
     const fits = await page.locator("#fits tbody tr").evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.device, Number((tr as HTMLElement).dataset.maxContext)]));
+    const fitOf = (device: string) => runCliJson(["fit", ...base, "--context", "32768", "--seqs", "4", "--tp", "2", "--device", device, "--json"]).maxContext;
     expect(fits).toEqual([
-      ["h100-sxm-80gb", maxContext(model, dep, engine(dep.engine), 80 * GIB)],
-      ["rtx-4090", maxContext(model, dep, engine(dep.engine), 24 * GIB)],
+      ["h100-sxm-80gb", fitOf("h100-sxm-80gb")],
+      ["rtx-4090", fitOf("rtx-4090")],
     ]);
 
     // The state is in the URL; reopening it restores the controls and the same figures.

@@ -12,8 +12,8 @@ import { probeLinux } from "../plugins/probe-linux/index.js";
 import { probeNvidia } from "../plugins/probe-nvidia/index.js";
 import { probeAmd } from "../plugins/probe-amd/index.js";
 import { probeApple } from "../plugins/probe-apple/index.js";
-import { runCli as runCliRaw } from "./helpers/cli.js";
-import { freePort, startSshd } from "./helpers/sshd.js";
+import { runCli as runCliRaw, runCliAsync } from "./helpers/cli.js";
+import { blackhole, freePort, startSshd } from "./helpers/sshd.js";
 import type { Sshd } from "./helpers/sshd.js";
 import { tempLedger } from "./helpers/ledger.js";
 
@@ -144,19 +144,33 @@ describe("hwledger probe", () => {
     ]);
   });
 
-  it("a host that refuses connections is a probe_failed event and exit 1 with one line", async () => {
+  it("a host that refuses connections is a probe_failed event (code refused) and exit 2 with one line", async () => {
     const ledger = tempLedger();
     const port = await freePort(); // nothing listens there
     const url = `ssh://nobody@127.0.0.1:${port}`;
     const r = runCli(["probe", "--host", url, "--ledger", ledger, "--json"], { env });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(new RegExp(`^hwledger: probe of ${url} failed: `));
-    const rows = await queryLedger(ledger, "SELECT type, payload->>'target' AS target, payload->>'reason' AS reason FROM events");
+    const rows = await queryLedger(ledger, "SELECT type, payload->>'target' AS target, payload->>'reason' AS reason, payload->>'code' AS code FROM events");
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ type: "probe_failed", target: url });
+    expect(rows[0]).toMatchObject({ type: "probe_failed", target: url, code: "refused" });
     expect(String(rows[0].reason)).toMatch(/ECONNREFUSED|refused/i);
+  });
+
+  it("a host that accepts and never speaks: exit 2 after the default 6 s connect timeout (issue 12: under 10 s)", async () => {
+    const ledger = tempLedger();
+    const bh = await blackhole();
+    try {
+      const url = `ssh://nobody@127.0.0.1:${bh.port}`;
+      const r = await runCliAsync(["probe", "--host", url, "--ledger", ledger], { env: { ...STATE, ...env } });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split("\n")).toEqual([`hwledger: probe of ${url} failed: ssh nobody@127.0.0.1:${bh.port}: no SSH handshake within 6 s (connect timeout)`]);
+      expect(await queryLedger(ledger, "SELECT payload->>'code' AS code FROM events")).toEqual([{ code: "timeout" }]);
+    } finally {
+      await bh.close();
+    }
   });
 
   it("a host whose key is unknown is refused (probe_failed) unless --trust-host-key", async () => {
@@ -165,7 +179,7 @@ describe("hwledger probe", () => {
     writeFileSync(empty, "");
     const e2 = { ...env, HWLEDGER_KNOWN_HOSTS: empty };
     const refused = runCli(["probe", "--host", sshd.url, "--ledger", ledger], { env: e2 });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     const ok = runCli(["probe", "--host", sshd.url, "--ledger", ledger, "--trust-host-key"], { env: e2 });
     expect(ok.code, ok.stderr).toBe(0);
     const rows = await queryLedger(ledger, "SELECT type FROM events ORDER BY id");

@@ -155,11 +155,11 @@ describe("hwledger run --host ssh://… (real sshd on 127.0.0.1)", () => {
     expect((await events(ledger)).map((x) => x.type)).toEqual(["job_planned", "job_failed"]);
   });
 
-  it("a host that refuses the connection: job_failed with the transport's reason, exit 1", async () => {
+  it("a host that refuses the connection: job_failed with the transport's reason, exit 2", async () => {
     const ledger = tempLedger();
     const url = `ssh://nobody@127.0.0.1:${await freePort()}`;
     const r = runCli(["run", "--engine", "llama.cpp", "--gguf", gguf, "--context", "512", "--host", url, "--ledger", ledger, "--json"], { env });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const j = JSON.parse(r.stdout);
     expect(j.status).toBe("failed");
     expect(j.reason).toMatch(/ECONNREFUSED|refused/i);

@@ -1,6 +1,6 @@
 // hwledger fit: KV capacity, max concurrency and max context for a per-device budget.
 import type { Command } from "commander";
-import { InputError, fit } from "../../lib/calc/index.js";
+import { InputError, deviceCapacity, fit } from "../../lib/calc/index.js";
 import { engine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
 import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, flagValue, loadModel } from "./shared.js";
@@ -27,7 +27,7 @@ export function registerFit(program: Command): void {
     .option("--kv-budget-gib <x>", "KV cache budget per device (vLLM's 'Available KV cache memory')")
     .option("--device <id>", "catalog device (see `hwledger devices`): its memory as the engine sees it (79.19 GiB for h100-sxm-80gb) and the defaults that follow that GPU")
     .option("--gpu-memory-gib <x>", "GPU memory per device as torch sees it (e.g. 79.19 for an H100 80GB); overrides --device's")
-    .option("--gpu-memory-utilization <u>", "vLLM --gpu-memory-utilization", "0.9")
+    .option("--gpu-memory-utilization <u>", "vLLM --gpu-memory-utilization (default: the engine's own, 0.9 in vLLM; llama.cpp has no cap)")
     .option("--max-num-batched-tokens <n>", "vLLM --max-num-batched-tokens")
     .option("--max-num-seqs <n>", "vLLM --max-num-seqs")
     .option("--enforce-eager", "vLLM --enforce-eager (no CUDA graphs)")
@@ -49,13 +49,20 @@ export function registerFit(program: Command): void {
         ...(flags.vllmVersion !== undefined ? { vllmVersion: vllmVersion(flags.vllmVersion) } : {}),
         ...(flags.vllmEntryPoint !== undefined ? { vllmEntryPoint: entryPoint(flags.vllmEntryPoint) } : {}),
       };
-      const gpuMemoryBytes = flags.gpuMemoryGib !== undefined ? flagValue("gib", flags.gpuMemoryGib, "--gpu-memory-gib") * GIB : device?.memoryBytes;
-      const budget = flags.kvBudgetGib !== undefined
-        ? { kvBudgetBytes: flagValue("gib", flags.kvBudgetGib, "--kv-budget-gib") * GIB }
-        : { gpuMemoryBytes, gpuMemoryUtilization: flagValue("fraction", flags.gpuMemoryUtilization ?? "0.9", "--gpu-memory-utilization") };
-      const fitted = fit(model, dep, engine(dep.engine), budget);
-      // Where the device's memory figure comes from, when it is the one used.
-      const r = device && flags.gpuMemoryGib === undefined && flags.kvBudgetGib === undefined ? { ...fitted, basis: [`device: ${device.memoryBasis}`, ...fitted.basis] } : fitted;
+      const util = flags.gpuMemoryUtilization !== undefined ? flagValue("fraction", flags.gpuMemoryUtilization, "--gpu-memory-utilization") : undefined;
+      const e = engine(dep.engine);
+      let r;
+      if (device && flags.gpuMemoryGib === undefined && flags.kvBudgetGib === undefined) {
+        // The device's answer, the same function the pages, dispatch and reports ask; where its memory figure comes from first.
+        const c = deviceCapacity(model, dep, e, device, util);
+        if (c.reason) throw new InputError(c.reason);
+        r = { ...c, basis: [`device: ${device.memoryBasis}`, ...c.basis] };
+      } else {
+        const budget = flags.kvBudgetGib !== undefined
+          ? { kvBudgetBytes: flagValue("gib", flags.kvBudgetGib, "--kv-budget-gib") * GIB }
+          : { gpuMemoryBytes: flagValue("gib", flags.gpuMemoryGib!, "--gpu-memory-gib") * GIB, ...(util !== undefined ? { gpuMemoryUtilization: util } : {}) };
+        r = fit(model, dep, e, budget);
+      }
       if (flags.json) return printJson(r);
       printLines([`${model.id} on ${dep.engine}: KV capacity ${r.kvCapacityTokens} tokens, max concurrency ${r.maxConcurrency.toFixed(2)}x for ${dep.context} tokens, max context ${r.maxContext}`]);
     });

@@ -21,4 +21,8 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   run: () => load(import("./run.js"), "registerRun"),
   ledger: () => load(import("./ledger.js"), "registerLedger"),
   cloud: () => load(import("./cloud.js"), "registerCloud"),
+  hosts: () => load(import("./hosts.js"), "registerHosts"),
+  certs: () => load(import("./certs.js"), "registerCerts"),
+  serve: () => load(import("./serve.js"), "registerServe"),
+  agent: () => load(import("./agent.js"), "registerAgent"),
 };

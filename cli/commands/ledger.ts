@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { InputError } from "../../lib/calc/types.js";
 import { flagValue, ledgerDirFlag, strictNumber } from "../args.js";
 import { printJson, progress } from "../output.js";
+import { DEFAULT_CONNECT_TIMEOUT_S } from "../../collector/transport/ssh-target.js";
 
 interface LedgerFlags {
   ledger?: string;
@@ -88,7 +89,7 @@ export function registerLedger(program: Command): void {
     .option("--identity <file>", "SSH private key (default $HWLEDGER_SSH_KEY, ~/.ssh/id_ed25519, id_ecdsa, id_rsa, ssh-agent)")
     .option("--known-hosts <file>", "known_hosts file (default $HWLEDGER_KNOWN_HOSTS or ~/.ssh/known_hosts)")
     .option("--trust-host-key", "accept an unknown or changed host key and record it in known_hosts")
-    .option("--connect-timeout <s>", "seconds to wait for the SSH handshake", "10")
+    .option("--connect-timeout <s>", "seconds to wait for the SSH handshake", String(DEFAULT_CONNECT_TIMEOUT_S))
     .option("--json", "print the result as JSON")
     .action(
       async (

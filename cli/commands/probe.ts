@@ -1,6 +1,6 @@
 // hwledger probe: specs and telemetry of a host now (local or ssh://), recorded in the ledger.
 import type { Command } from "commander";
-import { InputError, RuntimeFailure } from "../../collector/errors.js";
+import { HostUnreachable, InputError, RuntimeFailure } from "../../collector/errors.js";
 import { formatBytes, printJson, printLines } from "../output.js";
 import { ledgerDirFlag } from "../args.js";
 import type { HostProbe } from "../../collector/run/probe-host.js";
@@ -41,7 +41,7 @@ export function registerProbe(program: Command): void {
     .option("--json", "print one JSON document on stdout")
     .action(async (flags: ProbeFlags) => {
       const { openHost, knownDevices, rememberRegistrations, saveKnownDevices } = await import("../../collector/run/host.js");
-      const { hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../../collector/run/probe-host.js");
+      const { hostFailure, hostLabel, probeHost, probeEvents, probeFailedEvent } = await import("../../collector/run/probe-host.js");
       const { appendEvents } = await import("../../lib/ledger/index.js");
       const ledger = await ledgerDirFlag(flags.ledger);
       const host = hostLabel(flags.host);
@@ -54,10 +54,11 @@ export function registerProbe(program: Command): void {
         p = await probeHost(h.transport, { host: h.host, target: h.target });
       } catch (e) {
         if (e instanceof InputError) throw e;
-        const reason = (e as Error).message.split("\n")[0];
-        await appendEvents(ledger, [probeFailedEvent(host, target, reason)]);
+        const { reason, code } = hostFailure(e);
+        await appendEvents(ledger, [probeFailedEvent(host, target, reason, code)]);
         await close?.();
-        throw new RuntimeFailure(`probe of ${target} failed: ${reason}`);
+        const line = `probe of ${target} failed: ${reason}`;
+        throw code ? new HostUnreachable(line, code) : new RuntimeFailure(line);
       }
       await close?.();
       // probe reads the ledger itself (authoritative) and refreshes collect's cache of registered devices.

@@ -1,6 +1,6 @@
 // hwledger run: plan a deployment, run it on a real engine (local or ssh://), record prediction and actual.
 import type { Command } from "commander";
-import { InputError, RuntimeFailure } from "../../collector/errors.js";
+import { HostUnreachable, InputError, RuntimeFailure } from "../../collector/errors.js";
 import { formatBytes, printJson, printLines } from "../output.js";
 import { addModelOptions, deploymentFromFlags, flagValue, ledgerDirFlag, loadModel, optFlag } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
@@ -84,6 +84,9 @@ export function registerRun(program: Command): void {
             `recorded in ${ledger}`,
         ]);
       }
-      if (result.status !== "completed") throw new RuntimeFailure(`job ${result.jobId} ${result.status}: ${result.reason}`);
+      if (result.status !== "completed") {
+        const line = `job ${result.jobId} ${result.status}: ${result.reason}`;
+        throw result.unreachable ? new HostUnreachable(line, result.unreachable) : new RuntimeFailure(line);
+      }
     });
 }

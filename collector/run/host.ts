@@ -36,17 +36,31 @@ export function knownCacheFile(ledgerDir: string, host: string): string {
 
 /** Known devices from the cache file, else from the ledger (then cached). A new or emptied ledger starts over. */
 export async function knownDevicesCached(ledgerDir: string, host: string): Promise<Map<string, KnownDevice>> {
-  const file = knownCacheFile(ledgerDir, host);
-  if (existsSync(ledgerDir)) {
-    const cached = await readFile(file, "utf8").then(
-      (t) => JSON.parse(t) as KnownDevice[],
-      () => undefined,
-    );
-    if (Array.isArray(cached)) return new Map(cached.map((d) => [d.device_id, d]));
+  return (await knownDevicesOfHosts(ledgerDir, [host])).get(host)!;
+}
+
+/** knownDevicesCached for many hosts: cached ones from their files, the rest in one ledger read. */
+export async function knownDevicesOfHosts(ledgerDir: string, hosts: readonly string[]): Promise<Map<string, Map<string, KnownDevice>>> {
+  const out = new Map<string, Map<string, KnownDevice>>();
+  const missing: string[] = [];
+  for (const host of hosts) {
+    const cached = existsSync(ledgerDir)
+      ? await readFile(knownCacheFile(ledgerDir, host), "utf8").then(
+          (t) => JSON.parse(t) as KnownDevice[],
+          () => undefined,
+        )
+      : undefined;
+    if (Array.isArray(cached)) out.set(host, new Map(cached.map((d) => [d.device_id, d])));
+    else missing.push(host);
   }
-  const known = await knownDevices(ledgerDir, host);
-  await saveKnownDevices(ledgerDir, host, known);
-  return known;
+  if (missing.length === 0) return out;
+  const read = await registeredDevices(ledgerDir, missing);
+  for (const host of missing) {
+    const known = read.get(host) ?? new Map<string, KnownDevice>();
+    out.set(host, known);
+    await saveKnownDevices(ledgerDir, host, known);
+  }
+  return out;
 }
 
 export async function saveKnownDevices(ledgerDir: string, host: string, known: Map<string, KnownDevice>): Promise<void> {
@@ -63,15 +77,21 @@ export async function saveKnownDevices(ledgerDir: string, host: string, known: M
 
 /** Latest device_registered per device of this host (what the ledger knows; empty for a new ledger). */
 export async function knownDevices(ledgerDir: string, host: string): Promise<Map<string, KnownDevice>> {
-  const known = new Map<string, KnownDevice>();
-  // host matches the ledger's host alphabet ([A-Za-z0-9._-]), so it is safe inside the literal.
-  const events = await readEvents(ledgerDir, `type = 'device_registered' AND host = '${host}'`);
+  return (await registeredDevices(ledgerDir, [host])).get(host) ?? new Map();
+}
+
+async function registeredDevices(ledgerDir: string, hosts: readonly string[]): Promise<Map<string, Map<string, KnownDevice>>> {
+  const byHost = new Map<string, Map<string, KnownDevice>>();
+  // Host labels match the ledger's host alphabet ([A-Za-z0-9._-]), so they are safe inside the literals.
+  const events = await readEvents(ledgerDir, `type = 'device_registered' AND host IN (${hosts.map((h) => `'${h}'`).join(", ")})`);
   for (const e of events) {
     if (e.type !== "device_registered" || !e.device_id) continue;
+    let known = byHost.get(e.host);
+    if (!known) byHost.set(e.host, (known = new Map()));
     const p = e.payload as { name: string; memoryBytes: number; spec?: { driver?: string } };
     known.set(e.device_id, { device_id: e.device_id, name: p.name, memoryBytes: p.memoryBytes, driver: p.spec?.driver });
   }
-  return known;
+  return byHost;
 }
 
 /** Registrations just written become known (collect --interval keeps the map between samples). Returns how many. */

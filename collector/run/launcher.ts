@@ -7,12 +7,13 @@ import { delimiter, join } from "node:path";
 import { InputError, plan } from "../../lib/calc/index.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
 import { makeEvent } from "../../lib/fleet/events.js";
-import type { Event } from "../../lib/fleet/events.js";
+import type { Event, HostFailureCode } from "../../lib/fleet/events.js";
+import { HostUnreachable } from "../errors.js";
 import { ulid } from "../../lib/fleet/ulid.js";
 import { appendEvents } from "../../lib/ledger/index.js";
 import type { Transport } from "../transport/index.js";
 import { planJson } from "../../lib/calc/index.js";
-import { progress } from "../../cli/output.js";
+import { progress } from "../../lib/terminal.js";
 import type { Actual, EnginePlugin, LaunchInputs, LaunchSpec } from "../../plugins/engine-contract.js";
 import { ENGINES } from "../../plugins/engines.js";
 import { PLUGINS_DIR } from "../../plugins/index.js";
@@ -58,6 +59,8 @@ export interface RunResult {
   command: string[];
   durationS: number;
   telemetrySamples: number;
+  /** Set when the host could not be reached at all (the CLI exits 2 then, as for any unreachable target). */
+  unreachable?: HostFailureCode;
 }
 
 /** How the engine is started: a one-shot process that exits by itself, or a server we query, then stop. */
@@ -244,7 +247,8 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
       await fail((e as Error).message);
       throw e;
     }
-    return fail((e as Error).message.split("\n")[0]);
+    const r = await fail((e as Error).message.split("\n")[0]);
+    return e instanceof HostUnreachable ? { ...r, unreachable: e.code } : r;
   }
 
   // The head of the log holds the load-time memory lines, the tail the timings: keep both when it is long.

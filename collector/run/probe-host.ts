@@ -4,7 +4,8 @@ import { hostname } from "node:os";
 import { probePlugins } from "../../plugins/index.js";
 import type { GpuReading, HostReading, ProbeContext, ProbeOutcome, ProbeTransport } from "../../plugins/manifest.js";
 import { makeEvent } from "../../lib/fleet/events.js";
-import type { Event } from "../../lib/fleet/events.js";
+import type { Event, HostFailureCode } from "../../lib/fleet/events.js";
+import { HostUnreachable } from "../errors.js";
 
 export interface HostProbe {
   host: string;
@@ -177,7 +178,13 @@ export function probeEvents(p: HostProbe, known: Map<string, KnownDevice>, opts:
   return events;
 }
 
-/** A host that could not be reached becomes one probe_failed event. */
-export function probeFailedEvent(host: string, target: string, reason: string): Event {
-  return makeEvent("probe_failed", { probe: "host", reason, target }, { host });
+/** A host that could not be reached becomes one probe_failed event (code: why, when the transport said). */
+export function probeFailedEvent(host: string, target: string, reason: string, code?: HostFailureCode): Event {
+  return makeEvent("probe_failed", { probe: "host", reason, target, ...(code ? { code } : {}) }, { host });
+}
+
+/** What a failed probe of a whole host records and says: the first line of its error and, if known, its code. */
+export function hostFailure(e: unknown): { reason: string; code?: HostFailureCode } {
+  const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  return e instanceof HostUnreachable ? { reason, code: e.code } : { reason };
 }

@@ -95,7 +95,17 @@ export async function checkHostKey(file: string, host: string, port: number, blo
 }
 
 /** Records a trusted key, dropping this host's other keys of the same type (a changed key replaces the old one). */
-export async function trustHostKey(file: string, host: string, port: number, blob: Buffer): Promise<void> {
+// Recording is read-modify-write of one file: calls in this process (collect --hosts trusts many hosts at once)
+// take turns, so none loses another's line.
+let recording: Promise<unknown> = Promise.resolve();
+
+export function trustHostKey(file: string, host: string, port: number, blob: Buffer): Promise<void> {
+  const turn = recording.then(() => recordHostKey(file, host, port, blob));
+  recording = turn.catch(() => undefined);
+  return turn;
+}
+
+async function recordHostKey(file: string, host: string, port: number, blob: Buffer): Promise<void> {
   const name = knownHostName(host, port);
   const type = keyType(blob);
   const text = readKnownHosts(file);

@@ -4,7 +4,8 @@ import { createRequire } from "node:module";
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
 import { InputError } from "../../lib/calc/types.js";
 import { readRegularFile } from "../../loaders/files.js";
-import { RuntimeFailure } from "../errors.js";
+import type { HostFailureCode } from "../../lib/fleet/events.js";
+import { HostUnreachable, RuntimeFailure } from "../errors.js";
 import { checkHostKey, fingerprint, keyType, knownHostName, readKnownHosts, trustHostKey } from "./knownhosts.js";
 import { defaultIdentity, defaultKnownHosts } from "./ssh-target.js";
 import type { SshOptions, SshTarget } from "./ssh-target.js";
@@ -47,7 +48,7 @@ export class SshPool {
     readKnownHosts(knownHosts);
     const client = new (sshClient())();
     const conn: Conn = { client, active: 0, dead: false, ready: Promise.resolve() };
-    let hostKeyProblem: string | undefined;
+    let hostKeyProblem: { code: HostFailureCode; message: string } | undefined;
     const cfg: ConnectConfig = {
       host: this.t.host,
       port: this.t.port,
@@ -60,7 +61,7 @@ export class SshPool {
             if (v.status === "known") return verify(true);
             const id = `${knownHostName(this.t.host, this.t.port)} (${keyType(key)} ${fingerprint(key)})`;
             if (v.status === "revoked") {
-              hostKeyProblem = `host key of ${id} is marked @revoked on line ${v.line} of ${knownHosts}; refusing (a revoked key is never accepted, even with --trust-host-key)`;
+              hostKeyProblem = { code: "host-key-revoked", message: `host key of ${id} is marked @revoked on line ${v.line} of ${knownHosts}; refusing (a revoked key is never accepted, even with --trust-host-key)` };
               return verify(false);
             }
             if (this.opts.trustHostKey) {
@@ -70,12 +71,12 @@ export class SshPool {
             }
             hostKeyProblem =
               v.status === "unknown"
-                ? `host key of ${id} is not in ${knownHosts}; refusing (use --trust-host-key to record it)`
-                : `host key of ${id} has CHANGED from the one on line ${v.line} of ${knownHosts}; refusing (possible man-in-the-middle; use --trust-host-key to replace it)`;
+                ? { code: "host-key-unknown", message: `host key of ${id} is not in ${knownHosts}; refusing (use --trust-host-key to record it)` }
+                : { code: "host-key-changed", message: `host key of ${id} has CHANGED from the one on line ${v.line} of ${knownHosts}; refusing (possible man-in-the-middle; use --trust-host-key to replace it)` };
             verify(false);
           })
           .catch((e) => {
-            hostKeyProblem = `cannot read ${knownHosts}: ${(e as Error).message}`;
+            hostKeyProblem = { code: "error", message: `cannot read ${knownHosts}: ${(e as Error).message}` };
             verify(false);
           });
       },
@@ -99,7 +100,8 @@ export class SshPool {
         conn.dead = true;
         if (settled) return;
         settled = true;
-        reject(new RuntimeFailure(this.describeConnectError(e, hostKeyProblem)));
+        const d = hostKeyProblem ?? this.describeConnectError(e);
+        reject(new HostUnreachable(`ssh ${this.where()}: ${d.message}`, d.code));
       });
       client.on("close", () => {
         conn.dead = true;
@@ -107,7 +109,8 @@ export class SshPool {
         this.wake();
         if (!settled) {
           settled = true;
-          reject(new RuntimeFailure(`ssh ${this.where()}: ${hostKeyProblem ?? "connection closed during handshake"}`));
+          const d = hostKeyProblem ?? { code: "closed" as const, message: "connection closed during handshake" };
+          reject(new HostUnreachable(`ssh ${this.where()}: ${d.message}`, d.code));
         }
       });
     });
@@ -116,16 +119,15 @@ export class SshPool {
     return conn;
   }
 
-  private describeConnectError(e: Error & { code?: string; level?: string }, hostKeyProblem?: string): string {
-    const w = `ssh ${this.where()}`;
-    if (hostKeyProblem) return `${w}: ${hostKeyProblem}`;
-    if (e.code === "ECONNREFUSED") return `${w}: connection refused`;
-    if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return `${w}: host not found`;
-    if (e.code === "EHOSTUNREACH" || e.code === "ENETUNREACH") return `${w}: host unreachable`;
+  /** Why the connection failed, in words and as a probe_failed code. */
+  private describeConnectError(e: Error & { code?: string; level?: string }): { code: HostFailureCode; message: string } {
+    if (e.code === "ECONNREFUSED") return { code: "refused", message: "connection refused" };
+    if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return { code: "not-found", message: "host not found" };
+    if (e.code === "EHOSTUNREACH" || e.code === "ENETUNREACH") return { code: "unreachable", message: "host unreachable" };
     if (e.code === "ETIMEDOUT" || /timed out/i.test(e.message))
-      return `${w}: no SSH handshake within ${this.opts.connectTimeoutMs / 1000} s (connect timeout)`;
-    if (e.level === "client-authentication") return `${w}: authentication failed (key not accepted)`;
-    return `${w}: ${e.message.split("\n")[0]}`;
+      return { code: "timeout", message: `no SSH handshake within ${this.opts.connectTimeoutMs / 1000} s (connect timeout)` };
+    if (e.level === "client-authentication") return { code: "auth", message: "authentication failed (key not accepted)" };
+    return { code: "error", message: e.message.split("\n")[0] };
   }
 
   private wake(): void {

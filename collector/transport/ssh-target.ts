@@ -43,7 +43,7 @@ export interface SshOptions {
   knownHostsFile?: string;
   /** Accept an unknown or changed host key and record it in known_hosts. */
   trustHostKey?: boolean;
-  /** TCP connect + SSH handshake limit (default 10 s). */
+  /** TCP connect + SSH handshake limit (default DEFAULT_CONNECT_TIMEOUT_S). */
   connectTimeoutMs?: number;
   /** Pool bounds (defaults 2 connections × 4 channels). */
   maxConnections?: number;
@@ -51,6 +51,15 @@ export interface SshOptions {
   /** An unused connection is closed after this long (default 2 s), so a forgotten close() cannot hang the process. */
   idleMs?: number;
 }
+
+/**
+ * Seconds for TCP connect + SSH handshake when nothing else is asked: a reachable host answers in well under a
+ * second even over a VPN, and a dead one must answer exit 2 in under 10 s (issue 12).
+ */
+export const DEFAULT_CONNECT_TIMEOUT_S = 6;
+
+/** Defaults of many hosts at once (collect --hosts): hosts in flight, and seconds one host may take in all. */
+export const FANOUT_DEFAULTS = { concurrency: 16, hostTimeoutS: 20 } as const;
 
 export function defaultKnownHosts(): string {
   return process.env.HWLEDGER_KNOWN_HOSTS || join(homedir(), ".ssh", "known_hosts");

@@ -5,12 +5,12 @@ import { RuntimeFailure } from "../errors.js";
 import { pidFilter, sendSignal, wrapped } from "./ssh-exec.js";
 import { SshPool } from "./ssh-pool.js";
 import { SshFiles } from "./ssh-sftp.js";
-import { parseSshUrl } from "./ssh-target.js";
+import { DEFAULT_CONNECT_TIMEOUT_S, parseSshUrl } from "./ssh-target.js";
 import type { SshOptions, SshTarget } from "./ssh-target.js";
 import type { DirEntry, ExecOptions, ExecResult, Running, SpawnOptions, Transport } from "./types.js";
 import { shellCommand } from "./types.js";
 
-export { parseSshUrl, defaultKnownHosts } from "./ssh-target.js";
+export { parseSshUrl, defaultKnownHosts, DEFAULT_CONNECT_TIMEOUT_S } from "./ssh-target.js";
 export type { SshOptions, SshTarget } from "./ssh-target.js";
 
 export class SshTransport implements Transport {
@@ -21,7 +21,7 @@ export class SshTransport implements Transport {
   constructor(target: SshTarget | string, opts: SshOptions = {}) {
     const t = typeof target === "string" ? parseSshUrl(target) : target;
     this.target = `ssh://${t.user}@${t.host}:${t.port}`;
-    this.pool = new SshPool(t, { connectTimeoutMs: 10_000, maxConnections: 2, maxChannelsPerConnection: 4, idleMs: 2000, ...opts });
+    this.pool = new SshPool(t, { connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_S * 1000, maxConnections: 2, maxChannelsPerConnection: 4, idleMs: 2000, ...opts });
     this.files = new SshFiles(this.pool);
   }
 

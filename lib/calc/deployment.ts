@@ -2,7 +2,8 @@
 import { z } from "zod";
 import type { EngineModel } from "./engine.js";
 import { parseKvDtypePair } from "./kvdtype.js";
-import { weightScheme } from "./weights.js";
+import { ggufSchemeNames } from "./gguf-quant.js";
+import { weightBytes, weightScheme } from "./weights.js";
 import { LIMITS, boundedInt, limitReason } from "./limits.js";
 import { InputError } from "./types.js";
 import type { Deployment, EngineOptions, ModelSpec } from "./types.js";
@@ -31,6 +32,25 @@ export function nativeWeights(model: ModelSpec): string {
   // we use float16 for float32 models", vllm/config _get_and_verify_dtype; bfloat16 in later versions), and
   // GGUF/MLX conversions default to 16-bit too. --weights fp32 still plans it in 32 bits.
   return d.includes("float16") && !d.includes("b") ? "fp16" : "bf16";
+}
+
+const FLOATS = new Set(["bf16", "fp16", "fp32"]);
+
+/**
+ * Whether a weight scheme applies to a model, and why not: a scheme that quantizes none of its tensors (MXFP4 packs
+ * only MoE experts: a dense model would stay 16-bit) is not a way to serve it; and a checkpoint published quantized
+ * (gpt-oss in MXFP4) is served as published, dequantized to 16 bits, or converted by the tools that read it
+ * (convert_hf_to_gguf.py → GGUF types, mlx_lm.convert → MLX schemes). AWQ, GPTQ, FP8 and the other GPU schemes are
+ * made from a 16-bit checkpoint (AutoAWQ/GPTQ calibrate on it, vLLM quantizes it on load), so they do not apply there.
+ */
+export function schemeApplies(model: ModelSpec, weights: string): { applies: true } | { applies: false; why: string } {
+  const name = weightScheme(weights).name;
+  const native = nativeWeights(model);
+  if (name === native || FLOATS.has(name)) return { applies: true };
+  if (weightBytes(model, name).total === weightBytes(model, "bf16").total) return { applies: false, why: `${name} quantizes no tensor of ${model.id}` };
+  const gguf = ggufSchemeNames().includes(name);
+  if (!FLOATS.has(native) && !gguf && !/^mlx/i.test(name)) return { applies: false, why: `${model.id} is published in ${native}; ${name} is made from a 16-bit checkpoint` };
+  return { applies: true };
 }
 
 /** Validates user input into a Deployment; every problem becomes an InputError with one clear line. */

@@ -100,6 +100,8 @@ export interface EngineModel {
   compile(model: ModelSpec, shape: DeploymentShape): EngineTable;
   /** Refuses (InputError) a deployment the engine cannot start, e.g. a tensor-parallel size that does not split the heads. */
   checkDeployment?(model: ModelSpec, dep: Deployment): void;
+  /** The engine's own refusal of a context over the model's limit (its wording), or undefined when it starts anyway. */
+  contextRefusal?(model: ModelSpec, context: number): string | undefined;
   /** The engine's own start-up accounting for `hwledger fit`; absent: the generic KV-budget rule (solve.ts). */
   fit?(model: ModelSpec, dep: Deployment, budget: FitBudget): FitResult;
   /** The engine's speed model part (plugins/engine-<name>/speed.ts). */

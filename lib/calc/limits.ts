@@ -39,6 +39,8 @@ export const LIMITS = {
   deviceGib: { max: 65_536, why: "128× the largest single device memory (Apple M3 Ultra: 512 GB)" },
   /** Money in USD (budgets, prices): a trillion dollars. */
   usd: { max: 1e12, why: "more than any compute budget" },
+  /** SSH hosts probed at once (collect --concurrency): one socket each, under the usual open-file limit. */
+  parallelHosts: { max: 1024, why: "the usual per-process open-file limit (ulimit -n 1024): one socket per host in flight" },
   /** Seconds (latency bounds): a century. */
   seconds: { max: 3.2e9, why: "a century" },
   /** Depreciation period of owned hardware. */

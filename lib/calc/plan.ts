@@ -85,6 +85,8 @@ export function planFrom(t: PlanTable, context: number, seqs: number, opts: Plan
   if (!opts.layers) return { params: counts, memory, kv, layers: NONE, devices: NONE, basis: NONE, warnings: NONE };
   const { model, weights: w, kv: e } = t;
   const warnings = [...model.notes, ...e.warnings];
+  const over = contextOverLimit(model, context, t.engine);
+  if (over) warnings.push(over);
   const adj = e.weightAdjustment;
   const basis = [`weights: ${w.scheme.basis}`, ...(adj ? [`weights: ${adj.basis}`] : []), ...e.cacheBasis, `activations: ${e.activationBasis}`, `overhead: ${e.overheadBasis}`];
   if (model.vision) {
@@ -98,6 +100,15 @@ export function planFrom(t: PlanTable, context: number, seqs: number, opts: Plan
   const layers: LayerRow[] = model.layers.map((l, i) => ({ index: l.index, kind: l.kind, kvBytes: Math.round(kvPerLayer[i]), weightBytes: Math.round(w.perLayer[i]) }));
   const devices = splitAcrossDevices(t, kvPerLayer, e.activationBytes(context, seqs), e.overheadBytes(context, seqs));
   return { params: counts, memory, kv, layers, devices, basis, warnings };
+}
+
+/**
+ * A context past the model's trained limit: the engine's refusal in its own words where it refuses one (vLLM), else
+ * that the model was not trained that long. `plan` warns with it; `fit` refuses it when the engine would.
+ */
+export function contextOverLimit(model: ModelSpec, context: number, engine: EngineModel): string | undefined {
+  if (context <= model.maxContext) return undefined;
+  return engine.contextRefusal?.(model, context) ?? `context ${context} is over ${model.id}'s trained context of ${model.maxContext} tokens: ${engine.label} runs it, but positions past it were never trained`;
 }
 
 export function plan(model: ModelSpec, dep: Deployment, engine: EngineModel, opts: PlanOptions = { layers: true }): MemoryPlan {

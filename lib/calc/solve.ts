@@ -4,7 +4,7 @@ import type { EngineModel, FitBudget, FitResult } from "./engine.js";
 import { assertDeployment, compilePlan, perRankTotal, planTotals } from "./plan.js";
 import type { PlanTable } from "./plan.js";
 import { InputError } from "./types.js";
-import type { Deployment, ModelSpec } from "./types.js";
+import type { Deployment, DeviceView, ModelSpec } from "./types.js";
 
 /** Largest n in [1, hi] with fits(n) (fits monotone), or 0 when not even 1 fits. */
 export function largestFitting(hi: number, fits: (n: number) => boolean): number {
@@ -65,6 +65,9 @@ export function maxContextForKvOf(t: PlanTable, seqs: number, kvBytesPerRank: nu
  */
 export function fit(model: ModelSpec, dep: Deployment, engine: EngineModel, budget: FitBudget): FitResult {
   if (budget.kvBudgetBytes === undefined && budget.gpuMemoryBytes === undefined) throw new InputError("fit needs --kv-budget-gib or --gpu-memory-gib");
+  // What the engine refuses to start, `fit` refuses too (`plan` only warns: lib/calc/plan.ts contextOverLimit).
+  const refusal = dep.context > model.maxContext ? engine.contextRefusal?.(model, dep.context) : undefined;
+  if (refusal) throw new InputError(refusal);
   if (engine.fit) return engine.fit(model, dep, budget);
   assertDeployment(dep);
   const t = compilePlan(model, dep, engine);
@@ -77,7 +80,7 @@ export function fit(model: ModelSpec, dep: Deployment, engine: EngineModel, budg
     available = budget.gpuMemoryBytes! * util - (p.weightsBytes + p.activationBytes + p.overheadBytes) / ranks;
     basis.push(`KV budget = ${util} × GPU memory − weights − activations − overhead, per rank`);
   }
-  available = Math.max(0, available);
+  if (available < 0) return { kvCapacityTokens: 0, maxConcurrency: 0, maxContext: 0, availableKvBytes: 0, basis: [...basis, "weights, activations and overhead alone exceed the memory"] };
   // Bytes per rank for one more token in every layer of one sequence, measured on the engine's own rule.
   const one = planTotals(t, dep.context, 1).kvCacheBytes / ranks;
   const perToken = one / dep.context;
@@ -85,6 +88,40 @@ export function fit(model: ModelSpec, dep: Deployment, engine: EngineModel, budg
   const maxConcurrency = kvCapacityTokens / dep.context;
   const ctx = maxContextForKvOf(t, dep.seqs, available);
   return { kvCapacityTokens, maxConcurrency, maxContext: ctx, availableKvBytes: Math.floor(available), basis };
+}
+
+/** What fits one device (per rank, every rank alike) under one engine: the engine's own start-up accounting. */
+export interface DeviceCapacity extends FitResult {
+  device: string;
+  /** Device memory the engine sees, bytes per rank. */
+  memoryBytes: number;
+  /** Whole sequences of `dep.context` tokens that fit together (the engine's concurrency, floored). */
+  maxSeqs: number;
+  /** The deployment (its context and sequence count) starts on this device. */
+  fits: boolean;
+  /** Why nothing fits, in the engine's words (e.g. vLLM: no memory left for the KV cache). */
+  reason?: string;
+}
+
+/**
+ * The one capacity answer: how many tokens, how long a context and how many sequences fit `device` when `engine` runs
+ * `dep` there. It is `hwledger fit --device` (the engine's `fit`: vLLM's utilization, profile peak and blocks;
+ * llama.cpp's buffers and 256-cell padding; the generic KV budget otherwise), with the device's memory as its runtime
+ * reports it and the device in the deployment (vLLM's defaults follow the GPU). The CLI, every page, dispatch and the
+ * reports ask this function; none compares plan totals with device memory on its own.
+ */
+export function deviceCapacity(model: ModelSpec, dep: Deployment, engine: EngineModel, device: DeviceView, gpuMemoryUtilization?: number): DeviceCapacity {
+  const d: Deployment = { ...dep, options: { ...dep.options, device } };
+  const budget: FitBudget = { gpuMemoryBytes: device.memoryBytes, ...(gpuMemoryUtilization !== undefined ? { gpuMemoryUtilization } : {}) };
+  try {
+    const r = fit(model, d, engine, budget);
+    const maxSeqs = Number.isFinite(r.maxConcurrency) ? Math.floor(r.maxConcurrency + 1e-9) : dep.seqs;
+    return { ...r, device: device.id, memoryBytes: device.memoryBytes, maxSeqs, fits: r.maxContext >= dep.context && maxSeqs >= dep.seqs };
+  } catch (e) {
+    // Only "no room at all" is an answer; a deployment the engine refuses (bad input) stays an error.
+    if (!(e instanceof InputError) || !/no memory for the KV cache/.test(e.message)) throw e;
+    return { kvCapacityTokens: 0, maxConcurrency: 0, maxContext: 0, availableKvBytes: 0, basis: [], device: device.id, memoryBytes: device.memoryBytes, maxSeqs: 0, fits: false, reason: e.message };
+  }
 }
 
 /** Fewest GPUs of `deviceBytes` each under tensor parallel (tp must divide the attention heads). */

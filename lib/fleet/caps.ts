@@ -42,12 +42,14 @@ function speedCompute(d: Device, c: DeviceComputeFigures): DeviceCompute {
   };
 }
 
+/** A catalog device as placement plans on it: the memory its runtime reports (what `--device` means everywhere). */
 export function placementDevice(d: Device): PlacementDevice {
   const share = 1 / d.compute.logicalDevices;
   return {
     id: d.id,
     name: d.name,
-    memoryBytes: d.memoryBytes,
+    driverName: d.driverName,
+    memoryBytes: d.engineMemoryBytes,
     bandwidthBytesPerSecond: (d.bandwidthBytesPerSecond ?? 0) * share,
     deviceClass: deviceClassOf(d.category),
     compute: speedCompute(d, d.compute),

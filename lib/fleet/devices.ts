@@ -84,6 +84,10 @@ export interface Device {
    * mem_capacity 151397597184 for the "141GB" H200 = 141 GiB), so bytes = GB × 2^30.
    */
   memoryBytes: number;
+  /** Memory as the engine's runtime reports it (engineDevice: data/devices/engine-memory.json, else as sold). */
+  engineMemoryBytes: number;
+  /** The name the driver reports, where a real output shows it (vLLM's defaults test it); else the catalog name. */
+  driverName: string;
   /** Spec peak bandwidth, GB/s decimal × 1e9. */
   bandwidthBytesPerSecond: number | null;
   fp16Tflops: number | null;
@@ -157,6 +161,8 @@ function load(): void {
         name: d.name,
         category: d.category,
         memoryBytes: (d.memoryGb ?? 0) * GIB,
+        engineMemoryBytes: engineRow(d.id) ? Math.round(engineRow(d.id)!.totalGiB * GIB) : (d.memoryGb ?? 0) * GIB,
+        driverName: engineRow(d.id)?.driverName ?? d.name,
         bandwidthBytesPerSecond: bw === null ? null : bw * 1e9,
         fp16Tflops: d.fp16Tflops,
         fp8Tflops: d.fp8Tflops,
@@ -220,6 +226,8 @@ function engineMemoryRows(): Map<string, EngineMemoryRow> {
   return engineRows;
 }
 
+const engineRow = (id: string): EngineMemoryRow | undefined => engineMemoryRows().get(id);
+
 /** A catalog device as an engine sees it, with where its memory figure comes from. */
 export interface EngineDevice extends DeviceView {
   /** Catalog name (for display; `name` is the driver's, which engine defaults test). */
@@ -244,8 +252,8 @@ export function engineDevice(ref: string): EngineDevice {
   }
   return {
     ...base,
-    name: row.driverName ?? d.name,
-    memoryBytes: Math.round(row.totalGiB * GIB),
+    name: d.driverName,
+    memoryBytes: d.engineMemoryBytes,
     ...(row.computeUnits ? { computeUnits: row.computeUnits } : {}),
     nominal: false,
     memoryBasis: `${row.driverName ?? d.name}: ${row.totalGiB} GiB as the runtime reports it ("${row.printed}": ${row.source})`,

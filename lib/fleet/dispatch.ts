@@ -1,15 +1,20 @@
 // Dispatch planner: ranks fleet devices, catalog devices and cloud offers for one job by fit, duration and cost.
 // Each candidate is planned with its engine (handed in by the caller): one compiled plan and speed table per engine
 // and tensor-parallel width, shared by every candidate that uses them.
-import { compilePlan, compileSpeed, perRankTotal, speedOf } from "../calc/index.js";
-import type { Deployment, DeviceCaps, EngineId, ModelSpec, PlanTable, SpeedTable } from "../calc/index.js";
+import { InputError, compilePlan, compileSpeed, deviceCapacity, perRankTotal, speedOf } from "../calc/index.js";
+import type { Deployment, DeviceCaps, DeviceCapacity, EngineId, ModelSpec, PlanTable, SpeedTable } from "../calc/index.js";
 import { jobCost } from "./cost.js";
 import { engineOf } from "./engine.js";
 import type { PlacementEngine } from "./engine.js";
 
+const GIB = 1024 ** 3;
+
 export interface PlacementDevice extends DeviceCaps {
   id: string;
   name: string;
+  /** The name the driver reports (vLLM's defaults test it), when known. */
+  driverName?: string;
+  /** Memory as the runtime reports it (catalog devices: lib/fleet/devices.ts engineMemoryBytes). */
   memoryBytes: number;
 }
 
@@ -48,6 +53,8 @@ export interface RankedCandidate {
   provider?: string;
   engine: EngineId;
   fit: { perDeviceBytes: number; capacityBytes: number; headroomBytes: number };
+  /** The engine's answer on one of the devices (lib/calc deviceCapacity, as `hwledger fit --device`). */
+  capacity: Pick<DeviceCapacity, "kvCapacityTokens" | "maxContext" | "maxSeqs" | "maxConcurrency">;
   seconds: number;
   cost: number | null;
   decodeTokensPerSecond: number;
@@ -62,7 +69,6 @@ export interface Rejected {
   reason: string;
 }
 
-const GIB = 1024 ** 3;
 
 /** Tensor parallel needs the attention heads divisible by the rank count (vLLM's check); use the largest that is. */
 export function usableTp(model: ModelSpec, count: number): number {
@@ -89,9 +95,19 @@ export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, c
     let t = tables.get(key);
     if (!t) tables.set(key, (t = { plan: compilePlan(model, d, e), speed: compileSpeed(model, d, e) }));
     const need = perRankTotal(t.plan, d.context, d.seqs);
+    // Whether the job fits is the engine's own start-up accounting on this device, the answer of `hwledger fit`.
+    let cap: DeviceCapacity;
+    try {
+      cap = deviceCapacity(model, d, e, { id: c.device.id, name: c.device.driverName ?? c.device.name, deviceClass: c.device.deviceClass, memoryBytes: c.device.memoryBytes });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      reject(err.message);
+      continue;
+    }
     const capacity = e.usableBytes(c.device.memoryBytes, d);
-    if (need > capacity) {
-      reject(`does not fit by ${((need - capacity) / GIB).toFixed(2)} GiB per device (${(need / GIB).toFixed(2)} GiB needed, ${(capacity / GIB).toFixed(2)} GiB usable${tp > 1 ? `, tp ${tp}` : ""})`);
+    if (!cap.fits) {
+      const short = need > capacity ? `by ${((need - capacity) / GIB).toFixed(2)} GiB per device (${(need / GIB).toFixed(2)} GiB needed, ${(capacity / GIB).toFixed(2)} GiB usable${tp > 1 ? `, tp ${tp}` : ""})` : "";
+      reject(cap.reason ?? `does not fit${short ? ` ${short}` : `: ${e.label} holds ${cap.kvCapacityTokens} KV tokens per device (${cap.maxSeqs} sequence(s) of ${d.context} tokens, max context ${cap.maxContext}); the job needs ${d.seqs} × ${d.context}`}`);
       continue;
     }
     const prompt = job.prompt ?? 0;
@@ -122,6 +138,7 @@ export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, c
       ...(c.provider ? { provider: c.provider } : {}),
       engine,
       fit: { perDeviceBytes: Math.round(need), capacityBytes: Math.round(capacity), headroomBytes: Math.round(capacity - need) },
+      capacity: { kvCapacityTokens: cap.kvCapacityTokens, maxContext: cap.maxContext, maxSeqs: cap.maxSeqs, maxConcurrency: cap.maxConcurrency },
       seconds,
       cost,
       decodeTokensPerSecond: decode,

@@ -34,6 +34,13 @@ const actual = z.looseObject({
   decodeTokensPerSecond: num.optional(),
 });
 
+/**
+ * Why a host did not answer (probe_failed.code): the SSH connect outcomes (collector/transport/ssh-pool.ts) and
+ * the fan-out's per-host deadline. "error" is any other failure of the host as a whole.
+ */
+export const HOST_FAILURE_CODES = ["refused", "timeout", "not-found", "unreachable", "auth", "host-key-unknown", "host-key-changed", "host-key-revoked", "closed", "error"] as const;
+export type HostFailureCode = (typeof HOST_FAILURE_CODES)[number];
+
 export const PAYLOADS = {
   device_registered: z.looseObject({
     name: z.string().min(1),
@@ -53,6 +60,8 @@ export const PAYLOADS = {
     probe: z.string().min(1),
     reason: z.string().min(1),
     target: z.string().optional(),
+    /** Set when the host as a whole did not answer (probe "host"). */
+    code: z.enum(HOST_FAILURE_CODES).optional(),
   }),
   telemetry_sample: z.looseObject({
     memoryUsedBytes: bytes.optional(),

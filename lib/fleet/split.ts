@@ -102,6 +102,8 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
   const firstExtra = onHost ? 0 : embeddingBytes;
   const n = layers.length;
   const speedOf = (d: PlacementDevice) => decodeBandwidth(engine, d, d1);
+  // What the engine may use of each device (vLLM: gpu_memory_utilization of what the runtime reports), as in dispatch.
+  const usable = (d: PlacementDevice) => engine.usableBytes(d.memoryBytes, d1);
 
   /** Greedy for a stage-time bound T: each device in order takes as many layers as fit in memory and in T. */
   const assign = (T: number): number[] | undefined => {
@@ -118,19 +120,19 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
         const l = layers[next + c];
         const m2 = mem + l.bytes;
         const t2 = time + l.readBytes / bw;
-        if (m2 > d.memoryBytes || t2 > T) break;
+        if (m2 > usable(d) || t2 > T) break;
         mem = m2;
         time = t2;
         c++;
       }
       if (last) {
         // The output head lives on the last device: it must fit beside its layers (drop layers until it does).
-        while (c > 0 && (mem + outputBytes > d.memoryBytes || time + outputBytes / bw > T)) {
+        while (c > 0 && (mem + outputBytes > usable(d) || time + outputBytes / bw > T)) {
           c--;
           mem -= layers[next + c].bytes;
           time -= layers[next + c].readBytes / bw;
         }
-        if (mem + outputBytes > d.memoryBytes || time + outputBytes / bw > T) return undefined;
+        if (mem + outputBytes > usable(d) || time + outputBytes / bw > T) return undefined;
       }
       counts.push(c);
       next += c;
@@ -139,12 +141,12 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
   };
 
   const totalNeed = layers.reduce((a, l) => a + l.bytes, 0) + outputBytes + firstExtra + reserve * devices.length;
-  const totalHave = devices.reduce((a, d) => a + d.memoryBytes, 0);
+  const totalHave = devices.reduce((a, d) => a + usable(d), 0);
   const hi0 = layers.reduce((a, l) => a + l.readBytes, 0) / Math.min(...devices.map(speedOf)) + outputBytes / Math.min(...devices.map(speedOf)) + 1;
   let hi = hi0;
   if (!assign(hi)) {
     throw new InputError(
-      `${model.id} does not fit on ${userDevices.length > 8 ? `${userDevices.length} devices` : userDevices.map((d) => d.id).join(", ")}: needs ${(totalNeed / 1024 ** 3).toFixed(2)} GiB with ${(reserve / 1024 ** 3).toFixed(2)} GiB reserved per device, they have ${(totalHave / 1024 ** 3).toFixed(2)} GiB`,
+      `${model.id} does not fit on ${userDevices.length > 8 ? `${userDevices.length} devices` : userDevices.map((d) => d.id).join(", ")}: needs ${(totalNeed / 1024 ** 3).toFixed(2)} GiB with ${(reserve / 1024 ** 3).toFixed(2)} GiB reserved per device, ${engine.label} may use ${(totalHave / 1024 ** 3).toFixed(2)} GiB of them`,
     );
   }
   let lo = 0;
@@ -181,7 +183,7 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
       kvBytes: Math.round(kv),
       reservedBytes: Math.round(reserve),
       memoryBytes: Math.round(w + kv + extra + reserve),
-      capacityBytes: d.memoryBytes,
+      capacityBytes: Math.round(usable(d)),
       stageSeconds: read / speedOf(d),
     });
     start += c;

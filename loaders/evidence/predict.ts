@@ -65,20 +65,9 @@ export function modelFromGgufMetadata(meta: Record<string, unknown>, label: stri
   return modelFromGguf(meta as never, [], label);
 }
 
-/** Attention, FFN and state features of a model, one label: "dense", "MoE", "MLA+MoE", "sliding", "SSM-hybrid+MoE", … */
-export function architectureClass(model: ModelSpec | undefined): string {
-  if (!model) return "not modelled";
-  const kinds = new Set(model.layers.map((l) => l.cache.kind));
-  const attention = ["full", "sliding", "chunked", "mla", "cross"].some((k) => kinds.has(k as never));
-  const parts: string[] = [];
-  if (kinds.has("recurrent")) parts.push(attention ? "SSM-hybrid" : "SSM");
-  if (kinds.has("mla")) parts.push("MLA");
-  if (kinds.has("sliding")) parts.push("sliding");
-  if (kinds.has("chunked")) parts.push("chunked");
-  if (kinds.has("cross")) parts.push("cross");
-  if (model.layers.some((l) => l.moe)) parts.push("MoE");
-  return parts.length ? parts.join("+") : "dense";
-}
+// The class evidence is grouped by lives in lib/calc (reports ask it too).
+import { architectureClass } from "../../lib/calc/index.js";
+export { architectureClass };
 
 /** printf("%.Nf") of a value in `unit`: an exact binary tie rounds to even (glibc, CPython), as the engines print. */
 export function printedAs(value: number, unit: EvidenceFigure["unit"], decimals: number): string {

@@ -71,7 +71,8 @@ export function llamaCppFit(model: ModelSpec, dep: Deployment, budget: FitBudget
     available = budget.gpuMemoryBytes! * util - (weights + fixed) / ranks;
     basis.push(`llama.cpp: KV budget = ${util} × GPU memory − weights − compute buffer estimate − output buffer, per rank`);
   }
-  available = Math.max(0, available);
+  // Weights and buffers alone past the memory: llama.cpp fails to allocate them, whatever the context.
+  if (available < 0) return { kvCapacityTokens: 0, maxConcurrency: 0, maxContext: 0, availableKvBytes: 0, basis: [...basis, "llama.cpp: weights and buffers alone exceed the memory"] };
   const perStream = compileLlamaCache(m, dep);
   const shared = compileLlamaCache(m, { ...dep, options: { ...dep.options, kvUnified: true } });
   const kvCapacityTokens = largestCells(1 << 30, (cells) => cacheTotal(cachesAt(shared, cells, dep.seqs)) / ranks <= available);

@@ -8,7 +8,7 @@ import type { EnginePlugin } from "../engine-contract.js";
 import { VLLM_DEFAULT_GPU_MEMORY_UTILIZATION } from "./arg-utils.js";
 import { buildVllmServeArgs, vllmExport, vllmPipelineCommands } from "./args.js";
 import { compileVllm, fitVllm } from "./memory.js";
-import { checkVllmDeployment } from "./parallel.js";
+import { checkVllmDeployment, vllmContextRefusal } from "./parallel.js";
 import { parseVllmLog } from "./parse.js";
 import { VLLM_KERNELS } from "./speed.js";
 
@@ -42,6 +42,7 @@ export const manifest: EnginePlugin = {
   defaults: { kvDtype: "f16" },
   compile: compileVllm,
   checkDeployment: checkVllmDeployment,
+  contextRefusal: vllmContextRefusal,
   fit: fitVllm,
   // No vLLM speed result kept: assumptions, said in each prediction's basis, until runs calibrate them.
   speed: VLLM_KERNELS,

@@ -7,6 +7,7 @@ import { VLLM_DEFAULT_GPU_MEMORY_UTILIZATION, effectiveOptions } from "./arg-uti
 import { requestBlocks } from "./kv-cache-interface.js";
 import { compileLayout, inFlightTokens, kvFromBudget } from "./kv-cache-utils.js";
 import { layerWidths, vllmProfilePeak } from "./gpu-model-runner.js";
+import { checkVllmTensorParallel } from "./parallel.js";
 import { ppStageLayers } from "./pp-stages.js";
 import { vllmNonTorch, vllmStartup } from "./worker.js";
 import { vllmWeightAdjustment, vllmWeightsPerRank } from "./weights.js";
@@ -58,8 +59,7 @@ export function compileVllm(model: ModelSpec, dep: DeploymentShape): EngineTable
 
 /** `hwledger fit`: vLLM's own start-up accounting, then its block arithmetic and printed figures. */
 export function fitVllm(model: ModelSpec, dep0: Deployment, budget: FitBudget): FitResult {
-  // vllm/config ModelConfig.verify_with_parallel_config: attention heads must split evenly over TP ranks.
-  if (model.nHeads % dep0.tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads divisible by --tp ${dep0.tp}`);
+  checkVllmTensorParallel(model, dep0.tp);
   const dep = effectiveOptions(model, dep0, budget.gpuMemoryBytes, dep0.context);
   const l = compileLayout(model, dep);
   let avail: number[];

@@ -1,4 +1,5 @@
-// Which tensor-parallel sizes vLLM accepts for a model.
+// What vLLM's config checks refuse before it loads anything: tensor-parallel sizes that do not split the heads, and a
+// max_model_len past the model's derived limit. Messages are vLLM's own, so a user can search for them.
 import { InputError } from "../../lib/calc/index.js";
 import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
 
@@ -11,7 +12,8 @@ import type { Deployment, ModelSpec } from "../../lib/calc/index.js";
  */
 export function checkVllmTensorParallel(model: ModelSpec, tp: number): void {
   if (tp === 1) return;
-  if (model.nHeads % tp !== 0) throw new InputError(`vLLM needs the ${model.nHeads} attention heads divisible by --tp ${tp}`);
+  // vllm/config/model.py ModelConfig.verify_with_parallel_config, verbatim.
+  if (model.nHeads % tp !== 0) throw new InputError(`vLLM refuses --tp ${tp}: Total number of attention heads (${model.nHeads}) must be divisible by tensor parallel size (${tp}).`);
   const kvHeads = new Set<number>();
   for (const l of model.layers) if ("nKvHeads" in l.cache) kvHeads.add(l.cache.nKvHeads);
   for (const kv of kvHeads) {
@@ -23,4 +25,14 @@ export function checkVllmTensorParallel(model: ModelSpec, tp: number): void {
 
 export function checkVllmDeployment(model: ModelSpec, dep: Deployment): void {
   checkVllmTensorParallel(model, dep.tp);
+}
+
+/**
+ * vllm/config/model.py _get_and_verify_max_len: a max_model_len over the length derived from the config (here
+ * max_position_embeddings, with rope scaling already applied by the family reader) raises this ValueError unless
+ * VLLM_ALLOW_LONG_MAX_MODEL_LEN=1; the wording is vLLM's (the tokenizer's model_max_length is not read here).
+ */
+export function vllmContextRefusal(model: ModelSpec, context: number): string | undefined {
+  if (context <= model.maxContext) return undefined;
+  return `vLLM refuses --context ${context}: User-specified max_model_len (${context}) is greater than the derived max_model_len (max_position_embeddings=${model.maxContext} or model_max_length=None in model's config.json). To allow overriding this maximum, set the env var VLLM_ALLOW_LONG_MAX_MODEL_LEN=1.`;
 }

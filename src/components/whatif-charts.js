@@ -38,7 +38,7 @@ export function StackedBar(whatIf, {width} = {}) {
     const parts = [["weights", p.weightsBytes], ["KV cache", p.kvCacheBytes], ["activations", p.activationBytes], ["overhead", p.overheadBytes], ["free", Math.max(0, f.device.memoryBytes - p.totalBytes)]];
     const segs = parts.map(([c, b]) => `<span class="hw-seg" style="width:${pct(b)};background:${COMPONENT_COLORS.range[COMPONENT_COLORS.domain.indexOf(c)]}" title="${c}: ${fmt(b)}"></span>`).join("");
     const over = p.totalBytes > f.device.memoryBytes;
-    return `<div class="hw-bars-row${over ? " hw-over" : ""}" data-device="${f.device.id}"><span class="hw-bars-label" title="${f.device.name}">${f.device.name}</span><span class="hw-bars-track">${segs}<span class="hw-bars-limit" style="left:${pct(f.device.memoryBytes)}" title="device memory ${fmt(f.device.memoryBytes)}"></span></span><span class="hw-bars-value">${gib(p.totalBytes).toFixed(1)} / ${gib(f.device.memoryBytes).toFixed(1)} GiB</span></div>`;
+    return `<div class="hw-bars-row${over ? " hw-over" : ""}" data-device="${f.device.id}"><span class="hw-bars-label" title="${(f.device.catalogName ?? f.device.name)}">${(f.device.catalogName ?? f.device.name)}</span><span class="hw-bars-track">${segs}<span class="hw-bars-limit" style="left:${pct(f.device.memoryBytes)}" title="device memory ${fmt(f.device.memoryBytes)}"></span></span><span class="hw-bars-value">${gib(p.totalBytes).toFixed(1)} / ${gib(f.device.memoryBytes).toFixed(1)} GiB</span></div>`;
   });
   root.innerHTML = `<h2>Memory per GPU against device memory (GiB)</h2><div class="hw-bars-legend">${legend}<span><i class="hw-tick"></i>device memory</span></div>${rows.join("")}`;
   return root;
@@ -70,10 +70,10 @@ export function Gauge(fits, {width} = {}) {
     const row = document.createElement("div");
     row.className = "hw-gauge-row";
     row.dataset.level = level;
-    row.title = `${f.device.name}: ${pct.toFixed(1)}% (${fmt(f.needBytes)} of ${fmt(f.device.memoryBytes)} per GPU)`;
+    row.title = `${(f.device.catalogName ?? f.device.name)}: ${pct.toFixed(1)}% (${fmt(f.needBytes)} of ${fmt(f.device.memoryBytes)} per GPU)`;
     const label = document.createElement("span");
     label.className = "hw-gauge-label";
-    label.textContent = f.device.name;
+    label.textContent = (f.device.catalogName ?? f.device.name);
     const track = document.createElement("span");
     track.className = "hw-gauge-track";
     const bar = document.createElement("span");

@@ -2,8 +2,8 @@
 // per-layer cells, KV growth series and copy-ready launch commands (the engine plugins', as `hwledger export`). No
 // DOM here, so Node tests can use it too. A what-if compiles its plan once per model, engine and deployment shape
 // (planTable) and evaluates contexts and sequence counts from it.
-import { InputError, compilePlan, makeDeployment, maxContextOf, maxSeqsOf, modelFromHfConfig, parseConfigText, planFrom, planTotals, weightScheme } from "../lib/calc/index.js";
-import type { Deployment, MemoryPlan, ModelSpec, PlanTable } from "../lib/calc/index.js";
+import { InputError, compilePlan, deviceCapacity, makeDeployment, modelFromHfConfig, parseConfigText, planFrom, planTotals, weightScheme } from "../lib/calc/index.js";
+import type { Deployment, DeviceCapacity, DeviceClass, MemoryPlan, ModelSpec, PlanTable } from "../lib/calc/index.js";
 import { DEFAULT_ENGINE, engine, exportCommands as engineCommands, parseEngine } from "../plugins/engines.js";
 
 export const GIB = 1024 ** 3;
@@ -19,12 +19,19 @@ export interface CatalogModel {
   config: Record<string, unknown>;
 }
 
-/** A device as `hwledger devices --json` prints it (the fields the pages use). */
+/**
+ * A catalog device as an engine sees it (src/data/engine-devices.json: lib/fleet/devices.ts engineDevice, what every
+ * command's --device reads): `memoryBytes` is the total its runtime reports, `name` the driver's (vLLM's defaults test
+ * it), `catalogName` the name to show.
+ */
 export interface DeviceLite {
   id: string;
   name: string;
+  catalogName: string;
   category: string;
+  deviceClass: DeviceClass;
   memoryBytes: number;
+  computeUnits?: number;
   bandwidthBytesPerSecond: number | null;
 }
 
@@ -162,15 +169,14 @@ export interface DeviceFit {
   needBytes: number;
   usedFraction: number;
   free: number;
-  /** Largest context per sequence that fits (0 = not even one token). */
-  maxContext: number;
-  /** Most parallel sequences at the chosen context (0 = none). */
-  maxSeqs: number;
+  /** The engine's answer on this device (lib/calc deviceCapacity, as `hwledger fit --device`). */
+  capacity: DeviceCapacity;
 }
 
-/** Most sequences at dep.context whose per-rank total fits `budget` (doubling, then bisection). */
-export function maxSeqs(model: ModelSpec, dep: Deployment, budget: number, cap = 4096): number {
-  return maxSeqsOf(planTable(model, dep), dep.context, budget, cap);
+/** The engine's capacity answer on each device, for a deployment (`hwledger fit --device <id> --json` per device). */
+export function capacityByDevice(model: ModelSpec, dep: Deployment, devices: DeviceLite[]): Map<string, DeviceCapacity> {
+  const e = engine(dep.engine);
+  return new Map(devices.map((d) => [d.id, deviceCapacity(model, dep, e, { id: d.id, name: d.name, deviceClass: d.deviceClass, memoryBytes: d.memoryBytes, ...(d.computeUnits ? { computeUnits: d.computeUnits } : {}) })]));
 }
 
 export interface WhatIf {
@@ -184,9 +190,9 @@ export interface WhatIf {
 
 /**
  * Figures for one state. `fixed` holds what the sliders do not change, computed once per model/engine/device change
- * (the page keeps it): the compiled plan and each device's max context.
+ * (the page keeps it): the compiled plan.
  */
-export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable; limits?: Map<string, number> } = {}): WhatIf {
+export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable } = {}): WhatIf {
   // With the page's compiled deployment, a slider move is arithmetic: only the context changes (validated once, when
   // the deployment was made; the slider cannot leave the model's window).
   const dep = fixed.dep && fixed.table ? { ...fixed.dep, context: s.context, seqs: s.seqs } : deploymentFor(model, s);
@@ -201,13 +207,13 @@ export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceL
     overheadBytes: m.overheadBytes / ranks,
     totalBytes: m.totalBytes / ranks,
   };
+  const caps = capacityByDevice(model, dep, devices);
   const fits = devices.map((device) => ({
     device,
     needBytes: perRank.totalBytes,
     usedFraction: perRank.totalBytes / device.memoryBytes,
     free: device.memoryBytes - perRank.totalBytes,
-    maxContext: fixed.limits?.get(device.id) ?? maxContextOf(t, dep.seqs, device.memoryBytes),
-    maxSeqs: maxSeqsOf(t, dep.context, device.memoryBytes),
+    capacity: caps.get(device.id)!,
   }));
   return { model, dep, plan: p, perRank, fits };
 }
@@ -293,16 +299,4 @@ export function architectureLabel(model: ModelSpec): string {
   const moe = model.layers.find((l) => l.moe)?.moe;
   const parts = [...counts].map(([k, n]) => `${n} × ${k}`);
   return parts.join(" + ") + (moe ? `, MoE ${moe.activeExperts}/${moe.experts} experts${moe.sharedExperts ? ` + ${moe.sharedExperts} shared` : ""}` : "");
-}
-
-/** Largest context per device memory, one solve per distinct memory size (devices share sizes). */
-export function maxContextByDevice(model: ModelSpec, dep: Deployment, devices: DeviceLite[], table = planTable(model, dep)): Map<string, number> {
-  const bySize = new Map<number, number>();
-  const out = new Map<string, number>();
-  for (const d of devices) {
-    let v = bySize.get(d.memoryBytes);
-    if (v === undefined) bySize.set(d.memoryBytes, (v = maxContextOf(table, dep.seqs, d.memoryBytes)));
-    out.set(d.id, v);
-  }
-  return out;
 }

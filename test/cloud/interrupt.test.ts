@@ -94,7 +94,7 @@ describe("interrupted rentals", () => {
     expect(JSON.parse(down.stdout).outcomes).toMatchObject([{ intentId, result: "closed", detail: "no instance was created" }]);
     expect((await status(e.env)).rentals[0]).toMatchObject({ intentId, state: "failed" });
     expect((await runCliAsync(["cloud", "down", "--all"], e.env)).stdout).toBe("nothing to stop\n");
-  }, 60_000);
+  }, 150_000);
   it("status --enforce stops an instance past its deadline (the cron guard for `cloud up`)", async () => {
     const e = cloudEnv({ sshKeyFile: sshd.keyFile, standins: [vast] });
     const intentId = ulid();
@@ -111,5 +111,5 @@ describe("interrupted rentals", () => {
     expect(vast.instances.at(-1)!.state).toBe("destroyed");
     const ev = await queryLedger(e.ledger, "SELECT payload->>'reason' AS reason FROM events WHERE type = 'instance_stopped'");
     expect(String(ev[0].reason)).toMatch(/^deadline .* reached$/);
-  }, 60_000);
+  }, 150_000);
 });

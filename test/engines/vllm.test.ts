@@ -57,7 +57,7 @@ describe("vLLM KV paging (kv_cache_utils.py get_kv_cache_configs)", () => {
     const t16 = vllmKvFromBudget(llama, dep(llama, { tp: 16 }), budget).kvCapacityTokens;
     expect(t16).toBe(t8);
     expect(vllmKvFromBudget(llama, dep(llama, { tp: 4 }), budget).kvCapacityTokens).toBeLessThan(t8);
-    expect(() => dep(qwen7, { tp: 8 })).toThrow(/vLLM needs the 28 attention heads divisible by --tp 8/);
+    expect(() => dep(qwen7, { tp: 8 })).toThrow(/Total number of attention heads \(28\) must be divisible by tensor parallel size \(8\)/);
   });
 
   it("sliding + full (gpt-oss): two groups of 18 layers, tokens = num_blocks // 2 × 16, sliding window bounds concurrency", () => {
@@ -168,7 +168,7 @@ describe("hwledger fit --engine vllm (CLI)", () => {
     // 0.21+: FlashInfer by default and the native path warmed up too: the flag changes nothing.
     expect(gap("0.21.0")).toBe(0);
     expect(runCli([...base, "--sampler", "cuda"]).code).toBe(2);
-    expect(runCli([...base, "--tp", "3"]).stderr).toMatch(/28 attention heads divisible by --tp 3/);
+    expect(runCli([...base, "--tp", "3"]).stderr).toMatch(/Total number of attention heads \(28\) must be divisible by tensor parallel size \(3\)/);
   });
 
   it("--vllm-version 0.21+ prints tokens as concurrency × context; a malformed release is exit 2", () => {

@@ -10,9 +10,10 @@ import { ENGINES, engine } from "../../plugins/engines.js";
 const dev = (id: string, gib: number, gbps: number): PlacementDevice => ({ id, name: id, memoryBytes: gib * GIB, bandwidthBytesPerSecond: gbps * 1e9, deviceClass: "cuda", compute: PAPER_COMPUTE });
 
 describe("split planner", () => {
-  // 30 layers of 1 GiB; a 24 GB device at 1000 GB/s and a 12 GB one at 500 GB/s; 1 GiB reserved on each.
+  // 30 layers of 1 GiB; a 24 GB device at 1000 GB/s and a 12 GB one at 500 GB/s; 1 GiB reserved on each; vLLM told
+  // to use the whole memory (--gpu-memory-utilization 1) so the paper sums stay whole numbers.
   const model = paperModel(30, 1);
-  const dep = makeDeployment(model, { engine: engine("vllm"), context: 1024 });
+  const dep = makeDeployment(model, { engine: engine("vllm"), context: 1024, options: { gpuMemoryUtilization: 1 } });
   const fast = dev("big", 24, 1000);
   const slow = dev("small", 12, 500);
 
@@ -34,6 +35,13 @@ describe("split planner", () => {
   it("memory binds before speed: an 8 GB device holds only 7 layers beside its 1 GiB reserve", () => {
     const p = planSplit(model, dep, [fast, dev("tiny", 8, 500)], ENGINES, { reserveBytes: GIB });
     expect(p.assignments.map((a) => a.layers)).toEqual([23, 7]);
+  });
+
+  it("vLLM's default keeps a tenth of each device back (gpu_memory_utilization 0.9): 8 GB holds 6 layers, not 7", () => {
+    const d = makeDeployment(model, { engine: engine("vllm"), context: 1024 });
+    const p = planSplit(model, d, [dev("big", 40, 1000), dev("tiny", 8, 500)], ENGINES, { reserveBytes: GIB });
+    expect(p.assignments[1].capacityBytes).toBe(Math.round(0.9 * 8 * GIB));
+    expect(p.assignments.map((a) => a.layers)).toEqual([24, 6]);
   });
 
   it("a model that fits nowhere is a clear error naming the shortfall", () => {

@@ -12,6 +12,8 @@ export const SSHD = "/usr/sbin/sshd";
 export interface Sshd {
   host: "127.0.0.1";
   port: number;
+  /** Every port this server listens on (the first is `port`; more with startSshd({ ports })). */
+  ports: number[];
   user: string;
   /** ssh://user@127.0.0.1:port */
   url: string;
@@ -88,22 +90,31 @@ async function waitForBanner(port: number, child: ChildProcess, stderr: () => st
   throw new Error(`sshd did not answer on 127.0.0.1:${port}: ${stderr()}`);
 }
 
-export async function startSshd(): Promise<Sshd> {
+export interface SshdOptions {
+  /** Ports to listen on (default 1): one sshd answering on several ports stands for several hosts. */
+  ports?: number;
+  /** A user key pair to authorize instead of a fresh one (so many servers accept one client key). */
+  userKey?: { keyFile: string; pub: string };
+}
+
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   if (!existsSync(SSHD)) throw new Error(`${SSHD} missing: run scripts/test-deps.sh (apt-get install openssh-server)`);
   const dir = mkdtempSync(join(tmpdir(), "hwledger-sshd-"));
   const hostKey = makeKeyPair(dir, "host_ed25519");
-  const userKey = makeKeyPair(dir, "user_ed25519");
+  const userKey = opts.userKey ?? makeKeyPair(dir, "user_ed25519");
   writeFileSync(join(dir, "authorized_keys"), userKey.pub + "\n", { mode: 0o600 });
   const knownHostsFile = join(dir, "known_hosts");
   writeFileSync(knownHostsFile, "");
   // sshd running as root needs its privilege-separation directory.
   if (process.getuid?.() === 0) mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  const port = await freePort();
+  const ports: number[] = [];
+  for (let i = 0; i < (opts.ports ?? 1); i++) ports.push(await freePort());
+  const port = ports[0];
   const config = join(dir, "sshd_config");
   writeFileSync(
     config,
     [
-      `Port ${port}`,
+      ...ports.map((p) => `Port ${p}`),
       "ListenAddress 127.0.0.1",
       `HostKey ${hostKey.keyFile}`,
       `PidFile ${join(dir, "sshd.pid")}`,
@@ -127,7 +138,7 @@ export async function startSshd(): Promise<Sshd> {
     if (process.env.SSHD_LOGLEVEL) process.stderr.write(b);
   });
   try {
-    await waitForBanner(port, child, () => err);
+    for (const p of ports) await waitForBanner(p, child, () => err);
   } catch (e) {
     child.kill("SIGKILL");
     throw e;
@@ -136,6 +147,7 @@ export async function startSshd(): Promise<Sshd> {
   return {
     host: "127.0.0.1",
     port,
+    ports,
     user,
     url: `ssh://${user}@127.0.0.1:${port}`,
     dir,
@@ -151,4 +163,9 @@ export async function startSshd(): Promise<Sshd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** known_hosts lines for every port of these servers ("[127.0.0.1]:PORT ssh-ed25519 AAAA…"). */
+export function knownHostsLines(servers: readonly Sshd[]): string {
+  return servers.flatMap((s) => s.ports.map((p) => `[127.0.0.1]:${p} ${s.hostKeyPub}\n`)).join("");
 }

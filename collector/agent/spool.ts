@@ -1,0 +1,143 @@
+// The agent's on-disk spool: events are written here (fsynced) before anything is sent, and leave only after the
+// server acknowledged them. Layout of the spool folder:
+//   <ULID>.ndjson        one file per spooled chunk (at most CHUNK events), written to a temp name, fsynced, renamed
+//   <ULID>.ndjson.ack    how many leading lines of that file the server acknowledged (temp + fsync + rename)
+//   rejected/            batches the server refused as invalid (400/409): kept for a person, never resent
+//   known.json           devices this agent already registered (so a sample does not register them again)
+// A kill -9 at any point leaves whole files: what was acknowledged is skipped by the .ack count or, if the kill came
+// between the server's answer and the .ack write, resent; the server skips event ids it holds, so resending adds
+// nothing. ULID names sort by creation, so events leave in the order they came.
+import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ulid } from "../../lib/fleet/ulid.js";
+
+/** Most events in one spool file (and one request). */
+export const SPOOL_CHUNK = 5000;
+const DATA_RE = /^[0-9A-HJKMNP-TV-Z]{26}\.ndjson$/;
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes text to path atomically and durably: temp file, fsync, rename, fsync of the folder. */
+async function writeDurable(dir: string, name: string, text: string): Promise<void> {
+  const tmp = join(dir, `.tmp-${name}-${process.pid}`);
+  const fh = await open(tmp, "w", 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, name));
+  await fsyncDir(dir);
+}
+
+/** Whether a process of this id runs (a staging folder of a killed `agent push` may be removed). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface Taken {
+  lines: string[];
+  /** Per file: its name, lines acknowledged before, lines taken now, and whether that reaches its end. */
+  files: { name: string; from: number; to: number; whole: boolean }[];
+}
+
+export class Spool {
+  constructor(readonly dir: string) {}
+
+  async open(): Promise<this> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Left-overs of a kill: temp files, and .ack files whose data file was already removed.
+    const names = await readdir(this.dir);
+    const data = new Set(names.filter((n) => DATA_RE.test(n)));
+    for (const n of names) {
+      if (n.startsWith(".tmp-") || (n.endsWith(".ack") && !data.has(n.slice(0, -4)))) await unlink(join(this.dir, n)).catch(() => undefined);
+      const stage = /^\.stage-(\d+)$/.exec(n);
+      if (stage && !alive(Number(stage[1]))) await rm(join(this.dir, n), { recursive: true, force: true });
+    }
+    return this;
+  }
+
+  /** Spools lines (each one JSON event) durably, in files of at most SPOOL_CHUNK lines. */
+  async add(lines: readonly string[]): Promise<void> {
+    for (let i = 0; i < lines.length; i += SPOOL_CHUNK) {
+      await writeDurable(this.dir, `${ulid()}.ndjson`, lines.slice(i, i + SPOOL_CHUNK).join("\n") + "\n");
+    }
+  }
+
+  private async files(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((n) => DATA_RE.test(n)).sort();
+  }
+
+  private async acked(name: string): Promise<number> {
+    const t = await readFile(join(this.dir, `${name}.ack`), "utf8").catch(() => "0");
+    const n = Number(t.trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  }
+
+  /** The oldest unacknowledged events, at most max of them, across files in order. */
+  async take(max: number): Promise<Taken> {
+    const out: Taken = { lines: [], files: [] };
+    for (const name of await this.files()) {
+      if (out.lines.length >= max) break;
+      const text = await readFile(join(this.dir, name), "utf8").catch(() => null);
+      if (text === null) continue;
+      const all = text.split("\n").filter((l) => l !== "");
+      const from = await this.acked(name);
+      const to = Math.min(all.length, from + (max - out.lines.length));
+      for (let i = from; i < to; i++) out.lines.push(all[i]);
+      out.files.push({ name, from, to, whole: to >= all.length });
+    }
+    return out;
+  }
+
+  /** Records that the server acknowledged what take() returned: whole files go, a partial one keeps a count. */
+  async ack(t: Taken): Promise<void> {
+    for (const f of t.files) {
+      if (f.whole) {
+        await unlink(join(this.dir, f.name)).catch(() => undefined);
+        await unlink(join(this.dir, `${f.name}.ack`)).catch(() => undefined);
+      } else await writeDurable(this.dir, `${f.name}.ack`, `${f.to}\n`);
+    }
+    await fsyncDir(this.dir);
+  }
+
+  /** Moves what take() returned to rejected/ (the server refused it as invalid), then acknowledges it here. */
+  async reject(t: Taken, reason: string): Promise<string> {
+    const dir = join(this.dir, "rejected");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const name = `${ulid()}.ndjson`;
+    await writeDurable(dir, name, t.lines.join("\n") + "\n");
+    await writeFile(join(dir, `${name}.reason`), reason + "\n", { mode: 0o600 });
+    await this.ack(t);
+    return join("rejected", name);
+  }
+
+  /** Moves this (staging) spool's files into another spool on the same filesystem, in order. */
+  async moveInto(other: Spool): Promise<void> {
+    for (const name of await this.files()) await rename(join(this.dir, name), join(other.dir, name));
+    await fsyncDir(other.dir);
+  }
+
+  /** Events spooled and not yet acknowledged. */
+  async pending(): Promise<number> {
+    let n = 0;
+    for (const name of await this.files()) {
+      const text = await readFile(join(this.dir, name), "utf8").catch(() => "");
+      n += text.split("\n").filter((l) => l !== "").length - (await this.acked(name));
+    }
+    return n;
+  }
+}
