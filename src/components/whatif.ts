@@ -193,6 +193,19 @@ export interface WhatIf {
  * (the page keeps it): the compiled plan.
  */
 export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable } = {}): WhatIf {
+  return withCapacity(planWhatIf(model, s, devices, fixed));
+}
+
+/** A what-if before the engine's per-device fit: the plan's figures, each device's use of its memory. */
+export interface PlannedWhatIf extends Omit<WhatIf, "fits"> {
+  fits: Array<Omit<DeviceFit, "capacity">>;
+}
+
+/**
+ * The plan part of computeWhatIf: arithmetic on the compiled plan (what a slider move redraws at once). The engine's
+ * own fit per device (withCapacity) runs its start-up accounting and follows a frame later on the page.
+ */
+export function planWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable } = {}): PlannedWhatIf {
   // With the page's compiled deployment, a slider move is arithmetic: only the context changes (validated once, when
   // the deployment was made; the slider cannot leave the model's window).
   const dep = fixed.dep && fixed.table ? { ...fixed.dep, context: s.context, seqs: s.seqs } : deploymentFor(model, s);
@@ -207,15 +220,19 @@ export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceL
     overheadBytes: m.overheadBytes / ranks,
     totalBytes: m.totalBytes / ranks,
   };
-  const caps = capacityByDevice(model, dep, devices);
   const fits = devices.map((device) => ({
     device,
     needBytes: perRank.totalBytes,
     usedFraction: perRank.totalBytes / device.memoryBytes,
     free: device.memoryBytes - perRank.totalBytes,
-    capacity: caps.get(device.id)!,
   }));
   return { model, dep, plan: p, perRank, fits };
+}
+
+/** Adds the engine's capacity answer on each device (lib/calc deviceCapacity, as `hwledger fit --device`). */
+export function withCapacity(w: PlannedWhatIf): WhatIf {
+  const caps = capacityByDevice(w.model, w.dep, w.fits.map((f) => f.device));
+  return { ...w, fits: w.fits.map((f) => ({ ...f, capacity: caps.get(f.device.id)! })) };
 }
 
 /** Gauge colour: green up to 80% of device memory, yellow up to 95%, red above. */
