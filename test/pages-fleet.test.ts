@@ -167,11 +167,15 @@ describe("/costs", () => {
     // Cost per million tokens: owned, on-demand and spot rows, each = price per hour / (tokens/s × 3600) × 1e6.
     const perM = await rowData(page, "#permillion tbody tr");
     expect(new Set(perM.map((r) => r.pricing))).toEqual(new Set(["owned", "on-demand", "spot"]));
-    const cells = await page.locator("#permillion tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+    // Exact figures from the row's data, the shown ones as money ("$0.34/h", "$1.23").
+    const cells = await page.locator("#permillion tbody tr").evaluateAll((trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset, text: [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "") }) as Record<string, string | undefined> & { text: string[] }));
     for (const c of cells.slice(0, 5)) {
-      const tps = Number(c[3]);
-      const perHour = Number(c[4].replace("$", ""));
-      expect(Number(c[5].replace("$", ""))).toBeCloseTo((perHour / (tps * 3600)) * 1e6, 1);
+      const tps = Number(c.tps);
+      const perHour = Number(c.perHour);
+      expect(Number(c.perMillion)).toBeCloseTo((perHour / (tps * 3600)) * 1e6, 6);
+      expect(c.text[4]).toMatch(/^\$\d+\.\d+\/h$/);
+      expect(c.text[5]).toMatch(/^\$\d+(\.\d+)?$/);
+      expect(Number(c.text[5].slice(1))).toBeCloseTo(Number(c.perMillion), 1);
     }
     expect(await page.locator("#chart-permillion svg circle").count()).toBe(perM.length);
     expectClean(problems);
