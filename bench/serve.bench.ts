@@ -1,13 +1,15 @@
 // The central ledger over mutual TLS on this machine (issue 17): `hwledger serve` as a child process, 100 agents with
 // their own certificates pushing their spools at once (the real spool and mTLS client, in this process), timed
 // from the first request to the last acknowledgement: events durably in the ledger per second (goal ≥ 100,000).
-// And the peak RSS of `hwledger agent push` of 50,000 events (spool + push), read at exit (goal < 100 MB).
+// And the peak RSS of the agent as it runs (`hwledger agent --once`: one real collection of this machine plus a
+// backlog of 50,000 spooled events from a server outage, all pushed), read at exit (goal < 100 MB).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fleetCa, eventLines, pushAll, spoolAgents, startServe } from "../test/helpers/fleet-serve.js";
 import { BIN_PATH, ROOT } from "../test/helpers/cli.js";
+import { Spool } from "../collector/agent/spool.js";
 import type { BenchFigure } from "./run.js";
 
 const AGENTS = 100;
@@ -35,15 +37,15 @@ export async function run(): Promise<BenchFigure[]> {
     const rssFile = join(dir, "rss");
     const preload = join(dir, "rss.cjs");
     writeFileSync(preload, `process.on("exit", () => require("node:fs").appendFileSync(${JSON.stringify(rssFile)}, process.resourceUsage().maxRSS + "\\n"));\n`);
-    const file = join(dir, "events.ndjson");
-    writeFileSync(file, eventLines(names[0], 50_000).join("\n") + "\n");
+    const backlog = await new Spool(join(dir, "spool-rss")).open();
+    await backlog.add(eventLines(names[0], 50_000));
     const s2 = await startServe(join(dir, "ledger-rss"), certs);
     try {
-      const r = spawnSync(process.execPath, ["--require", preload, BIN_PATH, "agent", "push", "--server", s2.url, "--certs", certs, "--name", names[0], "--spool", join(dir, "spool-rss"), file], {
+      const r = spawnSync(process.execPath, ["--require", preload, BIN_PATH, "agent", "--once", "--server", s2.url, "--certs", certs, "--name", names[0], "--spool", join(dir, "spool-rss")], {
         cwd: ROOT,
         encoding: "utf8",
       });
-      if (r.status !== 0) throw new Error(`agent push exited ${r.status}: ${r.stderr}`);
+      if (r.status !== 0) throw new Error(`agent --once exited ${r.status}: ${r.stderr}`);
     } finally {
       s2.child.kill("SIGTERM");
       await s2.exited;

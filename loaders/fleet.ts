@@ -2,6 +2,7 @@
 // the figures a probe cannot read (bandwidth, FLOP/s).
 import { existsSync } from "node:fs";
 import { placementDevice } from "../lib/fleet/caps.js";
+import { gpuMemoryLimit } from "../lib/fleet/device-class.js";
 import type { PlacementDevice } from "../lib/fleet/dispatch.js";
 import { catalogDevices, shortDeviceId } from "../lib/fleet/devices.js";
 import { deviceIdForGpuName } from "../lib/fleet/offers.js";
@@ -41,7 +42,8 @@ export async function fleetDevices(ledgerDir: string): Promise<FleetDevice[]> {
       id,
       deviceId: String(r.device_id),
       name: p.name,
-      memoryBytes: p.memoryBytes,
+      // A probed Mac reports its RAM: the GPU may hold its working set of it (device-class.ts metalWorkingSet).
+      memoryBytes: cat ? gpuMemoryLimit(cat.category, p.memoryBytes).bytes : p.memoryBytes,
       host: String(r.host),
       ...(catalogId ? { catalogId } : {}),
       ...(p.transport ? { transport: p.transport } : {}),

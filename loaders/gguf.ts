@@ -9,6 +9,7 @@ import type { CacheSpec, LayerSpec, ModelSpec, TensorRole, TensorSpec } from "..
 import type { ResolvedModel } from "./models.js";
 import { openRegularFile, readAt } from "./files.js";
 import { GgufLongArray, readGgufHeader } from "./gguf-header.js";
+import { parseHubGgufRef, resolveHubGguf } from "./gguf-hub.js";
 import type { ByteSource } from "./gguf-header.js";
 
 type Meta = Record<string, unknown>;
@@ -220,9 +221,12 @@ function remoteSource(url: string): ByteSource {
 /**
  * Reads a GGUF header (a local path, or an http(s) URL with range requests) into a ModelSpec with exact tensor
  * bytes. A split file (`name-00001-of-00003.gguf`, llama-gguf-split) is read shard by shard: metadata from the
- * first, tensors from all.
+ * first, tensors from all. `org/repo[:quant|:file]` names a GGUF on the HF hub (gguf-hub.ts).
  */
-export async function resolveGguf(file: string): Promise<ResolvedModel> {
+export async function resolveGguf(ref: string): Promise<ResolvedModel> {
+  // org/repo[:quant|:file]: the hub's resolve/ URL (loaders/gguf-hub.ts), read like any URL.
+  const hub = parseHubGgufRef(ref);
+  const file = hub ? await resolveHubGguf(ref, hub) : ref;
   const remote = /^https?:\/\//i.test(file);
   if (!remote && /^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw new InputError(`${file}: a GGUF is a local path or an http(s) URL`);
   if (remote && process.env.HWLEDGER_OFFLINE) throw new InputError(`${file}: remote GGUF needs the network and offline mode is on`);
@@ -249,4 +253,22 @@ export async function resolveGguf(file: string): Promise<ResolvedModel> {
   if (model.vocabSize === 0) throw new InputError(`${file}: the GGUF has no vocabulary (no tokenizer.ggml.tokens, vocab_size or token_embd)`);
   const config = Object.fromEntries(Object.entries(meta!).filter(([key, v]) => !key.startsWith("tokenizer.ggml.") && !(v instanceof GgufLongArray)).map(([key, v]) => [key, typeof v === "bigint" ? Number(v) : v]));
   return { model, config, origin: "gguf", source: file };
+}
+
+/** Total tensor bytes of a local GGUF with any architecture (an mmproj projector: clip.cpp loads its tensors as one buffer). */
+export async function ggufTensorBytes(file: string): Promise<number> {
+  if (!existsSync(file)) throw new InputError(`${file}: no such GGUF file`);
+  const src = localSource(file);
+  try {
+    const h = await readGgufHeader(src);
+    let total = 0;
+    for (const t of h.tensors) {
+      const type = ggmlType(t.type);
+      if (!type) throw new InputError(`${file}: tensor ${t.name} has ggml type ${t.type}, unknown to hwledger`);
+      total += (t.shape.reduce((a, b) => a * b, 1) / type.blockSize) * type.typeSize;
+    }
+    return total;
+  } finally {
+    if ("close" in src) (src as { close(): void }).close();
+  }
 }

@@ -26,6 +26,8 @@ export interface ExportedCommand {
   /** Shell-quoted, for copying. */
   command: string;
   note?: string;
+  /** A file the command reads (an Ollama Modelfile), to write beside it. */
+  file?: { name: string; text: string };
 }
 
 export interface ExportOptions {
@@ -111,6 +113,7 @@ export const enginePluginSchema = z.looseObject({
   pipelineOrder: fn("pipelineOrder"),
   embedding: z.union([z.object({ home: z.literal("first-stage") }), z.object({ home: z.literal("host"), basis: z.string() })]),
   pipelineCommands: z.object({ key: z.string(), build: fn("pipelineCommands.build") }).optional(),
+  offload: z.object({ fit: fn("offload.fit"), segments: fn("offload.segments") }).optional(),
   exportCommands: fn("exportCommands"),
   launch: launchSchema.optional(),
 });

@@ -6,6 +6,7 @@ import { validateEngine } from "./engine-contract.js";
 import type { EnginePlugin, ExportedCommand } from "./engine-contract.js";
 import { manifest as llamacpp } from "./engine-llamacpp/index.js";
 import { manifest as mlx } from "./engine-mlx/index.js";
+import { manifest as ollama } from "./engine-ollama/index.js";
 import { manifest as transformers } from "./engine-transformers/index.js";
 import { manifest as vllm } from "./engine-vllm/index.js";
 
@@ -42,7 +43,7 @@ export function makeEngineRegistry(plugins: readonly EnginePlugin[]): EngineRegi
   };
 }
 
-export const ENGINE_REGISTRY = makeEngineRegistry([vllm, llamacpp, mlx, transformers]);
+export const ENGINE_REGISTRY = makeEngineRegistry([vllm, llamacpp, mlx, transformers, ollama]);
 export const { ENGINES, ENGINE_IDS, engine, parseEngine } = ENGINE_REGISTRY;
 
 /** The engine a command or page plans with when the user names none: the first listed (vLLM, the GPU server). */

@@ -9,14 +9,16 @@ describe("hwledger export", () => {
     expect(by.vllm).toEqual(expect.arrayContaining(["vllm", "serve", "Qwen/Qwen2.5-7B-Instruct", "--max-model-len", "8192", "--max-num-seqs", "4"]));
     expect(by.vllm.join(" ")).toContain("--tensor-parallel-size 2");
     expect(by["llama.cpp"].join(" ")).toContain("-c 32768 -np 4 --no-kv-unified");
-    expect(r.commands.find((c: any) => c.engine === "ollama").note).toBe("Modelfile: PARAMETER num_ctx 8192");
+    const ollama = r.commands.filter((c: any) => c.engine === "ollama");
+    expect(ollama[0].argv).toEqual(["env", "OLLAMA_NUM_PARALLEL=4", "OLLAMA_FLASH_ATTENTION=1", "ollama", "serve"]);
+    expect(ollama[1].file.text).toBe("FROM ./Qwen2.5-7B-Instruct-bf16.gguf\nPARAMETER num_ctx 8192\n");
     // MLX has no tensor parallel on one host: planned as one device.
     expect(by.mlx.join(" ")).toContain("--decode-concurrency 4");
   });
 
   it("an engine that cannot store the KV dtype is skipped with its reason", () => {
     const r = runCliJson(["export", "--model", "Qwen/Qwen2.5-7B-Instruct", "--engine", "llama.cpp", "--context", "4096", "--kv-dtype", "q8_0"]);
-    expect(r.commands.map((c: any) => c.engine)).toEqual(["llama.cpp", "ollama"]);
+    expect(r.commands.map((c: any) => c.engine)).toEqual(["llama.cpp", "ollama", "ollama"]);
     expect(r.skipped.find((s: any) => s.engine === "vllm").reason).toMatch(/vLLM has no KV cache dtype "q8_0"/);
     const only = runCli(["export", "--model", "Qwen/Qwen2.5-7B-Instruct", "--engine", "vllm", "--only", "--context", "4096", "--kv-dtype", "q8_0"]);
     expect(only.code).toBe(2);

@@ -20,6 +20,12 @@ describe("what-if state in the URL", () => {
     expect(decodeState(encodeState(c), "x")).toEqual(c);
   });
 
+  it("llama.cpp's GPU layers and flash attention travel in the URL (ngl, fa)", () => {
+    const s = { ...DEFAULTS, model: entry.slug, engine: "llama.cpp", gpuLayers: 12, flashAttn: false };
+    expect(encodeState(s)).toContain("ngl=12");
+    expect(decodeState(encodeState(s), "x")).toEqual(s);
+  });
+
   it("falls back to defaults for missing or malformed fields", () => {
     const s = decodeState("?ctx=abc&seqs=-2&tp=1.5&cfg=%%%", "dflt");
     expect(s).toEqual({ ...DEFAULTS, model: "dflt" });
@@ -68,6 +74,17 @@ describe("what-if figures", () => {
     }
   });
 
+  it("llama.cpp GPU-layers slider and flash-attention toggle: the figures of plan --gpu-layers N --flash-attn off, a GPU holding only its own buffers", () => {
+    const w = computeWhatIf(model, { ...DEFAULTS, model: entry.slug, engine: "llama.cpp", weights: "Q4_K_M", context: 8192, gpuLayers: 20, flashAttn: false }, [{ id: "rtx-4090", name: "RTX 4090", memoryBytes: 24 * GIB, bandwidthBytesPerSecond: null } as never]);
+    const dep = makeDeployment(model, { engine: engine("llama.cpp"), weights: "Q4_K_M", context: 8192, options: { gpuLayers: 20, flashAttention: false } });
+    const p = plan(model, dep, engine("llama.cpp"));
+    expect(w.plan.memory).toEqual(p.memory);
+    const gpu = p.buffers!.find((b) => b.device === "CUDA0")!;
+    expect(gpu.layers).toBe(19);
+    expect(w.fits[0].needBytes).toBe(gpu.modelBytes + gpu.kvBytes + gpu.computeBytes + gpu.outputBytes + gpu.projectorBytes + gpu.draftBytes);
+    expect(w.fits[0].needBytes).toBeLessThan(p.memory.totalBytes);
+  });
+
   it("heatmap cells add up to plan()'s per-layer weights and cache", () => {
     const w = computeWhatIf(model, { ...DEFAULTS, model: entry.slug, context: 4096, seqs: 2 }, []);
     const cells = layerCells(w);
@@ -92,8 +109,9 @@ describe("what-if figures", () => {
     const dep = makeDeployment(model, { engine: engine("llama.cpp"), kvDtype: "q8_0", context: 32768, seqs: 2, tp: 1 });
     const cmds = Object.fromEntries(exportCommands(model, dep).map((c) => [c.engine, c.command]));
     expect(cmds["llama.cpp"]).toContain("-c 65536 -np 2 --no-kv-unified -ctk q8_0 -ctv q8_0 -fa on -ngl 999");
-    expect(cmds.ollama).toBe("env OLLAMA_NUM_PARALLEL=2 ollama serve");
-    expect(exportCommands(model, dep).find((c) => c.engine === "ollama")?.note).toBe("Modelfile: PARAMETER num_ctx 32768");
+    const ollama = exportCommands(model, dep).filter((c) => c.engine === "ollama");
+    expect(ollama[0].command).toBe("env OLLAMA_NUM_PARALLEL=2 OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE=q8_0 ollama serve");
+    expect(ollama[1].note).toContain("PARAMETER num_ctx 32768");
     const v = exportCommands(model, makeDeployment(model, { engine: engine("vllm"), kvDtype: "fp8", context: 8192, seqs: 16, tp: 4 }));
     // The page shows what `hwledger export` prints: the engine plugins' own command lines.
     expect(v[0].command).toBe(`vllm serve ${model.id} --max-model-len 8192 --tensor-parallel-size 4 --pipeline-parallel-size 1 --kv-cache-dtype fp8 --max-num-seqs 16 --dtype bfloat16`);

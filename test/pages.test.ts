@@ -185,6 +185,22 @@ describe("/what-if", () => {
     await again.close();
   });
 
+  it("llama.cpp: the GPU-layers slider and flash-attention toggle give the figures of plan --gpu-layers N --flash-attn", async () => {
+    const q = `?model=${first.slug}&engine=llama.cpp&weights=Q4_K_M&kv=f16&ctx=8192&seqs=1&tp=1&dev=rtx-4090&ngl=10&fa=off`;
+    const { page, problems } = await site.open(`/what-if${q}`);
+    await page.waitForSelector("#buffers");
+    const base = ["--model", first.id, "--engine", "llama.cpp", "--weights", "Q4_K_M", "--kv-dtype", "f16", "--context", "8192"];
+    expect(await figures(page)).toEqual(cliFigures([...base, "--gpu-layers", "10", "--flash-attn", "off"]));
+    expect(await page.locator("#buffers tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.device))).toEqual(["CUDA0", "CPU"]);
+    expect(await page.locator("#llamacpp input[type=number]").first().inputValue()).toBe("10");
+    const before = await page.evaluate(() => document.querySelector("#figures")?.innerHTML);
+    await page.locator("#llamacpp input[type=checkbox]").click();
+    await page.waitForFunction((f) => document.querySelector("#figures")?.innerHTML !== f, before, { timeout: 10_000 });
+    expect(await figures(page)).toEqual(cliFigures([...base, "--gpu-layers", "10"]));
+    expectClean(problems);
+    await page.close();
+  });
+
   it("a pasted config.json plans like the CLI given that file", async () => {
     const file = `loaders/catalog/configs/${first.file}`;
     const cfg = Buffer.from(readFileSync(file, "utf8")).toString("base64url");

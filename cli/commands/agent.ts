@@ -111,7 +111,7 @@ export function registerAgent(program: Command): void {
       // Options written after `push` may be taken by `agent` itself (same names): both count.
       const flags: AgentFlags = { ...cmd.parent?.opts(), ...own };
       const { name, target, spool, timeoutMs } = await setup(flags);
-      const { spoolFile } = await import("../../collector/agent/agent.js");
+      const { spoolFile } = await import("../../collector/agent/spool-file.js");
       const { drain } = await import("../../collector/agent/push.js");
       const spooled = await spoolFile(spool, file);
       const d = await drain(spool, target, { deadline: Date.now() + timeoutMs, onRejected });

@@ -20,7 +20,8 @@ export function registerDevices(program: Command): void {
       if (flags.json) return printJson(devices);
       const gbps = (b: number | null) => (b ? `${b / 1e9} GB/s` : "? GB/s");
       const rows = [
-        ...catalog.map((d) => [d.id, formatBytes(d.memoryBytes), gbps(d.bandwidthBytesPerSecond), d.name]),
+        // Apple: the GPU's working set of the unified memory as sold.
+        ...catalog.map((d) => [d.id, formatBytes(d.memoryBytes) + (d.unifiedMemoryBytes ? ` GPU of ${formatBytes(d.unifiedMemoryBytes)}` : ""), gbps(d.bandwidthBytesPerSecond), d.name]),
         ...fleet.map((d) => [d.id, formatBytes(d.memoryBytes), gbps(d.bandwidthBytesPerSecond), `${d.name} (fleet: ${d.host}${d.catalogId ? `, ${d.catalogId}` : ""})`]),
       ];
       printLines(columns(rows, ["left", "right", "right", "left"]));

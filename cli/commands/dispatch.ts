@@ -5,7 +5,8 @@ import { hostname } from "node:os";
 import { makeDeployment } from "../../lib/calc/index.js";
 import { dispatchCandidates } from "../../lib/fleet/candidates.js";
 import { dispatch } from "../../lib/fleet/dispatch.js";
-import { catalogDevices } from "../../lib/fleet/devices.js";
+import { placementDevice } from "../../lib/fleet/caps.js";
+import { catalogDevices, findDevice } from "../../lib/fleet/devices.js";
 import { DEFAULT_ENGINE, ENGINES, parseEngine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
 import { columns } from "../table.js";
@@ -25,6 +26,7 @@ interface DispatchFlags extends Omit<DispatchRentFlags, "model" | "gguf" | "engi
   prompt?: string;
   maxLatency?: string;
   budget?: string;
+  host?: string;
   spot?: boolean;
   online?: boolean;
   ledger?: string;
@@ -47,6 +49,7 @@ export function registerDispatch(program: Command): void {
     .option("--prompt <n>", "prompt tokens per sequence (prefill)", "0")
     .option("--max-latency <s>", "reject candidates slower than this many seconds")
     .option("--budget <usd>", "reject candidates costing more than this")
+    .option("--host <cpu-id>", "catalog CPU whose RAM may take the layers a GPU cannot hold: offloaded candidates (llama.cpp -ngl) beside full-GPU ones")
     .option("--spot", "price cloud offers at their spot/interruptible rate")
     .option("--online", "ask providers' live price APIs (falls back to shipped snapshots)")
     .option("--ledger <dir>", "ledger for fleet devices and the recorded decision")
@@ -74,6 +77,7 @@ export function registerDispatch(program: Command): void {
         prompt,
         ...(maxLatency !== undefined ? { maxLatencySeconds: maxLatency } : {}),
         ...(budget !== undefined ? { budget } : {}),
+        ...(flags.host !== undefined ? { host: placementDevice(findDevice(flags.host, { hosts: true })) } : {}),
       };
       if (flags.rent) return (await import("./cloud-rent.js")).dispatchRent(model, base, job, flags, await ledgerDirFlag(flags.ledger));
       const { loadPrices } = await import("../../loaders/prices.js");
@@ -103,7 +107,7 @@ export function registerDispatch(program: Command): void {
         await appendEvents(ledgerDir, [makeEvent("dispatch_decided", { chosen: top.id, decision: { model: model.id, job, top: result.candidates.slice(0, 5), rejected: result.rejected.length } }, { host: hostname().replace(/[^A-Za-z0-9._-]/g, "-") })]);
       }
       if (flags.json) return printJson(out);
-      const rows = result.candidates.slice(0, 20).map((c, i) => [`${i + 1}.`, c.id, c.engine, `${c.seconds.toFixed(1)} s`, c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`]);
+      const rows = result.candidates.slice(0, 20).map((c, i) => [`${i + 1}.`, c.id, c.offload ? `${c.engine}, offloaded` : c.engine, `${c.seconds.toFixed(1)} s`, c.cost === null ? "cost n/a" : `$${c.cost.toFixed(4)}`]);
       printLines([...columns(rows, ["right", "left", "left", "right", "right"]), `${result.rejected.length} rejected (see --json for every reason)`]);
     });
   addDispatchRentOptions(cmd);

@@ -12,7 +12,7 @@ interface ExportFlags extends DeploymentFlags {
 }
 
 export function registerExport(program: Command): void {
-  const cmd = program.command("export").description("launch commands reproducing a plan: vllm serve, llama-server, Ollama, mlx_lm.server");
+  const cmd = program.command("export").description("launch commands reproducing a plan: vllm serve, llama-server, Ollama (environment and Modelfile), mlx_lm.server");
   addDeploymentOptions(cmd, true, DEFAULT_ENGINE)
     .option("--only", "only the engine given by --engine")
     .action(async (flags: ExportFlags) => {
@@ -23,6 +23,8 @@ export function registerExport(program: Command): void {
       if (flags.only && !commands.length) throw new InputError(r.skipped.find((s) => s.engine === dep.engine)?.reason ?? `no command for ${dep.engine}`);
       if (flags.json) return printJson({ model: model.id, deployment: dep, commands, skipped: flags.only ? [] : r.skipped });
       for (const s of flags.only ? [] : r.skipped) progress(`${s.engine}: not exported: ${s.reason}`);
-      printLines(commands.flatMap((c) => [`# ${c.engine}${c.note ? ` (${c.note})` : ""}`, c.command]));
+      // A command that reads a file (an Ollama Modelfile) is preceded by a heredoc writing it.
+      const fileLines = (f?: { name: string; text: string }) => (f ? [`cat > ${f.name} <<'EOF'`, ...f.text.trimEnd().split("\n"), "EOF"] : []);
+      printLines(commands.flatMap((c) => [`# ${c.engine}${c.note ? ` (${c.note})` : ""}`, ...fileLines(c.file), c.command]));
     });
 }

@@ -3,17 +3,22 @@ import type { Command } from "commander";
 import { plan, planJson } from "../../lib/calc/index.js";
 import { engine } from "../../plugins/engines.js";
 import { formatBytes, formatCount, printJson, printLines } from "../output.js";
-import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, loadModel } from "./shared.js";
+import { addLlamaCppOptions, bufferLines, devicesFromFlag, llamaCppOptions } from "./llamacpp-flags.js";
+import type { LlamaCppFlags } from "./llamacpp-flags.js";
+import { addDeploymentOptions, deploymentFromFlags, loadModel, withCpuOffload } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 export function registerPlan(program: Command): void {
   const cmd = program.command("plan").description("memory plan: weights, KV cache, activations, overhead");
-  addDeploymentOptions(cmd, true)
-    .option("--device <id>", "catalog device the engine runs on: its defaults (vLLM's batch sizes) follow that GPU")
-    .action(async (flags: DeploymentFlags & { device?: string }) => {
-    const device = deviceFromFlag(flags.device);
+  addLlamaCppOptions(addDeploymentOptions(cmd, true))
+    .option("--device <id[,id…]>", "catalog device the engine runs on: its defaults (vLLM's batch sizes) follow that GPU; llama.cpp takes several GPUs in order")
+    .option("--cpu-offload-gb <gib>", "vLLM --cpu-offload-gb: GiB of weights per GPU kept in host memory (off the GPU, read over PCIe each forward)")
+    .option("--wired-limit-mb <n>", "Apple: the GPU working set the user set with sudo sysctl iogpu.wired_limit_mb=N (default: macOS's 2/3 or 3/4 of RAM)")
+    .action(async (flags: DeploymentFlags & LlamaCppFlags & { device?: string; wiredLimitMb?: string; cpuOffloadGb?: string }) => {
+    const { device, gpus } = devicesFromFlag(flags.device, flags.wiredLimitMb);
     const { model } = await loadModel(flags);
-    const dep = deploymentFromFlags(model, flags, flags.context!, device);
+    const dep = withCpuOffload(deploymentFromFlags(model, flags, flags.context!, device), flags.cpuOffloadGb);
+    dep.options = { ...dep.options, ...(gpus ? { gpus } : {}), ...(await llamaCppOptions(flags, dep.engine, dep)) };
     const p = plan(model, dep, engine(dep.engine));
     if (flags.json) return printJson(planJson(p));
     const m = p.memory;
@@ -26,6 +31,7 @@ export function registerPlan(program: Command): void {
       `overhead    ${formatBytes(m.overheadBytes)}`,
       `total       ${formatBytes(m.totalBytes)}`,
     ];
+    if (p.buffers && (p.buffers.length > 1 || dep.options?.gpuLayers !== undefined)) lines.push(...bufferLines(p.buffers));
     if (p.devices.length > 1) for (const d of p.devices) lines.push(`  rank ${d.rank}: ${formatBytes(d.totalBytes)}`);
     for (const w of p.warnings) lines.push(`warning: ${w}`);
     printLines(lines);

@@ -26,7 +26,7 @@ export interface DeploymentFlags {
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .option("--model <ref>", "config.json path, folder with one, or HF model id (catalog ids resolve offline)")
-    .option("--gguf <file>", "GGUF file: exact tensor types and architecture from its header")
+    .option("--gguf <file>", "GGUF: a local file, an http(s) URL or org/repo[:quant|:file] on the HF hub (only the header is read, split files too): exact tensor types and architecture")
     .option("--checkpoint", "exact weight bytes from the model's safetensors headers (a local folder, or the HF hub online); implies --weights checkpoint");
 }
 
@@ -66,10 +66,17 @@ export async function loadModel(flags: { model?: string; gguf?: string; checkpoi
 }
 
 /** --device ID: the catalog device as the engine sees it (lib/fleet/devices.ts engineDevice); every command reads it here. */
-export function deviceFromFlag(ref: string | undefined): EngineDevice | undefined {
-  if (ref === undefined) return undefined;
+export function deviceFromFlag(ref: string | undefined, wiredLimitMb?: string): EngineDevice | undefined {
+  if (ref === undefined) {
+    if (wiredLimitMb !== undefined) throw new InputError("--wired-limit-mb needs --device (an Apple device)");
+    return undefined;
+  }
   if (!ref.trim()) throw new InputError("--device needs a catalog device id (see `hwledger devices`)");
-  return engineDevice(ref);
+  if (wiredLimitMb === undefined) return engineDevice(ref);
+  if (!/^\d{1,9}$/.test(wiredLimitMb.trim()) || Number(wiredLimitMb) < 1) throw new InputError(`--wired-limit-mb must be a whole number of MiB (iogpu.wired_limit_mb), got ${JSON.stringify(wiredLimitMb)}`);
+  const d = engineDevice(ref, { wiredLimitMb: Number(wiredLimitMb) });
+  if (d.deviceClass !== "metal") throw new InputError(`--wired-limit-mb applies to Apple unified memory; ${d.id} is not an Apple device`);
+  return d;
 }
 
 export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, context: number | string, device?: EngineDevice): Deployment {
@@ -84,6 +91,13 @@ export function deploymentFromFlags(model: ModelSpec, flags: DeploymentFlags, co
     // Engines whose defaults depend on the GPU (vLLM's batch sizes) read the device from the deployment.
     ...(device ? { options: { device } } : {}),
   });
+}
+
+/** --cpu-offload-gb GiB: vLLM's weight offload to host memory (options.cpuOffloadGiB); other engines refuse it. */
+export function withCpuOffload(dep: Deployment, gib: string | undefined): Deployment {
+  if (gib === undefined) return dep;
+  if (dep.engine !== "vllm") throw new InputError(`--cpu-offload-gb is vLLM's option (engine ${dep.engine})`);
+  return { ...dep, options: { ...dep.options, cpuOffloadGiB: flagValue("gib", gib, "--cpu-offload-gb") } };
 }
 
 export { flagValue, ledgerDirFlag, optFlag, strictNumber } from "../args.js";

@@ -1,14 +1,18 @@
 // hwledger speed: predicted prefill and decode tokens/s of a model on a device.
 import type { Command } from "commander";
-import { InputError, speed } from "../../lib/calc/index.js";
+import { InputError, compileSpeed, speed, speedOfSegments } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
+import { deviceClassOf } from "../../lib/fleet/device-class.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { engine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
+import { addLlamaCppOptions, llamaCppOptions } from "./llamacpp-flags.js";
+import type { LlamaCppFlags } from "./llamacpp-flags.js";
 import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, flagValue, ledgerDirFlag, loadModel } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
-interface SpeedFlags extends DeploymentFlags {
+interface SpeedFlags extends DeploymentFlags, LlamaCppFlags {
+  host?: string;
   device: string;
   prompt: string;
   gen: string;
@@ -18,7 +22,8 @@ interface SpeedFlags extends DeploymentFlags {
 
 export function registerSpeed(program: Command): void {
   const cmd = program.command("speed").description("predicted prefill and decode tokens/s (llama-bench pp512 = --prompt 512 --gen 0, tg128 = --prompt 0 --gen 128)");
-  addDeploymentOptions(cmd, false)
+  addLlamaCppOptions(addDeploymentOptions(cmd, false))
+    .option("--host <cpu-id>", "catalog CPU whose RAM holds llama.cpp's host layers (--gpu-layers below the layer count)")
     .requiredOption("--device <id>", "catalog device id (see `hwledger devices`; CPUs of the catalog too)")
     .option("--prompt <n>", "prompt tokens", "512")
     .option("--gen <n>", "generated tokens", "128")
@@ -33,6 +38,7 @@ export function registerSpeed(program: Command): void {
       const device = findDevice(flags.device, { hosts: true });
       const engineView = device.memoryBytes > 0 ? deviceFromFlag(flags.device) : undefined;
       const dep = deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)), engineView);
+      dep.options = { ...dep.options, ...(await llamaCppOptions(flags, dep.engine, dep)) };
       if (!device.bandwidthBytesPerSecond) throw new InputError(`device ${device.id} has no citable bandwidth figure; cannot predict speed`);
       const caps = placementDevice(device);
       let cal;
@@ -44,7 +50,16 @@ export function registerSpeed(program: Command): void {
           cal = (await calibrationFromLedger(dir)).get(calibrationKey(dep.engine, device.id));
         }
       }
-      const r = speed(model, dep, engine(dep.engine), caps, { prompt, gen, seqs: dep.seqs }, cal);
+      const req = { prompt, gen, seqs: dep.seqs };
+      let r = speed(model, dep, engine(dep.engine), caps, req, cal);
+      // llama.cpp with host layers: one segment per device of its placement (host layers at the host's figures).
+      if (dep.engine === "llama.cpp" && dep.options?.gpuLayers !== undefined && dep.options.gpuLayers <= model.layers.length && deviceClassOf(device.category) !== "cpu") {
+        if (!flags.host) throw new InputError("--gpu-layers below the layer count puts layers in host RAM: give --host <cpu-id> (a catalog CPU, see `hwledger devices`)");
+        const host = findDevice(flags.host, { hosts: true });
+        if (!host.bandwidthBytesPerSecond) throw new InputError(`--host ${host.id} has no citable bandwidth figure; cannot predict speed`);
+        const { offloadSegments } = await import("../../plugins/engine-llamacpp/index.js");
+        r = speedOfSegments(compileSpeed(model, dep, engine(dep.engine)), offloadSegments(model.layers.length, dep, [caps], placementDevice(host)), req, cal);
+      }
       // A device without the figure the engine's kernels need: one line naming it (bad input for this device).
       if (r.missing !== undefined) throw new InputError(`${device.id}: no ${dep.engine} speed prediction: ${r.missing}`);
       if (flags.json) return printJson(r);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { ulid } from "../../lib/fleet/ulid.js";
 
 /** Most events in one spool file (and one request). */
-export const SPOOL_CHUNK = 5000;
+export const SPOOL_CHUNK = 2000;
 const DATA_RE = /^[0-9A-HJKMNP-TV-Z]{26}\.ndjson$/;
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -8,6 +8,8 @@ import { join, resolve } from "node:path";
 import { readEvents } from "../../lib/ledger/index.js";
 import { transportFor } from "../transport/index.js";
 import { hostLabel } from "./probe-host.js";
+// Kept beside probeEvents (no ledger import there, so `hwledger agent` stays free of DuckDB); callers import it here too.
+export { rememberRegistrations } from "./probe-host.js";
 import type { KnownDevice } from "./probe-host.js";
 
 export type HostTransport = Awaited<ReturnType<typeof transportFor>>;
@@ -92,16 +94,4 @@ async function registeredDevices(ledgerDir: string, hosts: readonly string[]): P
     known.set(e.device_id, { device_id: e.device_id, name: p.name, memoryBytes: p.memoryBytes, driver: p.spec?.driver });
   }
   return byHost;
-}
-
-/** Registrations just written become known (collect --interval keeps the map between samples). Returns how many. */
-export function rememberRegistrations(known: Map<string, KnownDevice>, events: ReadonlyArray<{ type: string; device_id?: string; payload: unknown }>): number {
-  let n = 0;
-  for (const e of events) {
-    if (e.type !== "device_registered" || !e.device_id) continue;
-    const p = e.payload as { name: string; memoryBytes: number; spec?: { driver?: string } };
-    known.set(e.device_id, { device_id: e.device_id, name: p.name, memoryBytes: p.memoryBytes, driver: p.spec?.driver });
-    n++;
-  }
-  return n;
 }

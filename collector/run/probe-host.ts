@@ -188,3 +188,15 @@ export function hostFailure(e: unknown): { reason: string; code?: HostFailureCod
   const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0];
   return e instanceof HostUnreachable ? { reason, code: e.code } : { reason };
 }
+
+/** Registrations just written become known (collect --interval keeps the map between samples). Returns how many. */
+export function rememberRegistrations(known: Map<string, KnownDevice>, events: ReadonlyArray<{ type: string; device_id?: string; payload: unknown }>): number {
+  let n = 0;
+  for (const e of events) {
+    if (e.type !== "device_registered" || !e.device_id) continue;
+    const p = e.payload as { name: string; memoryBytes: number; spec?: { driver?: string } };
+    known.set(e.device_id, { device_id: e.device_id, name: p.name, memoryBytes: p.memoryBytes, driver: p.spec?.driver });
+    n++;
+  }
+  return n;
+}

@@ -85,6 +85,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       ["hwledger_serve_events_rejected_total", "counter", "events in refused batches (invalid or conflicting)", n.rejected],
       ["hwledger_serve_events_host_rewritten_total", "counter", "events whose body named another host than the certificate", n.rewritten],
       ["hwledger_serve_batches_total", "counter", "batches acknowledged", n.batches],
+      ["hwledger_serve_batches_rejected_total", "counter", "batches refused as invalid (400)", n.rejectedBatches],
+      ["hwledger_serve_clients_refused_total", "counter", "TLS handshakes refused (no, expired or foreign certificate) and nameless certificates", n.refusedClients],
       ["hwledger_serve_busy_total", "counter", "requests answered 503 (queue full)", n.busy],
       ["hwledger_serve_commits_total", "counter", "group commits written", commit.totals.commits],
       ["hwledger_serve_commit_failures_total", "counter", "group commits that failed (clients resend)", commit.totals.failures],
@@ -127,22 +129,22 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-      const host = clientName(req);
-      if (!host) {
-        n.refusedClients++;
-        return send(res, 403, { error: "client certificate has no valid name" }, { connection: "close" });
-      }
-      const path = (req.url ?? "/").split("?")[0];
-      if (req.method === "GET" && path === "/healthz") return send(res, 200, { ok: true, queue: commit.depth });
-      if (req.method === "GET" && path === "/metrics") return send(res, 200, metrics());
-      if (req.method === "POST" && path === "/v1/events") {
-        ingest(req, res, host).catch(() => {
-          if (!res.headersSent) send(res, 500, { error: "internal error" });
-          else res.destroy();
-        });
-        return;
-      }
-      send(res, 404, { error: "not found" });
+    const host = clientName(req);
+    if (!host) {
+      n.refusedClients++;
+      return send(res, 403, { error: "client certificate has no valid name" }, { connection: "close" });
+    }
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === "/healthz") return send(res, 200, { ok: true, queue: commit.depth });
+    if (req.method === "GET" && path === "/metrics") return send(res, 200, metrics());
+    if (req.method === "POST" && path === "/v1/events") {
+      ingest(req, res, host).catch(() => {
+        if (!res.headersSent) send(res, 500, { error: "internal error" });
+        else res.destroy();
+      });
+      return;
+    }
+    send(res, 404, { error: "not found" });
   };
   const server = createServer({ key, cert, ca: caPem, requestCert: true, rejectUnauthorized: true, minVersion: "TLSv1.2", keepAliveTimeout: 30_000 }, handle);
   // A client that sent Expect: 100-continue learns that the queue is full before it uploads the batch.

@@ -2,7 +2,7 @@
 // engine); lib/calc never imports them: callers hand the engine in. An engine compiles its memory rules for one
 // model and deployment shape into a table once; contexts and sequence counts are then evaluated by arithmetic.
 import type { DeviceCaps } from "./speed/device.js";
-import type { Deployment, EngineId, KvDtype, ModelSpec } from "./types.js";
+import type { Deployment, DeviceBuffers, EngineId, KvDtype, ModelSpec } from "./types.js";
 
 export type { DeviceClass } from "./types.js";
 
@@ -30,6 +30,8 @@ export interface EngineTable {
   weightAdjustment?: Estimate;
   /** Weight bytes on each rank of each pipeline stage, when the engine has its own per-rank rule (vLLM's sharding). */
   rankWeights?(): number[];
+  /** Per-device buffers when the engine places layers over the GPUs and the host itself (llama.cpp). */
+  buffers?(context: number, seqs: number): DeviceBuffers[];
   /** Where the cache figures come from. */
   cacheBasis: string[];
   activationBasis: string;

@@ -99,7 +99,7 @@ export function planFrom(t: PlanTable, context: number, seqs: number, opts: Plan
   const kvPerLayer = e.kvPerLayer(context, seqs);
   const layers: LayerRow[] = model.layers.map((l, i) => ({ index: l.index, kind: l.kind, kvBytes: Math.round(kvPerLayer[i]), weightBytes: Math.round(w.perLayer[i]) }));
   const devices = splitAcrossDevices(t, kvPerLayer, e.activationBytes(context, seqs), e.overheadBytes(context, seqs));
-  return { params: counts, memory, kv, layers, devices, basis, warnings };
+  return { params: counts, memory, kv, layers, devices, ...(e.buffers ? { buffers: e.buffers(context, seqs) } : {}), basis, warnings };
 }
 
 /**
@@ -155,6 +155,7 @@ export function planJson(p: MemoryPlan) {
     kv: p.kv,
     layers: p.layers,
     devices: p.devices,
+    ...(p.buffers ? { buffers: p.buffers } : {}),
     basis: p.basis,
     warnings: p.warnings,
   };

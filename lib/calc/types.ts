@@ -176,6 +176,8 @@ export interface EngineOptions {
   maxNumSeqs?: number;
   /** vLLM --gpu-memory-utilization. */
   gpuMemoryUtilization?: number;
+  /** vLLM --cpu-offload-gb: GiB of weights per GPU kept in pinned host memory and read over the host link each forward. */
+  cpuOffloadGiB?: number;
   /** vLLM --enforce-eager (no CUDA graphs). */
   enforceEager?: boolean;
   /** vLLM VLLM_USE_FLASHINFER_SAMPLER: "flashinfer" opted in, "native" off; absent, the release's default (plugins/engine-vllm/releases.ts samplerPath). */
@@ -201,8 +203,24 @@ export interface EngineOptions {
   llamaCppBackend?: "CUDA" | "ROCm" | "Vulkan" | "Metal" | "CPU";
   /** llama.cpp build number (b2824 = 2824), where kernels changed between builds; undefined = a recent build. */
   llamaCppBuild?: number;
+  /** Ollama release whose defaults and placement to follow ("0.12.10"); absent: plugins/engine-ollama/releases.ts default. */
+  ollamaVersion?: string;
   /** llama.cpp -ngl (layers on the GPU); undefined = all. */
   gpuLayers?: number;
+  /** llama.cpp --no-kv-offload: the KV cache stays in host RAM. */
+  noKvOffload?: boolean;
+  /** llama.cpp --split-mode over several GPUs (default layer). */
+  splitMode?: "layer" | "row" | "none";
+  /** llama.cpp --tensor-split: proportions per GPU; absent: by each GPU's memory. */
+  tensorSplit?: number[];
+  /** The GPUs llama.cpp splits over (several --device ids), in order; absent: one GPU (options.device). */
+  gpus?: DeviceView[];
+  /** llama.cpp --mmap (default) / --no-mmap: host-resident weights mapped from the page cache or loaded. */
+  mmap?: boolean;
+  /** llama.cpp --mmproj: the projector GGUF's tensor bytes, and whether it goes to the GPU (not --no-mmproj-offload). */
+  projector?: { bytes: number; offload: boolean };
+  /** llama.cpp --draft: the draft model's own plan (weights, KV, compute) at the same context. */
+  draft?: { weightsBytes: number; kvBytes: number; computeBytes: number };
   /** MLX --max-kv-size (rotating cache for every layer). */
   maxKvSize?: number;
   /** MLX kv group size for quantized cache. */
@@ -251,6 +269,24 @@ export interface DeviceRow {
   totalBytes: number;
 }
 
+/** One device's buffers as the engine prints them (llama.cpp: "CUDA0 model buffer size", "CPU_Mapped …", KV, compute). */
+export interface DeviceBuffers {
+  /** The engine's device name: "CUDA0", "CPU" (host). */
+  device: string;
+  /** Weights resident on the device; for the host, mapped (page cache) when `mapped`. */
+  modelBytes: number;
+  mapped?: boolean;
+  kvBytes: number;
+  computeBytes: number;
+  /** Logits (llama.cpp's output buffer, host memory). */
+  outputBytes: number;
+  projectorBytes: number;
+  draftBytes: number;
+  /** Repeating layers whose weights sit here (the output layer counted apart). */
+  layers: number;
+  output: boolean;
+}
+
 export interface MemoryPlan {
   params: { total: number; active: number; embedding: number };
   memory: {
@@ -263,6 +299,8 @@ export interface MemoryPlan {
   kv: { bytesPerToken: number };
   layers: LayerRow[];
   devices: DeviceRow[];
+  /** Per-device buffers when the engine places layers itself (llama.cpp -ngl, --tensor-split). */
+  buffers?: DeviceBuffers[];
   /** Where each figure comes from (engine rule with its source, or "estimate: …"). */
   basis: string[];
   warnings: string[];

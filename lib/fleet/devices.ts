@@ -6,7 +6,7 @@ import { z } from "zod";
 import { InputError } from "../calc/types.js";
 import type { DeviceView } from "../calc/types.js";
 import type { KernelFamily } from "../calc/index.js";
-import { deviceClassOf } from "./device-class.js";
+import { deviceClassOf, gpuMemoryLimit } from "./device-class.js";
 
 const GIB = 1024 ** 3;
 
@@ -84,7 +84,14 @@ export interface Device {
    * mem_capacity 151397597184 for the "141GB" H200 = 141 GiB), so bytes = GB × 2^30.
    */
   memoryBytes: number;
-  /** Memory as the engine's runtime reports it (engineDevice: data/devices/engine-memory.json, else as sold). */
+  /**
+   * Apple: the unified memory as sold; `memoryBytes` is then the GPU's working set of it (device-class.ts
+   * metalWorkingSet), which every plan, fit, dispatch and page uses.
+   */
+  unifiedMemoryBytes?: number;
+  /** Why memoryBytes differs from the size as sold, when it does. */
+  memoryNote?: string;
+  /** Memory as the engine's runtime reports it (engineDevice: data/devices/engine-memory.json, else as sold; Apple: the working set). */
   engineMemoryBytes: number;
   /** The name the driver reports, where a real output shows it (vLLM's defaults test it); else the catalog name. */
   driverName: string;
@@ -156,12 +163,15 @@ function load(): void {
       const c = compute.get(d.id);
       if (!c) throw new Error(`data/devices/compute.json has no entry for ${d.id}`);
       const bw = d.memBwGbps ?? c.memBwGbps ?? null;
+      const sold = (d.memoryGb ?? 0) * GIB;
+      const limit = gpuMemoryLimit(d.category, sold);
       return {
         id: d.id,
         name: d.name,
         category: d.category,
-        memoryBytes: (d.memoryGb ?? 0) * GIB,
-        engineMemoryBytes: engineRow(d.id) ? Math.round(engineRow(d.id)!.totalGiB * GIB) : (d.memoryGb ?? 0) * GIB,
+        memoryBytes: limit.bytes,
+        ...(limit.basis ? { unifiedMemoryBytes: sold, memoryNote: limit.basis } : {}),
+        engineMemoryBytes: engineRow(d.id) ? Math.round(engineRow(d.id)!.totalGiB * GIB) : limit.bytes,
         driverName: engineRow(d.id)?.driverName ?? d.name,
         bandwidthBytesPerSecond: bw === null ? null : bw * 1e9,
         fp16Tflops: d.fp16Tflops,
@@ -243,10 +253,13 @@ export interface EngineDevice extends DeviceView {
  * NVIDIA GPU: 79.19 GiB for an H100 80GB), the driver's name, its class and compute units. Every command's --device
  * and the pages resolve devices here.
  */
-export function engineDevice(ref: string): EngineDevice {
+export function engineDevice(ref: string, opts: { wiredLimitMb?: number } = {}): EngineDevice {
   const d = findDevice(ref);
   const row = engineMemoryRows().get(d.id);
   const base = { id: d.id, catalogName: d.name, deviceClass: deviceClassOf(d.category) };
+  // Unified memory: the GPU's share of it (lib/fleet/device-class.ts metalWorkingSet), as ggml-metal and MLX see it.
+  const limit = d.unifiedMemoryBytes ? gpuMemoryLimit(d.category, d.unifiedMemoryBytes, opts.wiredLimitMb) : { bytes: d.memoryBytes };
+  if (limit.basis) return { ...base, name: d.name, memoryBytes: limit.bytes, nominal: false, memoryBasis: `${d.name}: ${(limit.bytes / GIB).toFixed(2)} GiB: ${limit.basis}` };
   if (!row) {
     return { ...base, name: d.name, memoryBytes: d.memoryBytes, nominal: true, memoryBasis: `${d.name}: ${d.memoryBytes / GIB} GiB as sold (no real log or tool output of the total its runtime reports was found; the runtime sees somewhat less)` };
   }

@@ -1,7 +1,7 @@
 // Dispatch planner: ranks fleet devices, catalog devices and cloud offers for one job by fit, duration and cost.
 // Each candidate is planned with its engine (handed in by the caller): one compiled plan and speed table per engine
 // and tensor-parallel width, shared by every candidate that uses them.
-import { InputError, compilePlan, compileSpeed, deviceCapacity, perRankTotal, speedOf } from "../calc/index.js";
+import { InputError, compilePlan, compileSpeed, deviceCapacity, perRankTotal, speedOf, speedOfSegments } from "../calc/index.js";
 import type { Deployment, DeviceCaps, DeviceCapacity, EngineId, ModelSpec, PlanTable, SpeedTable } from "../calc/index.js";
 import { jobCost } from "./cost.js";
 import { engineOf } from "./engine.js";
@@ -42,6 +42,8 @@ export interface DispatchJob {
   prompt?: number;
   maxLatencySeconds?: number;
   budget?: number;
+  /** The host whose RAM takes the layers a GPU cannot hold: with it, engines that offload (llama.cpp -ngl) offer offloaded candidates. */
+  host?: PlacementDevice;
 }
 
 export interface RankedCandidate {
@@ -58,6 +60,8 @@ export interface RankedCandidate {
   seconds: number;
   cost: number | null;
   decodeTokensPerSecond: number;
+  /** Part of the model in host RAM (slower, on a smaller GPU): the engine's GPU layer slots and the host's bytes. */
+  offload?: { gpuLayers: number; layerSlots: number; hostBytes: number; host: string };
   basis: string[];
 }
 
@@ -94,7 +98,7 @@ export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, c
     const key = `${engine}|${tp}`;
     let t = tables.get(key);
     if (!t) tables.set(key, (t = { plan: compilePlan(model, d, e), speed: compileSpeed(model, d, e) }));
-    const need = perRankTotal(t.plan, d.context, d.seqs);
+    let need = perRankTotal(t.plan, d.context, d.seqs);
     // Whether the job fits is the engine's own start-up accounting on this device, the answer of `hwledger fit`.
     let cap: DeviceCapacity;
     try {
@@ -105,20 +109,31 @@ export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, c
       continue;
     }
     const capacity = e.usableBytes(c.device.memoryBytes, d);
-    if (!cap.fits) {
-      const short = need > capacity ? `by ${((need - capacity) / GIB).toFixed(2)} GiB per device (${(need / GIB).toFixed(2)} GiB needed, ${(capacity / GIB).toFixed(2)} GiB usable${tp > 1 ? `, tp ${tp}` : ""})` : "";
-      reject(cap.reason ?? `does not fit${short ? ` ${short}` : `: ${e.label} holds ${cap.kvCapacityTokens} KV tokens per device (${cap.maxSeqs} sequence(s) of ${d.context} tokens, max context ${cap.maxContext}); the job needs ${d.seqs} × ${d.context}`}`);
-      continue;
-    }
     const prompt = job.prompt ?? 0;
     // Decode at the mean position of a sequence growing from the prompt to the context.
-    const s = speedOf(t.speed, c.device, { prompt: 0, gen: Math.max(2, prompt + job.context), seqs: job.seqs });
+    const decodeReq = { prompt: 0, gen: Math.max(2, prompt + job.context), seqs: job.seqs };
+    let offload: RankedCandidate["offload"];
+    let segments;
+    if (!cap.fits) {
+      // An engine that offloads layers to host RAM, one GPU, and a host: the most layers that fit, the rest on the host.
+      const o = !cap.reason && e.offload && job.host && tp === 1 ? e.offload.fit(model, d, capacity) : null;
+      if (!o) {
+        const short = need > capacity ? `by ${((need - capacity) / GIB).toFixed(2)} GiB per device (${(need / GIB).toFixed(2)} GiB needed, ${(capacity / GIB).toFixed(2)} GiB usable${tp > 1 ? `, tp ${tp}` : ""})` : "";
+        reject(cap.reason ?? `does not fit${short ? ` ${short}` : `: ${e.label} holds ${cap.kvCapacityTokens} KV tokens per device (${cap.maxSeqs} sequence(s) of ${d.context} tokens, max context ${cap.maxContext}); the job needs ${d.seqs} × ${d.context}`}`);
+        continue;
+      }
+      offload = { gpuLayers: o.gpuLayers, layerSlots: o.layerSlots, hostBytes: o.hostBytes, host: job.host!.id };
+      segments = e.offload!.segments(model.layers.length, { ...d, options: { ...d.options, gpuLayers: o.gpuLayers } }, c.device, job.host!);
+      need = o.gpuBytes;
+    }
+    const s = segments ? speedOfSegments(t.speed, segments, decodeReq) : speedOf(t.speed, c.device, decodeReq);
     if (s.missing !== undefined) {
       reject(`no ${engine} speed estimate: ${s.missing}`);
       continue;
     }
     const decode = s.decodeTokensPerSecond ?? 0;
-    const pre = prompt > 0 ? speedOf(t.speed, c.device, { prompt, gen: 0, seqs: 1 }).prefillTokensPerSecond : null;
+    const preReq = { prompt, gen: 0, seqs: 1 };
+    const pre = prompt > 0 ? (segments ? speedOfSegments(t.speed, segments, preReq) : speedOf(t.speed, c.device, preReq)).prefillTokensPerSecond : null;
     const seconds = (decode > 0 ? job.tokens / decode : Number.POSITIVE_INFINITY) + (pre ? (prompt * job.seqs) / pre : 0);
     const cost = c.perHour !== undefined ? jobCost(c.perHour, seconds) : null;
     if (job.maxLatencySeconds !== undefined && seconds > job.maxLatencySeconds) {
@@ -130,7 +145,7 @@ export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, c
       continue;
     }
     ranked.push({
-      id: c.id,
+      id: offload ? `${c.id} (offload ${offload.gpuLayers}/${offload.layerSlots} layers)` : c.id,
       source: c.source,
       device: c.device.id,
       name: c.device.name,
@@ -142,7 +157,8 @@ export function dispatch(model: ModelSpec, base: Deployment, job: DispatchJob, c
       seconds,
       cost,
       decodeTokensPerSecond: decode,
-      basis: [...s.basis, ...(c.priceBasis ? [`price: ${c.priceBasis}`] : ["price: unknown"])],
+      ...(offload ? { offload } : {}),
+      basis: [...(offload ? [`offload: ${offload.gpuLayers} of ${offload.layerSlots} layer slots on the GPU (the engine's fit), the rest in ${offload.host}'s RAM`] : []), ...s.basis, ...(c.priceBasis ? [`price: ${c.priceBasis}`] : ["price: unknown"])],
     });
   }
   // Cheapest first (unknown price after priced ones), then fastest.

@@ -1,6 +1,6 @@
 // What placement (dispatch, split, reports) needs of an engine. Engines are plugins (plugins/engine-*/); lib/fleet
 // never imports them: the CLI and the pages hand in the engines a placement may use.
-import type { DeploymentShape, DeviceClass, EngineModel, ModelSpec } from "../calc/index.js";
+import type { Deployment, DeploymentShape, DeviceCaps, DeviceClass, EngineModel, ModelSpec, SpeedSegment } from "../calc/index.js";
 
 export interface PipelineStage {
   /** Catalog id of the device. */
@@ -20,6 +20,14 @@ export interface PlacementEngine extends EngineModel {
   pipelineOrder<D>(devices: D[]): D[];
   /** Where the input embedding lives in a split: on the first stage, or in the main host's RAM (with why). */
   embedding: { home: "first-stage" } | { home: "host"; basis: string };
+  /**
+   * Partial offload (llama.cpp -ngl): the most layer slots whose buffers fit a GPU of `memoryBytes` at the
+   * deployment's context (null when none do), and the speed model's segments of that placement.
+   */
+  offload?: {
+    fit(model: ModelSpec, dep: Deployment, memoryBytes: number): { gpuLayers: number; layerSlots: number; gpuBytes: number; hostBytes: number } | null;
+    segments(nLayer: number, dep: DeploymentShape, gpu: DeviceCaps, host: DeviceCaps): SpeedSegment[];
+  };
   /** Launch commands for a layer split over several hosts, keyed in the split plan's `commands` by `key`. */
   pipelineCommands?: {
     key: string;

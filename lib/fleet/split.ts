@@ -35,6 +35,8 @@ export interface SplitPlan {
   pipelineTokensPerSecond: number;
   /** Bytes that stay in host RAM of the main host (llama.cpp keeps token_embd on the CPU). */
   hostBytes: number;
+  /** Set when the devices could not hold the model and the first layers stay in the host's RAM (--host). */
+  offload?: { host: string; hostLayers: number; gpuLayers: number };
   /** Launch commands per engine that can run the split (llamaCpp, vllm), keyed in alphabetical order. */
   commands: Record<string, string[]>;
   basis: string[];
@@ -81,6 +83,8 @@ export interface SplitOptions {
   reserveBytes?: number;
   rpcPort?: number;
   modelPath?: string;
+  /** A host whose RAM may take the first layers when the devices cannot hold the model (engines that keep the input layer in host RAM: llama.cpp -ngl). */
+  host?: PlacementDevice;
 }
 
 /**
@@ -91,7 +95,25 @@ export interface SplitOptions {
 export function planSplit(model: ModelSpec, dep: Deployment, userDevices: PlacementDevice[], engines: readonly PlacementEngine[], opts: SplitOptions = {}): SplitPlan {
   if (userDevices.length === 0) throw new InputError("split needs at least one device");
   const engine = engineOf(engines, dep.engine);
-  const devices = engine.pipelineOrder(userDevices);
+  const ordered = engine.pipelineOrder(userDevices);
+  try {
+    return planStages(model, dep, engine, ordered, userDevices, engines, opts);
+  } catch (e) {
+    if (!(e instanceof InputError) || !opts.host || engine.embedding.home !== "host") throw e;
+  }
+  // Offloaded: llama.cpp's host layers are the first ones (load_tensors: layers below i_gpu_start stay on the CPU),
+  // so the host is the first stage; a host of unknown RAM size is not limited.
+  const host = { ...opts.host, memoryBytes: opts.host.memoryBytes || Number.MAX_SAFE_INTEGER };
+  const p = planStages(model, dep, engine, [host, ...ordered], userDevices, engines, opts);
+  const hostLayers = p.assignments[0].layers;
+  p.assignments[0].capacityBytes = opts.host.memoryBytes;
+  // Only the engine that offloads can run this split.
+  const key = engine.pipelineCommands?.key;
+  const commands = key && p.commands[key] ? { [key]: p.commands[key] } : {};
+  return { ...p, commands, offload: { host: opts.host.id, hostLayers, gpuLayers: model.layers.length + 1 - hostLayers }, basis: [...p.basis, `offloaded: layers 0–${hostLayers - 1} in ${opts.host.id}'s RAM (the devices cannot hold the model), the rest and the output on the devices`] };
+}
+
+function planStages(model: ModelSpec, dep: Deployment, engine: PlacementEngine, devices: PlacementDevice[], userDevices: PlacementDevice[], engines: readonly PlacementEngine[], opts: SplitOptions): SplitPlan {
   const d1 = { ...dep, tp: 1, pp: 1 };
   const t = compilePlan(model, d1, engine);
   const p = planTotals(t, d1.context, d1.seqs);
@@ -196,7 +218,7 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
     tokensPerSecond: 1 / sum,
     pipelineTokensPerSecond: 1 / max,
     hostBytes: onHost ? Math.round(embeddingBytes) : 0,
-    commands: commandsFor(model, dep, engines, userDevices, assignments, opts),
+    commands: commandsFor(model, dep, engines, userDevices, assignments.filter((a) => a.device !== opts.host?.id), opts, n + 1 - (devices.length > userDevices.length ? counts[0] : 0)),
     basis: [
       `per-layer weights (${dep.weights}) + ${dep.engine} KV for ${dep.context} tokens × ${dep.seqs} seq; ${(reserve / 1024 ** 2).toFixed(0)} MiB reserved per device (engine activation + overhead estimate)`,
       "stage time = bytes read per token / the bandwidth the engine's decode kernels reach on the device (lib/calc decodeBandwidth); network transfer between stages not modelled",
@@ -206,8 +228,9 @@ export function planSplit(model: ModelSpec, dep: Deployment, userDevices: Placem
 }
 
 /** Each engine's launch commands for the split (keys in alphabetical order). */
-function commandsFor(model: ModelSpec, dep: Deployment, engines: readonly PlacementEngine[], userDevices: PlacementDevice[], assignments: SplitAssignment[], opts: SplitOptions): SplitPlan["commands"] {
+function commandsFor(model: ModelSpec, dep: Deployment, engines: readonly PlacementEngine[], userDevices: PlacementDevice[], assignments: SplitAssignment[], opts: SplitOptions, gpuLayers: number): SplitPlan["commands"] {
   const stages = assignments.map((a) => ({ device: a.device, layers: a.layers }));
+  dep = { ...dep, options: { ...dep.options, gpuLayers } };
   const devices = userDevices.map((d) => d.id);
   const withCommands = engines.filter((e) => e.pipelineCommands).sort((a, b) => (a.pipelineCommands!.key < b.pipelineCommands!.key ? -1 : 1));
   return Object.fromEntries(withCommands.map((e) => [e.pipelineCommands!.key, e.pipelineCommands!.build(model, dep, devices, stages, opts)]));

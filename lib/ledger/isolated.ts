@@ -32,7 +32,10 @@ export interface IsolatedOptions extends QueryOptions {
   memoryLimit: string;
 }
 
-type ChildAnswer = { rows: Record<string, unknown>[] } | { error: string; input: boolean };
+type ChildAnswer = { ready: true } | { rows: Record<string, unknown>[] } | { error: string; input: boolean };
+
+/** How long the child may take to load Node and DuckDB before the query's own time limit starts (a busy machine). */
+const START_LIMIT_MS = 120_000;
 
 /** queryLedger in a child process, stopped at the time limit or past the memory limit. */
 export async function queryLedgerIsolated(ledgerDir: string, sql: string, opts: IsolatedOptions): Promise<Record<string, unknown>[]> {
@@ -52,18 +55,22 @@ export async function queryLedgerIsolated(ledgerDir: string, sql: string, opts: 
         reject(new InputError(why));
       };
       child.on("message", (m: ChildAnswer) => {
-        if ("rows" in m) resolve(m.rows);
+        if ("ready" in m) {
+          // The time limit is the query's: it starts once the child has loaded, when the query is sent.
+          clearTimeout(timer);
+          timer = setTimeout(() => stop(`query stopped after ${opts.timeoutMs / 1000} s (the time limit; --timeout raises it)`), opts.timeoutMs);
+          child.send({ ledgerDir, sql, opts: { ...opts, timeoutMs: undefined } });
+        } else if ("rows" in m) resolve(m.rows);
         else reject(m.input ? new InputError(m.error) : new Error(m.error));
       });
       child.on("exit", (code, signal) => reject(new Error(`ledger query process ended (${signal ?? `exit ${code}`}) without an answer`)));
       child.on("error", reject);
-      timer = setTimeout(() => stop(`query stopped after ${opts.timeoutMs / 1000} s (the time limit; --timeout raises it)`), opts.timeoutMs);
+      timer = setTimeout(() => stop(`ledger query process did not start within ${START_LIMIT_MS / 1000} s`), START_LIMIT_MS);
       watch = setInterval(async () => {
         const rss = await rssBytes(child.pid!);
         if (rss !== null && rss > maxRss)
           stop(`query stopped: it needed more than ${Math.round(maxRss / 1024 ** 2)} MiB of memory (the memory limit; --memory-limit raises it)`);
       }, 50);
-      child.send({ ledgerDir, sql, opts: { ...opts, timeoutMs: undefined } });
     });
   } finally {
     clearTimeout(timer);

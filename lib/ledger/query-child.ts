@@ -11,3 +11,4 @@ process.once("message", async (m: { ledgerDir: string; sql: string; opts: QueryO
     process.send!({ error: String((e as Error)?.message ?? e).split("\n")[0], input: e instanceof InputError });
   }
 });
+process.send!({ ready: true });

@@ -4,6 +4,7 @@
 import { fit, makeDeployment, modelFromHfConfig, parseConfigText, plan, speed } from "../../lib/calc/index.js";
 import type { Deployment, MemoryPlan, ModelSpec } from "../../lib/calc/index.js";
 import { llamaCppCaches } from "../../plugins/engine-llamacpp/index.js";
+import { ollamaPrintedEstimate } from "../../plugins/engine-ollama/index.js";
 import { vllmKvFromBudget, vllmStartup } from "../../plugins/engine-vllm/index.js";
 import { engine, parseEngine } from "../../plugins/engines.js";
 import { benchmarkClassOf, placementDevice } from "../../lib/fleet/caps.js";
@@ -151,6 +152,13 @@ function predictFigure(c: EvidenceCase, model: ModelSpec, dep: Deployment, f: Ev
     case "peakAboveWeights": {
       const p = plan(model, dep, engine(dep.engine), { layers: false });
       return [{ from: "plan", value: p.memory.kvCacheBytes + p.memory.activationBytes, breakdown: p.memory }];
+    }
+    case "ollamaKv":
+    case "ollamaGraphFull":
+    case "ollamaGraphPartial": {
+      // Ollama's own estimate (plugins/engine-ollama/estimate.ts): --context is num_ctx, --seqs the parallel slots.
+      const e = ollamaPrintedEstimate(model, dep.context, dep.seqs, c.hardware.count ?? 1, "cuda", dep.kvDtypeK);
+      return [{ from: "plan", value: { ollamaKv: e.kv, ollamaGraphFull: e.graphFull, ollamaGraphPartial: e.graphPartial }[f.quantity] }];
     }
     case "prefillTps":
     case "decodeTps": {

@@ -2,6 +2,7 @@
 // table or line that prints it. Nothing here is retyped: the case says where the figure is, the log says what it is.
 import { parseLlamaCppLog } from "../../plugins/engine-llamacpp/index.js";
 import { parseMlxLog } from "../../plugins/engine-mlx/index.js";
+import { parseOllamaLog } from "../../plugins/engine-ollama/index.js";
 import { parseVllmLog } from "../../plugins/engine-vllm/index.js";
 import { UNIT_SCALE } from "./schema.js";
 import type { EvidenceFigure, FigureRead } from "./schema.js";
@@ -13,7 +14,7 @@ export interface ReadFigure {
   printed?: string;
 }
 
-const PARSE = { "vllm-log": parseVllmLog, "llamacpp-log": parseLlamaCppLog, "mlx-log": parseMlxLog } as const;
+const PARSE = { "vllm-log": parseVllmLog, "llamacpp-log": parseLlamaCppLog, "mlx-log": parseMlxLog, "ollama-log": parseOllamaLog } as const;
 
 /** Parses each log once per parser (a case file reads many figures from one log). */
 export class LogReader {

@@ -2,7 +2,7 @@
 // hwledger predicts them for. data/evidence/README.md explains each field and how to add a case.
 import { z } from "zod";
 
-export const EVIDENCE_ENGINES = ["vllm", "llama.cpp", "mlx", "transformers"] as const;
+export const EVIDENCE_ENGINES = ["vllm", "llama.cpp", "mlx", "transformers", "ollama"] as const;
 export type EvidenceEngine = (typeof EVIDENCE_ENGINES)[number];
 
 /** Units as the source prints them; memory figures are compared in bytes, the rest as printed. */
@@ -23,17 +23,18 @@ export function formatFigure(value: number, unit: Unit): string {
  * vLLM start-up: weightsPerRank, kvBudget ("Available KV cache memory"), kvTokens ("GPU KV cache size"),
  * maxConcurrency, profilePeak, nonTorch; llama.cpp: kvCache (every cache), kvCacheBase / kvCacheSwa /
  * recurrentState (one printed line each), kvCells / kvCellsSwa, weights; MLX / transformers: peakMemory, peakAboveWeights;
- * speed: prefillTps, decodeTps.
+ * speed: prefillTps, decodeTps; Ollama's own estimate (`msg=offload`): ollamaKv, ollamaGraphFull, ollamaGraphPartial.
  */
 export const QUANTITIES = [
   "weightsPerRank", "kvBudget", "kvTokens", "maxConcurrency", "profilePeak", "nonTorch",
   "kvCache", "kvCacheBase", "kvCacheSwa", "recurrentState", "kvCells", "kvCellsSwa", "weights",
   "peakMemory", "peakAboveWeights", "prefillTps", "decodeTps",
+  "ollamaKv", "ollamaGraphFull", "ollamaGraphPartial",
 ] as const;
 export type Quantity = (typeof QUANTITIES)[number];
 
 /** The engine parsers a figure can be read with (plugins/engine-*). */
-export const PARSERS = ["vllm-log", "llamacpp-log", "mlx-log"] as const;
+export const PARSERS = ["vllm-log", "llamacpp-log", "mlx-log", "ollama-log"] as const;
 
 const readSchema = z.union([
   // An engine's own log parser; `path` walks its result ("kvCaches.0.bytes"); several paths are summed.

@@ -53,14 +53,14 @@ export function buildLlamaServerArgs(p: LlamaServerInputs): string[] {
   return a;
 }
 
-/** llama-server for a plan (all layers on the GPU) and Ollama, whose num_ctx is per slot and OLLAMA_NUM_PARALLEL slots each get it (ollama server/sched.go). */
+/** llama-server for a plan (all layers on the GPU); Ollama's commands are plugins/engine-ollama's. */
 export function llamaCppExport(modelId: string, dep: Deployment, opts: ExportOptions = {}): ExportedCommand[] {
   // -ctk / -ctv take ggml cache types only (a cache llama.cpp cannot hold gets no command rather than a wrong one).
   kvType(dep.kvDtypeK, "K");
   kvType(dep.kvDtypeV, "V");
   const gguf = opts.gguf ?? `${modelId.split("/").pop()}-${dep.weights}.gguf`;
   const server = ["llama-server", ...buildLlamaServerArgs({ model: gguf, context: dep.context, seqs: dep.seqs, kvDtypeK: dep.kvDtypeK, kvDtypeV: dep.kvDtypeV, gpuLayers: 999, flashAttention: dep.kvDtypeV !== "f16" ? true : undefined })];
-  return [exported("llama.cpp", server), exported("ollama", ["env", `OLLAMA_NUM_PARALLEL=${dep.seqs}`, "ollama", "serve"], `Modelfile: PARAMETER num_ctx ${dep.context}`)];
+  return [exported("llama.cpp", server)];
 }
 
 /**
@@ -88,7 +88,7 @@ export function llamaCppRpcCommands(model: ModelSpec, dep: DeploymentShape & { c
   const args = [
     "llama-server",
     "-m", modelPath,
-    "-ngl", String(model.layers.length + 1),
+    "-ngl", String(dep.options?.gpuLayers ?? model.layers.length + 1),
     "-c", String(dep.context * dep.seqs),
     ...(dep.seqs > 1 ? ["-np", String(dep.seqs)] : []),
     ...(dep.kvDtypeK !== "f16" ? ["-ctk", dep.kvDtypeK] : []),

@@ -13,6 +13,16 @@ import type { LlamaModel } from "./model.js";
  * without the token-embedding input (see computeBufferAt).
  */
 export function deviceComputeBuffer(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): number {
+  const s = computeStages(m, shape, context, seqs);
+  return Math.max(s.out, s.ffn, s.attn);
+}
+
+/**
+ * The peak of each stage of the reserve graph (each over the graph inputs), and the CPU-side inputs. A backend's
+ * compute buffer is the peak of the stages it runs (ggml_backend_sched gives each backend its own gallocr): the
+ * output stage where the output layer sits, the attention and FFN blocks where repeating layers sit.
+ */
+export function computeStages(m: LlamaModel, shape: DeploymentShape, context: number, seqs: number): { out: number; ffn: number; attn: number; cpuInputs: number; hidden: number } {
   const fa = shape.options?.flashAttention ?? true;
   const c = contextOf(shape, m.swaWindow, context, seqs);
   const nOut = c.nUbatch;
@@ -37,7 +47,8 @@ export function deviceComputeBuffer(m: LlamaModel, shape: DeploymentShape, conte
   // [n_kv, n_tokens, n_head] (soft_max runs in place) are placed above them.
   let attn = inputs + 2 * x + 2 * q;
   if (!fa) attn += 4 * c.nCtxSeq * t * m.nHead;
-  return Math.max(out, ffn, attn);
+  // inp_tokens i32 and inp_embd f32 [n_embd, n_tokens] at the bottom of the CPU buffer (see llamaCppComputeBuffer).
+  return { out, ffn, attn, cpuInputs: 4 * t + x, hidden: x };
 }
 
 /**

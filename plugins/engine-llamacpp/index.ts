@@ -8,6 +8,8 @@ import { llamaCppContext } from "./context.js";
 import { compileLlamaCpp, llamaCppFit } from "./memory.js";
 import { parseLlamaCppLog } from "./parse.js";
 import { LLAMACPP_KERNELS } from "./speed.js";
+import { fitOffload } from "./fit-offload.js";
+import { offloadSegments, rowTotal } from "./offload.js";
 
 export { buildLlamaServerArgs, llamaTensorSplit } from "./args.js";
 export type { LlamaServerInputs } from "./args.js";
@@ -18,6 +20,9 @@ export type { LlamaCppContext } from "./context.js";
 export { llamaCppCaches } from "./cache.js";
 export type { LlamaCppCacheDetail } from "./cache.js";
 export { llamaCppComputeBuffer } from "./compute.js";
+export { offloadSegments, placeLayers, rowTotal } from "./offload.js";
+export { fitOffload, FIT_MIN_CONTEXT, FIT_TARGET_BYTES } from "./fit-offload.js";
+export type { OffloadFit } from "./fit-offload.js";
 export { llamaCppSpeed, weightClassOf, LLAMACPP_SPEED_PARAMS } from "./speed.js";
 export type { SpeedParam, LlamaCppSpeedConstants } from "./speed.js";
 
@@ -86,6 +91,15 @@ export const manifest: EnginePlugin = {
   pipelineOrder: (devices) => (devices.length > 1 ? [...devices.slice(1), devices[0]] : devices),
   embedding: { home: "host", basis: "llama.cpp keeps token_embd in host RAM (src/llama-model.cpp load_tensors: input layer always on the CPU)" },
   pipelineCommands: { key: "llamaCpp", build: llamaCppRpcCommands },
+  // llama.cpp's --fit (common/fit.cpp) at the job's context: the most GPU layers that keep its 1024 MiB target free.
+  offload: {
+    fit(model, dep, memoryBytes) {
+      const f = fitOffload(model, dep, { freeBytes: [memoryBytes], contextFixed: true });
+      if (!f.fits || f.gpuLayers === 0) return null;
+      return { gpuLayers: f.gpuLayers, layerSlots: f.layerSlots, gpuBytes: f.devices[0].usedBytes, hostBytes: rowTotal(f.host) };
+    },
+    segments: (nLayer, dep, gpu, host) => offloadSegments(nLayer, dep, [gpu], host),
+  },
   exportCommands: llamaCppExport,
   launch: {
     binary: "llama-server",

@@ -5,17 +5,30 @@ import type { Deployment, DeploymentShape, EngineTable, FitBudget, FitResult, Mo
 import { cachePerLayer, cacheTotal, cachesAt, compileLlamaCache } from "./cache.js";
 import { deviceComputeBuffer } from "./compute.js";
 import { LLAMA_CELL_PAD } from "./context.js";
+import { buffersAt, compileOffload, computeTotal } from "./offload.js";
 import { compileLlamaModel } from "./model.js";
 import type { LlamaModel } from "./model.js";
 
-const ACT_BASIS_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block (ffn_inp, ffn_norm, gate, up, swiglu) and the attention block, over the graph inputs (f16 KQ mask n_kv × n_ubatch, positions, cache row ids); n_embd × n_ubatch per allocator hole not counted; CPU-only adds inp_embd n_embd × n_ubatch f32";
-const ACT_BASIS_NO_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block and the attention block with KQ scores n_kv × n_ubatch × n_head f32 (flash attention off, f32 KQ mask); n_embd × n_ubatch per allocator hole not counted; CPU-only adds inp_embd n_embd × n_ubatch f32";
+const ACT_BASIS_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block (ffn_inp, ffn_norm, gate, up, swiglu) and the attention block, over the graph inputs (f16 KQ mask n_kv × n_ubatch, positions, cache row ids); n_embd × n_ubatch per allocator hole not counted; summed over backends (offload.ts): the host adds inp_embd n_embd × n_ubatch f32";
+const ACT_BASIS_NO_FA = "estimate: llama.cpp device compute buffer = ggml-alloc peak of the n_ubatch reserve graph (sched_reserve): max of logits n_vocab × n_ubatch + result_norm, the FFN block and the attention block with KQ scores n_kv × n_ubatch × n_head f32 (flash attention off, f32 KQ mask); n_embd × n_ubatch per allocator hole not counted; summed over backends (offload.ts): the host adds inp_embd n_embd × n_ubatch f32";
 const OVERHEAD_BASIS = "llama.cpp output buffer n_vocab × n_seq f32 (llama-context.cpp output_reserve); backend context (CUDA ~0.3–0.5 GiB per GPU) not included";
 
 function tableFor(model: ModelSpec, m: LlamaModel, shape: DeploymentShape): EngineTable {
   const c = compileLlamaCache(m, shape);
-  const fa = shape.options?.flashAttention ?? true;
+  const o = shape.options ?? {};
+  const fa = o.flashAttention ?? true;
+  const off = compileOffload(model, shape);
+  // Bytes beyond the model's own tensors: a tied output matrix copied to the GPU, the projector, the draft's weights.
+  const extra = off.duplicatedOutput + (o.projector?.bytes ?? 0) + (o.draft?.weightsBytes ?? 0);
+  const extraBasis = [
+    off.duplicatedOutput ? "a tied output matrix copied to the output layer's GPU (llama-model.cpp load_tensors TENSOR_DUPLICATED)" : "",
+    o.projector ? "the mmproj projector's tensors (its GGUF header)" : "",
+    o.draft ? "the draft model's weights" : "",
+  ].filter(Boolean);
+  const draftRuntime = (o.draft?.kvBytes ?? 0) + (o.draft?.computeBytes ?? 0);
   return {
+    ...(extra ? { weightAdjustment: { bytes: extra, basis: `llama.cpp adds ${extraBasis.join("; ")}` } } : {}),
+    buffers: (context, seqs) => buffersAt(m, c, off, shape, context, seqs),
     kvBytes: (context, seqs) => cacheTotal(cachesAt(c, context, seqs)),
     kvPerLayer: (context, seqs) => cachePerLayer(c, cachesAt(c, context, seqs)),
     // Every base-cache layer holds the same cells, so one token of one sequence costs base bytes / cells.
@@ -23,9 +36,10 @@ function tableFor(model: ModelSpec, m: LlamaModel, shape: DeploymentShape): Engi
       const d = cachesAt(c, context, seqs);
       return d.base.layers ? (d.base.kBytes + d.base.vBytes) / (d.base.cells * d.ctx.nStream) : 0;
     },
-    activationBytes: (context, seqs) => deviceComputeBuffer(m, shape, context, seqs),
-    // llama_context::output_reserve(n_seq_max): logits n_vocab × n_seq_max f32 ("output buffer size").
-    overheadBytes: (_context, seqs) => 4 * model.vocabSize * seqs,
+    // Every backend's compute buffer (the GPUs' and the host's, offload.ts).
+    activationBytes: (context, seqs) => computeTotal(m, off, shape, context, seqs),
+    // llama_context::output_reserve(n_seq_max): logits n_vocab × n_seq_max f32 ("output buffer size"); a draft model's KV and compute.
+    overheadBytes: (_context, seqs) => 4 * model.vocabSize * seqs + draftRuntime,
     cacheBasis: m.basis,
     activationBasis: fa ? ACT_BASIS_FA : ACT_BASIS_NO_FA,
     overheadBasis: OVERHEAD_BASIS,

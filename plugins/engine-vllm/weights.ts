@@ -52,6 +52,9 @@ function mxfp4ExpertPadding(model: ModelSpec, dep: DeploymentShape, scheme: stri
   };
 }
 
+/** --cpu-offload-gb in bytes ("The space in GiB to offload to CPU, per GPU", vllm/config OffloadConfig cpu_offload_gb). */
+export const cpuOffloadBytes = (dep: DeploymentShape): number => (dep.options?.cpuOffloadGiB ?? 0) * 1024 ** 3;
+
 /**
  * Weight bytes each pipeline stage's TP rank loads: column/row-parallel layers split by tp, replicated ones
  * whole, K/V projections hold max(1, kv_heads / tp) heads (QKVParallelLinear replicates KV heads when tp >
@@ -64,19 +67,36 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: DeploymentShape): numb
   const bytesOf = scheme.bytesFor(model);
   const tp = dep.tp;
   const vPad = paddedVocab(model);
-  const stages = ppStageLayers(model.layers.length, dep.pp);
   const out: number[] = [];
   const embed = model.globals.find((t) => t.role === "embedding");
   const head = model.globals.find((t) => t.role === "lm_head") ?? embed;
   const vocabBytes = (t: TensorSpec | undefined) => (t ? (bytesOf(t, -1) * vPad) / model.vocabSize / tp : 0);
-  const expertPad = mxfp4ExpertPadding(model, dep, scheme.name);
   const rope = ropeCacheBytes(model, modelDtypeBytes(dep)).bytes;
-  for (let s = 0; s < stages.length; s++) {
-    let b = 0;
-    for (const i of stages[s]) {
+  const layers = vllmLayerBytesPerRank(model, dep);
+  const offloaded = vllmOffloadedPerRank(model, dep);
+  for (let s = 0; s < layers.length; s++) {
+    // --cpu-offload-gb: decoder-layer parameters (make_layers → the offloader) stay in host memory, per GPU.
+    let b = layers[s].reduce((a, x) => a + x, 0) - offloaded[s];
+    if (s === 0) b += vocabBytes(embed) + (model.vision ? (model.vision.params * 2) / tp : 0);
+    if (s === layers.length - 1 && (head !== embed || layers.length > 1)) b += vocabBytes(head);
+    for (const t of model.globals) if (t.role === "norm" && s === layers.length - 1) b += bytesOf(t, -1);
+    out.push(Math.round(b + rope));
+  }
+  return out;
+}
+
+/** Bytes of each decoder layer on one rank of each pipeline stage (sharded by TP; KV projections replicated past the KV heads). */
+export function vllmLayerBytesPerRank(model: ModelSpec, dep: DeploymentShape): number[][] {
+  const scheme = weightScheme(dep.weights);
+  const bytesOf = scheme.bytesFor(model);
+  const tp = dep.tp;
+  const expertPad = mxfp4ExpertPadding(model, dep, scheme.name);
+  return ppStageLayers(model.layers.length, dep.pp).map((stage) =>
+    stage.map((i) => {
       const l = model.layers[i];
       const c = l.cache;
       const kvHeads = "nKvHeads" in c ? c.nKvHeads : 0;
+      let b = 0;
       for (const t of l.tensors) {
         let bytes = bytesOf(t, l.index);
         if (t.role === "expert") bytes *= expertPad(l.index);
@@ -84,13 +104,15 @@ export function vllmWeightsPerRank(model: ModelSpec, dep: DeploymentShape): numb
         else if (kvHeads && /attn_[kv](\.|$)/.test(t.name)) b += (bytes * Math.max(1, Math.floor(kvHeads / tp))) / kvHeads;
         else b += bytes / tp;
       }
-    }
-    if (s === 0) b += vocabBytes(embed) + (model.vision ? (model.vision.params * 2) / tp : 0);
-    if (s === stages.length - 1 && (head !== embed || stages.length > 1)) b += vocabBytes(head);
-    for (const t of model.globals) if (t.role === "norm" && s === stages.length - 1) b += bytesOf(t, -1);
-    out.push(Math.round(b + rope));
-  }
-  return out;
+      return b;
+    }),
+  );
+}
+
+/** Weight bytes each rank of each stage keeps in host memory: its decoder layers' parameters, up to --cpu-offload-gb. */
+export function vllmOffloadedPerRank(model: ModelSpec, dep: DeploymentShape): number[] {
+  const offload = cpuOffloadBytes(dep);
+  return vllmLayerBytesPerRank(model, dep).map((stage) => Math.min(offload, stage.reduce((a, x) => a + x, 0)));
 }
 
 /**
@@ -107,5 +129,7 @@ export function vllmWeightAdjustment(model: ModelSpec, dep: DeploymentShape): Es
   const rope = ropeCacheBytes(model, modelDtypeBytes(dep));
   const basis = [vPad === model.vocabSize ? "vLLM: vocabulary already a multiple of 64" : `vLLM pads the vocabulary ${model.vocabSize} → ${vPad} rows (pad_vocab_size)`];
   if (rope.bytes) basis.push(rope.basis);
-  return { bytes: Math.round(extra + rope.bytes * dep.tp * dep.pp), basis: basis.join("; ") };
+  const offloaded = vllmOffloadedPerRank(model, dep).reduce((a, x) => a + x, 0) * dep.tp;
+  if (offloaded) basis.push(`--cpu-offload-gb ${dep.options!.cpuOffloadGiB}: ${(offloaded / 1024 ** 3).toFixed(2)} GiB of decoder-layer weights in pinned host memory, read over the host link each forward (not in GPU memory)`);
+  return { bytes: Math.round(extra + rope.bytes * dep.tp * dep.pp - offloaded), basis: basis.join("; ") };
 }

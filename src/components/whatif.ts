@@ -48,6 +48,9 @@ export interface WhatIfState {
   seqs: number;
   tp: number;
   devices: string[];
+  /** llama.cpp -ngl (absent: all layers) and -fa (absent: auto, on). */
+  gpuLayers?: number;
+  flashAttn?: boolean;
 }
 
 /** The model a what-if opens with: a current, widely run one from the catalog. */
@@ -89,6 +92,8 @@ export function decodeState(search: string, defaultModel: string): WhatIfState {
     seqs: posInt(q.get("seqs"), DEFAULTS.seqs),
     tp: posInt(q.get("tp"), DEFAULTS.tp),
     devices: devices.length ? devices : DEFAULTS.devices,
+    ...(q.get("ngl") !== null && Number.isInteger(Number(q.get("ngl"))) && Number(q.get("ngl")) >= 0 ? { gpuLayers: Number(q.get("ngl")) } : {}),
+    ...(q.get("fa") === "off" ? { flashAttn: false } : {}),
   };
 }
 
@@ -138,6 +143,8 @@ export function encodeState(s: WhatIfState): string {
   q.set("seqs", String(s.seqs));
   q.set("tp", String(s.tp));
   q.set("dev", s.devices.join(","));
+  if (s.gpuLayers !== undefined) q.set("ngl", String(s.gpuLayers));
+  if (s.flashAttn === false) q.set("fa", "off");
   return "?" + q.toString();
 }
 
@@ -155,7 +162,10 @@ export function errorMessage(e: unknown): string {
 }
 
 export function deploymentFor(model: ModelSpec, s: WhatIfState): Deployment {
-  return makeDeployment(model, { engine: parseEngine(s.engine), weights: s.weights || undefined, kvDtype: s.kv, context: s.context, seqs: s.seqs, tp: s.tp });
+  const engineId = parseEngine(s.engine);
+  // llama.cpp's -ngl and -fa (the same options as `hwledger plan --gpu-layers --flash-attn`).
+  const options = engineId.id === "llama.cpp" ? { ...(s.gpuLayers !== undefined ? { gpuLayers: s.gpuLayers } : {}), ...(s.flashAttn === false ? { flashAttention: false } : {}) } : {};
+  return makeDeployment(model, { engine: engineId, weights: s.weights || undefined, kvDtype: s.kv, context: s.context, seqs: s.seqs, tp: s.tp, ...(Object.keys(options).length ? { options } : {}) });
 }
 
 /** The compiled plan of a deployment (its context and sequence count are evaluated later). */
@@ -220,11 +230,14 @@ export function planWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite
     overheadBytes: m.overheadBytes / ranks,
     totalBytes: m.totalBytes / ranks,
   };
+  // With llama.cpp layers in host RAM, a GPU holds only its own buffers (the plan's per-device rows).
+  const gpuRows = s.gpuLayers !== undefined ? p.buffers?.filter((b) => b.device !== "CPU") : undefined;
+  const need = gpuRows ? Math.max(0, ...gpuRows.map((b) => b.modelBytes + b.kvBytes + b.computeBytes + b.outputBytes + b.projectorBytes + b.draftBytes)) : perRank.totalBytes;
   const fits = devices.map((device) => ({
     device,
-    needBytes: perRank.totalBytes,
-    usedFraction: perRank.totalBytes / device.memoryBytes,
-    free: device.memoryBytes - perRank.totalBytes,
+    needBytes: need,
+    usedFraction: need / device.memoryBytes,
+    free: device.memoryBytes - need,
   }));
   return { model, dep, plan: p, perRank, fits };
 }

@@ -100,8 +100,11 @@ describe("llama.cpp context and cache rules", () => {
     // [n_embd, n_ubatch] + logits [n_vocab, n_ubatch] f32 = 300.75 MiB; the token-embedding inputs stay in Vulkan_Host.
     const q = parseLlamaCppLog(log(QWEN_LOG));
     const pq = plan(qwen25_3b, makeDeployment(qwen25_3b, { engine: engine("llama.cpp"), context: 2048, seqs: 4, options: { kvUnified: true } }), engine("llama.cpp"));
-    expect(pq.memory.activationBytes).toBe(4 * 512 * (151936 + 2048));
-    expect((pq.memory.activationBytes / MIB).toFixed(2)).toBe((q.computeBytesByBuffer.Vulkan1 / MIB).toFixed(2));
+    const gpuCompute = pq.buffers![0].computeBytes;
+    expect(gpuCompute).toBe(4 * 512 * (151936 + 2048));
+    expect((gpuCompute / MIB).toFixed(2)).toBe((q.computeBytesByBuffer.Vulkan1 / MIB).toFixed(2));
+    // The plan's activations are every backend's compute buffer: the GPU's and the host's token inputs.
+    expect(pq.memory.activationBytes).toBe(gpuCompute + pq.buffers![1].computeBytes);
     expect(pq.basis.join(" ")).toMatch(/estimate: llama.cpp device compute buffer/);
     // DeepSeek-Coder-1.3B, CPU only (b7585): device estimate + inp_tokens/inp_embd = 71.00 MiB vs 74.76 printed.
     // The rule is exact against node-llama-cpp's newer llama.cpp (llamacpp-real.test.ts); b7585's graph holds 3.76 MiB more.

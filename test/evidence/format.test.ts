@@ -13,7 +13,7 @@ const notes = readdirSync(EVIDENCE_DIR + "logs").filter((f) => f.startsWith("SOU
 
 describe("data/evidence", () => {
   it("holds a case file per engine (and the speed results), each valid against the schema", () => {
-    expect(Object.keys(ev.files).sort()).toEqual(["llamacpp.json", "mlx.json", "speed-llamabench.json", "speed-llamacpp.json", "transformers.json", "vllm.json"]);
+    expect(Object.keys(ev.files).sort()).toEqual(["llamacpp.json", "mlx.json", "ollama.json", "speed-llamabench.json", "speed-llamacpp.json", "transformers.json", "vllm.json"]);
     expect(ev.cases.length).toBeGreaterThanOrEqual(70);
   });
 

@@ -59,4 +59,21 @@ describe("dispatch", () => {
     expect(r.rejected.find((x) => x.id === "slow-cheap")!.reason).toBe(`too slow: ${secs(100).toFixed(1)} s estimated > max latency 60 s`);
     expect(r.rejected.find((x) => x.id === "fast-dear")!.reason).toMatch(new RegExp(`^over budget: ${((10 * secs(3000)) / 3600).toFixed(4)} estimated > budget 0\\.01`));
   });
+
+  it("with a host, a GPU too small for the model gets an offloaded candidate (llama.cpp -ngl), marked and slower", () => {
+    const host: PlacementDevice = { id: "host-cpu", name: "host", memoryBytes: 0, bandwidthBytesPerSecond: 50e9, deviceClass: "cpu", compute: PAPER_COMPUTE };
+    const r = dispatch(model, base, { ...job, host }, cands, ENGINES);
+    const off = r.candidates.find((c) => c.offload)!;
+    expect(off.id).toMatch(/^small \(offload \d+\/11 layers\)$/);
+    // llama.cpp's fit keeps 1024 MiB free: 8 GiB − 1 GiB holds the output layer and at most 6 of the 1 GiB layers.
+    expect(off.offload!.layerSlots).toBe(11);
+    expect(off.offload!.gpuLayers).toBeGreaterThanOrEqual(1);
+    expect(off.offload!.gpuLayers).toBeLessThanOrEqual(7);
+    expect(off.fit.perDeviceBytes).toBeLessThanOrEqual(7 * GIB);
+    expect(off.offload!.hostBytes).toBeGreaterThanOrEqual((10 - off.offload!.gpuLayers + 1) * GIB);
+    // Host layers stream from 50 GB/s host RAM: slower than the same GPU would be with the model inside.
+    expect(off.seconds).toBeGreaterThan(secs(1000));
+    expect(off.basis[0]).toMatch(/offload: \d+ of 11 layer slots on the GPU/);
+    expect(r.rejected.find((x) => x.id === "small")).toBeUndefined();
+  });
 });

@@ -122,6 +122,7 @@ describe("hwledger serve over mutual TLS", () => {
     const own = { cert: readFileSync(join(certs, `${names[1]}.pem`)), key: readFileSync(join(certs, `${names[1]}-key.pem`)) };
     expect((await postAs(own, body)).status).toBe(200);
     expect(await counts(ledger)).toEqual({ n: 3, ids: 3, hosts: 1 });
+    expect((await metrics(s)).clients_refused_total).toBeGreaterThanOrEqual(3);
   });
 
   it("stores each event under the certificate's host, whatever the body claims", async () => {

@@ -37,6 +37,20 @@ describe("split planner", () => {
     expect(p.assignments.map((a) => a.layers)).toEqual([23, 7]);
   });
 
+  it("llama.cpp with --host: a model the devices cannot hold keeps its first layers in host RAM (offloaded, -ngl below the layer count)", () => {
+    const lc = makeDeployment(model, { engine: engine("llama.cpp"), context: 1024 });
+    const host: PlacementDevice = { id: "host-cpu", name: "host", memoryBytes: 0, bandwidthBytesPerSecond: 50e9, deviceClass: "cpu", compute: PAPER_COMPUTE };
+    expect(() => planSplit(model, lc, [dev("a", 12, 500)], ENGINES, { reserveBytes: GIB })).toThrow(/does not fit/);
+    const p = planSplit(model, lc, [dev("a", 12, 500)], ENGINES, { reserveBytes: GIB, host });
+    const [h, g] = p.assignments;
+    // The host takes layers from 0 (load_tensors: layers below i_gpu_start stay on the CPU); the GPU the rest and the output.
+    expect([h.device, h.layerStart, g.layerEnd, g.output]).toEqual(["host-cpu", 0, 29, true]);
+    expect(g.memoryBytes).toBeLessThanOrEqual(12 * GIB);
+    expect(p.offload).toEqual({ host: "host-cpu", hostLayers: h.layers, gpuLayers: 31 - h.layers });
+    expect(p.commands.llamaCpp.join(" ")).toContain(`-ngl ${31 - h.layers}`);
+    expect(Object.keys(p.commands)).toEqual(["llamaCpp"]);
+  });
+
   it("vLLM's default keeps a tenth of each device back (gpu_memory_utilization 0.9): 8 GB holds 6 layers, not 7", () => {
     const d = makeDeployment(model, { engine: engine("vllm"), context: 1024 });
     const p = planSplit(model, d, [dev("big", 40, 1000), dev("tiny", 8, 500)], ENGINES, { reserveBytes: GIB });

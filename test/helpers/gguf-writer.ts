@@ -8,6 +8,7 @@ import { GGUFValueType, serializeGgufMetadata } from "@huggingface/gguf";
 import type { GGUFTypedMetadata } from "@huggingface/gguf";
 
 export type GgufValue =
+  | { t: "u16"; v: number }
   | { t: "u32"; v: number }
   | { t: "i32"; v: number }
   | { t: "f32"; v: number }
@@ -17,6 +18,7 @@ export type GgufValue =
   | { t: "arr-f32"; v: number[] }
   | { t: "arr-i32"; v: number[] };
 
+export const u16 = (v: number): GgufValue => ({ t: "u16", v });
 export const u32 = (v: number): GgufValue => ({ t: "u32", v });
 export const f32 = (v: number): GgufValue => ({ t: "f32", v });
 export const str = (v: string): GgufValue => ({ t: "str", v });
@@ -45,6 +47,7 @@ export function tensorBytes(t: TensorIn): number {
 function typed(metadata: Record<string, GgufValue>, tensorCount: number): GGUFTypedMetadata {
   const entry = (v: GgufValue) => {
     switch (v.t) {
+      case "u16": return { type: GGUFValueType.UINT16, value: v.v };
       case "u32": return { type: GGUFValueType.UINT32, value: v.v };
       case "i32": return { type: GGUFValueType.INT32, value: v.v };
       case "f32": return { type: GGUFValueType.FLOAT32, value: v.v };
