@@ -31,7 +31,7 @@ export async function run(): Promise<BenchFigure[]> {
   try {
     const slug = catalogEntries()[0].slug;
     const { page } = await site.open(`/what-if?model=${slug}&engine=vllm&ctx=4096&seqs=1&tp=1&dev=h100-sxm-80gb,rtx-4090`);
-    await page.waitForSelector("#chart-bar svg");
+    await page.waitForSelector("#chart-bar .hw-bars");
     const times = await page.evaluate(async () => {
       const form = document.getElementById("ctx")!;
       const range = form.querySelector("input[type=range]") as HTMLInputElement;

@@ -34,4 +34,28 @@ describe("/evidence speed", () => {
     expect(problems.offMachine).toEqual([]);
     await page.close();
   });
+
+  it("the figure table fits the page, links every source, marks the set; outliers say why; error bars per engine × architecture", async () => {
+    const { page, problems } = await site.open("/evidence");
+    await page.waitForSelector("#evidence-table table");
+    const width = await page.evaluate(() => ({ table: document.querySelector("#evidence-table")!.getBoundingClientRect().width, main: document.querySelector("main")!.getBoundingClientRect().width }));
+    expect(width.table).toBeLessThanOrEqual(width.main + 1);
+    const heads = await page.locator("#evidence-table thead th").allInnerTexts();
+    for (const h of ["set", "model", "engine", "figure", "reported", "predicted", "error %", "source"]) expect(heads.map((x) => x.trim())).toContain(h);
+    const links = await page.locator("#evidence-table tbody a").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    expect(links.length).toBeGreaterThan(5);
+    for (const l of links) expect(l).toMatch(/^https:\/\//);
+    expect(await page.locator("#evidence-table .hw-set-held-out").count()).toBeGreaterThan(0);
+    // Every figure more than 50% off is listed with a reason; the Nemotron NVFP4 TP=2 ones name the one-worker budget.
+    const rows = (await evidenceRows(loadEvidence())).filter((r) => r.errorPct !== null && Math.abs(r.errorPct) > 50);
+    expect(await page.locator("#outliers tbody tr").count()).toBe(rows.length);
+    const nemotron = page.locator('#outliers tr[data-case="nemotron-3-nano-30b-a3b-nvfp4-tp2-fp8kv-33333"]');
+    expect(await nemotron.count()).toBe(2);
+    expect(await nemotron.first().innerText()).toMatch(/one worker's of several/);
+    expect(await page.locator("main").innerText()).toMatch(/get_kv_cache_configs/);
+    await page.waitForSelector("#chart-error-bars svg");
+    expect(await page.locator("#chart-error-bars").innerText()).toMatch(/vllm · dense/);
+    expect(problems.consoleErrors).toEqual([]);
+    await page.close();
+  });
 });

@@ -16,7 +16,7 @@ import { TEST_LEDGER } from "./helpers/fleet-ledger.js";
 let site: Site;
 beforeAll(async () => {
   site = await startSite();
-}, 180_000);
+}, 420_000);
 afterAll(async () => {
   await site?.close();
 });
@@ -51,7 +51,8 @@ describe("fleet pages", () => {
   it("a data loader with no ledger says so instead of failing the build", () => {
     const r = spawnSync(`${ROOT}node_modules/.bin/tsx`, ["src/data/fleet.json.ts"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, HWLEDGER_LEDGER: "/nonexistent/hwledger-ledger" } });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ exists: false, devices: [], runs: [], ledger: "/nonexistent/hwledger-ledger" });
+    expect(JSON.parse(r.stdout)).toMatchObject({ exists: false, devices: [], runs: [], ledger: "$HWLEDGER_LEDGER" });
+    expect(r.stdout).not.toContain("/nonexistent/");
   });
 });
 
@@ -166,11 +167,15 @@ describe("/costs", () => {
     // Cost per million tokens: owned, on-demand and spot rows, each = price per hour / (tokens/s × 3600) × 1e6.
     const perM = await rowData(page, "#permillion tbody tr");
     expect(new Set(perM.map((r) => r.pricing))).toEqual(new Set(["owned", "on-demand", "spot"]));
-    const cells = await page.locator("#permillion tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+    // Exact figures from the row's data, the shown ones as money ("$0.34/h", "$1.23").
+    const cells = await page.locator("#permillion tbody tr").evaluateAll((trs) => trs.map((tr) => ({ ...(tr as HTMLElement).dataset, text: [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "") }) as Record<string, string | undefined> & { text: string[] }));
     for (const c of cells.slice(0, 5)) {
-      const tps = Number(c[3]);
-      const perHour = Number(c[4].replace("$", ""));
-      expect(Number(c[5].replace("$", ""))).toBeCloseTo((perHour / (tps * 3600)) * 1e6, 1);
+      const tps = Number(c.tps);
+      const perHour = Number(c.perHour);
+      expect(Number(c.perMillion)).toBeCloseTo((perHour / (tps * 3600)) * 1e6, 6);
+      expect(c.text[4]).toMatch(/^\$\d+\.\d+\/h$/);
+      expect(c.text[5]).toMatch(/^\$\d+(\.\d+)?$/);
+      expect(Number(c.text[5].slice(1))).toBeCloseTo(Number(c.perMillion), 1);
     }
     expect(await page.locator("#chart-permillion svg circle").count()).toBe(perM.length);
     expectClean(problems);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { fit, makeDeployment, modelFromHfConfig, plan } from "../lib/calc/index.js";
 import { engineDevice } from "../lib/fleet/devices.js";
 import { catalogConfig, catalogEntries } from "../loaders/catalog.js";
-import { DEFAULTS, decodeState, encodeState, exportCommands, gaugeLevel, kvGrowth, layerCells, computeWhatIf, modelFromText, logContexts } from "../src/components/whatif.js";
+import { CHART_MIN_CONTEXT, DEFAULTS, DEFAULT_MODEL, decodeState, stateProblems, encodeState, exportCommands, gaugeLevel, kvGrowth, layerCells, computeWhatIf, modelFromText, logContexts } from "../src/components/whatif.js";
 import { engine } from "../plugins/engines.js";
 
 const GIB = 1024 ** 3;
@@ -29,6 +29,28 @@ describe("what-if state in the URL", () => {
   it("falls back to defaults for missing or malformed fields", () => {
     const s = decodeState("?ctx=abc&seqs=-2&tp=1.5&cfg=%%%", "dflt");
     expect(s).toEqual({ ...DEFAULTS, model: "dflt" });
+  });
+});
+
+describe("what-if URL problems are said", () => {
+  const choices = { models: catalogEntries().map((e) => e.slug), engines: ["vllm", "llama.cpp", "mlx", "transformers"], weights: ["", "fp8"], kvs: ["f16", "fp8"], devices: ["rtx-4090", "h100-sxm-80gb"], defaultModel: DEFAULT_MODEL };
+  it("one line per bad parameter, naming the value used instead", () => {
+    const p = stateProblems("?model=nope&engine=bogus&ctx=-3&seqs=2&dev=rtx-4090,zz-9000", choices);
+    expect(p).toEqual([
+      `model "nope" is not in the catalog: using ${DEFAULT_MODEL}`,
+      `engine "bogus" is not one of vllm, llama.cpp, mlx, transformers: using ${DEFAULTS.engine}`,
+      `context "-3" is not a whole number ≥ 1: using ${DEFAULTS.context.toLocaleString("en-US")}`,
+      `device "zz-9000" not in the device catalog: left out`,
+    ]);
+    expect(stateProblems(encodeState({ ...DEFAULTS, model: DEFAULT_MODEL, devices: ["rtx-4090"] }), choices)).toEqual([]);
+    expect(choices.models).toContain(DEFAULT_MODEL);
+  });
+
+  it("charts start at a context someone serves, not at 1 token", () => {
+    const xs = logContexts(131072);
+    expect(xs[0]).toBe(CHART_MIN_CONTEXT);
+    expect(xs.at(-1)).toBe(131072);
+    expect(logContexts(256)[0]).toBe(256);
   });
 });
 

@@ -20,7 +20,7 @@ let site: Site;
 
 beforeAll(async () => {
   site = await startSite();
-}, 180_000);
+}, 420_000);
 afterAll(async () => {
   await site?.close();
 });
@@ -158,9 +158,10 @@ describe("/what-if", () => {
     const model = modelFromHfConfig(catalogConfig(first), first.id);
     const dep = makeDeployment(model, { engine: engine("vllm"), kvDtype: "f16", context: 32768, seqs: 4, tp: 2 });
     // Capacity per device is `hwledger fit --device` for the same deployment (the engine's own accounting).
-    const fits = await page.locator("#fits tbody tr").evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.device, Number((tr as HTMLElement).dataset.maxContext)]));
+    // The capacity table follows a move by a frame (the engine's fit per device runs after the figures are drawn).
+    const fits = () => page.locator("#fits tbody tr").evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.device, Number((tr as HTMLElement).dataset.maxContext)]));
     const fitOf = (device: string) => runCliJson(["fit", ...base, "--context", "32768", "--seqs", "4", "--tp", "2", "--device", device, "--json"]).maxContext;
-    expect(fits).toEqual([
+    await expect.poll(fits, { timeout: 10_000 }).toEqual([
       ["h100-sxm-80gb", fitOf("h100-sxm-80gb")],
       ["rtx-4090", fitOf("rtx-4090")],
     ]);

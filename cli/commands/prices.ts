@@ -46,10 +46,29 @@ export function registerPrices(program: Command): void {
         if (events.length) await appendEvents(ledger, events);
         progress(`recorded ${events.length} price_quoted event(s)`);
       }
-      if (flags.json) return printJson({ offers, purchases: prices.purchases, sources: prices.sources });
+      const { dedupeOffers, quoteAge, screenOffers } = await import("../../lib/fleet/offers.js");
+      const { formatPerHour, formatUsd } = await import("../../lib/fleet/cost.js");
+      // Flagged against the bands of every loaded offer (not just --device's), for on-demand and for spot.
+      const why = new Map<object, string>();
+      for (const spot of [false, true]) for (const f of screenOffers(prices.offers, spot).flagged) why.set(f.offer, `${why.has(f.offer) ? why.get(f.offer) + "; " : ""}${spot ? "spot " : ""}${f.reason}`);
+      const flagged = offers.filter((o) => why.has(o)).map((o) => ({ provider: o.provider, offerId: o.offerId, reason: why.get(o)! }));
+      if (flags.json) return printJson({ offers, flagged, purchases: prices.purchases, sources: prices.sources });
       for (const s of prices.sources) progress(`${s.plugin}: ${s.mode} (${s.offers} offers)${s.reason ? ` — ${s.reason}` : ""}`);
-      const rows = offers.map((o) => [o.provider, `${o.gpuCount}x`, o.deviceId ?? o.gpuName, o.onDemandPerHour !== undefined ? `$${o.onDemandPerHour.toFixed(3)}/h` : "-", `spot ${o.spotPerHour !== undefined ? `$${o.spotPerHour.toFixed(3)}/h` : "-"}`, o.region ?? ""]);
-      for (const p of prices.purchases) rows.push(["owned", "", p.deviceId, `purchase $${p.price}`, `(${p.quotedAt.slice(0, 10)})`, ""]);
-      printLines(columns(rows, ["left", "right", "left", "right", "left", "left"]));
+      // Identical quotes of one instance type in many regions print once, with how many regions sell it.
+      const reasonOf = (o: (typeof offers)[number]) => offers.filter((x) => why.has(x) && x.provider === o.provider && x.offerId === o.offerId && x.onDemandPerHour === o.onDemandPerHour && x.spotPerHour === o.spotPerHour).map((x) => why.get(x))[0];
+      const rows = dedupeOffers(offers).map((o) => {
+        const flag = reasonOf(o);
+        return [
+          o.provider,
+          `${o.gpuCount}x`,
+          o.deviceId ?? o.gpuName,
+          o.onDemandPerHour !== undefined ? formatPerHour(o.onDemandPerHour) : "-",
+          `spot ${o.spotPerHour !== undefined ? formatPerHour(o.spotPerHour) : "-"}`,
+          o.count > 1 ? `${o.count} regions` : (o.region ?? ""),
+          `${o.source}, ${quoteAge(o.quotedAt)}${flag ? ` — FLAGGED, not ranked: ${flag}` : ""}`,
+        ];
+      });
+      for (const p of prices.purchases) rows.push(["owned", "", p.deviceId, `purchase ${formatUsd(p.price)}`, "", "", `${p.source}, ${quoteAge(p.quotedAt)}`]);
+      printLines(columns(rows, ["left", "right", "left", "right", "left", "left", "left"]));
     });
 }

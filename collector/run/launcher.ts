@@ -252,15 +252,27 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
   }
 
   // The head of the log holds the load-time memory lines, the tail the timings: keep both when it is long.
+  // stdout and stderr arrive in chunks that need not end at a line: each stream is joined into whole lines first, so
+  // one stream's chunk never lands inside the other's line (a busy machine split a KV line that way).
   let head = "";
   let tail = "";
-  const onData = (b: Buffer) => {
-    const s = b.toString("utf8");
+  const keep = (s: string) => {
     if (head.length < MAX_LOG) head += s;
     else {
       tail += s;
       if (tail.length > MAX_LOG / 4) tail = tail.slice(-MAX_LOG / 8);
     }
+  };
+  const partial = { out: "", err: "" };
+  const lineJoiner = (stream: "out" | "err") => (b: Buffer) => {
+    const s = partial[stream] + b.toString("utf8");
+    const end = s.lastIndexOf("\n") + 1;
+    if (end > 0) keep(s.slice(0, end));
+    partial[stream] = s.slice(end);
+  };
+  const flushPartialLines = () => {
+    for (const k of ["out", "err"] as const) if (partial[k]) keep(partial[k] + "\n");
+    partial.out = partial.err = "";
   };
   let interrupted: string | undefined;
   const stopCtl = new AbortController();
@@ -269,7 +281,7 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
   const bin = launch.argv[0];
   if (!bin.includes("/") && !(await findExecutable(spec.transport, bin))) return fail(`command not found: ${bin}`, {}, "failed", launch.argv);
   try {
-    running = await spec.transport.spawn(launch.argv, { onStdout: onData, onStderr: onData });
+    running = await spec.transport.spawn(launch.argv, { onStdout: lineJoiner("out"), onStderr: lineJoiner("err") });
   } catch (e) {
     return fail((e as Error).message.split("\n")[0], {}, "failed", launch.argv);
   }
@@ -324,6 +336,7 @@ export async function runJob(spec: RunSpec): Promise<RunResult> {
   process.off("SIGINT", onInt);
   process.off("SIGTERM", onTerm);
 
+  flushPartialLines();
   let actual: Actual = {};
   try {
     actual = launch.parse(head + tail);

@@ -1,5 +1,5 @@
 // Billing: busy time per device and period (from job events in the ledger) priced at each device's hourly cost.
-import { costPerMillionTokens } from "./cost.js";
+import { costPerMillionTokens, formatUsd } from "./cost.js";
 import type { HourlyCost } from "./cost.js";
 
 export interface UsageRow {
@@ -45,7 +45,7 @@ export function bill(rows: UsageRow[], hourlyFor: (device: string) => HourlyCost
       basis:
         !h && r.recordedCost
           ? `recorded: ${r.recordedBasis ?? "cost_recorded"}`
-          : [h ? h.basis : "no price for this device", r.recordedCost ? `+ ${r.recordedCost} recorded${r.recordedBasis ? ` (${r.recordedBasis})` : ""}` : ""].filter(Boolean).join(" "),
+          : [h ? h.basis : "no price for this device", r.recordedCost ? `+ ${formatUsd(r.recordedCost)} recorded${r.recordedBasis ? ` (${r.recordedBasis})` : ""}` : ""].filter(Boolean).join(" "),
     };
   });
 }

@@ -2,13 +2,13 @@
 // (`hwledger dispatch`, `hwledger costs`) and the pages (/dispatch, /costs).
 import type { Deployment, DeviceClass } from "../calc/index.js";
 import { placementDevice } from "./caps.js";
-import { ownedHourlyCost } from "./cost.js";
+import { formatPerHour, ownedHourlyCost } from "./cost.js";
 import type { HourlyCost } from "./cost.js";
 import type { Device } from "./devices.js";
 import type { DispatchCandidate, PlacementDevice } from "./dispatch.js";
 import { defaultEngineFor } from "./engine.js";
 import type { PlacementEngine } from "./engine.js";
-import { cheapestPerInstance } from "./offers.js";
+import { cheapestPerInstance, quoteAge, screenOffers } from "./offers.js";
 import type { Offer, PurchasePrice } from "./offers.js";
 
 /** What owned hardware costs are computed from. */
@@ -47,7 +47,7 @@ export interface CandidateInputs extends Omit<OwnedTerms, "catalog"> {
 export function dispatchCandidates(i: CandidateInputs): DispatchCandidate[] {
   const owned = (catalogId: string | undefined) => {
     const h = ownedPrice(catalogId, i);
-    return h ? { perHour: h.perHour, priceBasis: `${h.basis} (purchase ${h.purchase.source} ${h.purchase.quotedAt.slice(0, 10)})` } : {};
+    return h ? { perHour: h.perHour, priceBasis: `${h.basis} (purchase ${h.purchase.source}, ${quoteAge(h.purchase.quotedAt)})` } : {};
   };
   const engineFor = (cls: DeviceClass) => (i.fixedEngine ? i.base.engine : defaultEngineFor(i.engines, cls, i.base.weights).id);
   const out: DispatchCandidate[] = [];
@@ -56,7 +56,8 @@ export function dispatchCandidates(i: CandidateInputs): DispatchCandidate[] {
     const p = placementDevice(d);
     out.push({ id: `catalog:${d.id}`, source: "catalog", device: p, count: 1, engine: engineFor(p.deviceClass), ...owned(d.id) });
   }
-  for (const o of cheapestPerInstance(i.offers, i.spot)) {
+  // Quotes implausibly low for their GPU are shown by the pages and `prices`, never ranked (offers.ts screenOffers).
+  for (const o of cheapestPerInstance(screenOffers(i.offers, i.spot).kept, i.spot)) {
     const d = i.catalog.find((x) => x.id === o.deviceId);
     const perHour = i.spot ? (o.spotPerHour ?? o.onDemandPerHour) : o.onDemandPerHour;
     if (!d || perHour === undefined) continue;
@@ -70,7 +71,7 @@ export function dispatchCandidates(i: CandidateInputs): DispatchCandidate[] {
       provider: o.provider,
       engine: engineFor(p.deviceClass),
       perHour,
-      priceBasis: `${o.provider} ${i.spot && o.spotPerHour !== undefined ? "spot" : "on-demand"} ${perHour}/h for ${o.gpuCount} GPU(s), ${o.source} ${o.quotedAt.slice(0, 10)}`,
+      priceBasis: `${o.provider} ${i.spot && o.spotPerHour !== undefined ? "spot" : "on-demand"} ${formatPerHour(perHour)} for ${o.gpuCount} GPU(s), ${o.source}, ${quoteAge(o.quotedAt)}`,
     });
   }
   return out;
@@ -88,7 +89,7 @@ export function billingHourly(quotes: Quote[], catalogIdOf: (device: string) => 
   return (device) => {
     const cat = catalogIdOf(device) ?? device;
     const q = quotes.find((x) => x.device === device || x.device === cat);
-    if (q) return { perHour: q.perHour, basis: `quoted ${q.perHour}/h (${q.source})` };
+    if (q) return { perHour: q.perHour, basis: `quoted ${formatPerHour(q.perHour)} (${q.source})` };
     return ownedPrice(cat, t);
   };
 }

@@ -24,6 +24,16 @@ export interface HourlyCost {
 
 const HOURS_PER_YEAR = 365.25 * 24;
 
+/** Money as people read it: "$0.11", "$12.50"; amounts under a dime keep two significant digits ("$0.0045"). */
+export function formatUsd(v: number): string {
+  if (!Number.isFinite(v)) return "–";
+  const a = Math.abs(v);
+  return `${v < 0 ? "-" : ""}$${a === 0 || a >= 0.1 ? a.toFixed(2) : String(+a.toPrecision(2))}`;
+}
+
+/** An hourly rate: "$0.11/h". */
+export const formatPerHour = (v: number): string => `${formatUsd(v)}/h`;
+
 /** Owned: purchase / (lifespan hours × utilization) + power kW × price per kWh. */
 export function ownedHourlyCost(o: OwnedHardware): HourlyCost {
   if (!(o.lifespanYears > 0) || !(o.utilization > 0 && o.utilization <= 1)) throw new RangeError("lifespanYears must be > 0 and utilization in (0, 1]");
@@ -31,13 +41,13 @@ export function ownedHourlyCost(o: OwnedHardware): HourlyCost {
   const power = (o.powerWatts / 1000) * o.electricityPerKwh;
   return {
     perHour: depreciation + power,
-    basis: `owned: ${o.purchasePrice} over ${o.lifespanYears} y at ${Math.round(o.utilization * 100)}% utilization = ${depreciation.toFixed(4)}/h, power ${o.powerWatts} W × ${o.electricityPerKwh}/kWh = ${power.toFixed(4)}/h`,
+    basis: `owned: ${formatUsd(o.purchasePrice)} over ${o.lifespanYears} y at ${Math.round(o.utilization * 100)}% utilization = ${formatPerHour(depreciation)}, power ${o.powerWatts} W × ${formatUsd(o.electricityPerKwh)}/kWh = ${formatPerHour(power)}`,
   };
 }
 
 export function cloudHourlyCost(p: CloudPrice, spot: boolean): HourlyCost | undefined {
   const v = spot ? p.spotPerHour : p.onDemandPerHour;
-  return v === undefined ? undefined : { perHour: v, basis: `${spot ? "spot" : "on-demand"} ${v}/h` };
+  return v === undefined ? undefined : { perHour: v, basis: `${spot ? "spot" : "on-demand"} ${formatPerHour(v)}` };
 }
 
 /** Cost of a job of `seconds` at an hourly rate (billed per second). */

@@ -95,3 +95,92 @@ export function cheapestPerInstance(offers: Offer[], spot: boolean): Array<Offer
   }
   return [...best.values()];
 }
+
+/** Hourly price of one GPU of an offer: on-demand, or spot (falling back to on-demand) when `spot`. */
+export function perGpuHourly(o: Offer, spot = false): number | undefined {
+  const v = spot ? (o.spotPerHour ?? o.onDemandPerHour) : o.onDemandPerHour;
+  return v === undefined ? undefined : v / o.gpuCount;
+}
+
+export interface PriceBand {
+  /** Median per-GPU hourly price of the distinct offers for this catalog device. */
+  median: number;
+  /** Quotes under this are flagged. */
+  low: number;
+  offers: number;
+}
+
+/**
+ * The plausible band per catalog device (one GPU model, whoever sells it), from the quotes themselves: a quote under
+ * a quarter of the median of the distinct offers for the same GPU and pricing (on-demand or spot) is flagged. Real
+ * markets spread upward (a hyperscaler's on-demand is several times a marketplace's), so only the low side is
+ * judged. Each instance type counts once, at its cheapest region (one hyperscaler type quoted in 20 regions must not
+ * set the market). Needs 3 such offers: with fewer there is no median worth the name.
+ */
+export const BAND_LOW_FRACTION = 0.25;
+const BAND_MIN_OFFERS = 3;
+
+export function priceBands(offers: Offer[], spot = false): Map<string, PriceBand> {
+  const byDevice = new Map<string, Map<string, number>>();
+  for (const o of cheapestPerInstance(offers, spot)) {
+    const v = perGpuHourly(o, spot);
+    if (!o.deviceId || v === undefined || !(v > 0)) continue;
+    const distinct = byDevice.get(o.deviceId) ?? byDevice.set(o.deviceId, new Map()).get(o.deviceId)!;
+    distinct.set(`${o.provider}|${o.offerId}|${o.gpuCount}`, v);
+  }
+  const out = new Map<string, PriceBand>();
+  for (const [id, m] of byDevice) {
+    const xs = [...m.values()].sort((a, b) => a - b);
+    if (xs.length < BAND_MIN_OFFERS) continue;
+    const mid = xs.length >> 1;
+    const median = xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+    out.set(id, { median, low: median * BAND_LOW_FRACTION, offers: xs.length });
+  }
+  return out;
+}
+
+/** Why a quote is not ranked (implausibly low for its GPU, or no price at all), or undefined when it is plausible. */
+export function priceFlag(o: Offer, bands: Map<string, PriceBand>, spot = false): string | undefined {
+  const v = perGpuHourly(o, spot);
+  if (v === undefined) return undefined;
+  if (!(v > 0)) return "quoted at $0/h: a placeholder, not a price";
+  const b = o.deviceId ? bands.get(o.deviceId) : undefined;
+  if (b && v < b.low) return `$${v.toFixed(2)}/h per GPU is under ${BAND_LOW_FRACTION}× the median $${b.median.toFixed(2)}/h of ${b.offers} offers for ${o.deviceId}`;
+  return undefined;
+}
+
+/** Offers split into the plausible ones and the flagged ones (with the reason); flagged offers are shown, never ranked. */
+export function screenOffers(offers: Offer[], spot = false): { kept: Offer[]; flagged: Array<{ offer: Offer; reason: string }> } {
+  const bands = priceBands(offers, spot);
+  const kept: Offer[] = [];
+  const flagged: Array<{ offer: Offer; reason: string }> = [];
+  for (const o of offers) {
+    const reason = priceFlag(o, bands, spot);
+    if (reason) flagged.push({ offer: o, reason });
+    else kept.push(o);
+  }
+  return { kept, flagged };
+}
+
+/** Identical offers (same provider, instance type, GPUs, prices, source and date) once, with the regions they are sold in. */
+export function dedupeOffers(offers: Offer[]): Array<Offer & { count: number; regions: string[] }> {
+  const out = new Map<string, Offer & { count: number; regions: string[] }>();
+  for (const o of offers) {
+    const key = [o.provider, o.offerId, o.gpuCount, o.onDemandPerHour, o.spotPerHour, o.source, o.quotedAt].join("|");
+    const prev = out.get(key);
+    if (prev) {
+      prev.count++;
+      if (o.region) prev.regions.push(o.region);
+    } else out.set(key, { ...o, count: 1, regions: o.region ? [o.region] : [] });
+  }
+  return [...out.values()];
+}
+
+/** A quote's date and age, e.g. "quoted 2025-06-21, 530 days ago" (snapshot dates may be a month: "2025-06"). */
+export function quoteAge(quotedAt: string, now = Date.now()): string {
+  const t = Date.parse(quotedAt);
+  if (!Number.isFinite(t)) return `quoted ${quotedAt}`;
+  const days = Math.floor((now - t) / 86_400_000);
+  const day = quotedAt.length <= 7 ? quotedAt : quotedAt.slice(0, 10);
+  return `quoted ${day}, ${days <= 0 ? "today" : days === 1 ? "1 day ago" : `${days} days ago`}`;
+}

@@ -100,10 +100,11 @@ export function reportContexts(model: ModelSpec): number[] {
   return [4096, 32768, 131072, model.maxContext].filter((c, i, a) => c <= model.maxContext && a.indexOf(c) === i).sort((a, b) => a - b);
 }
 
-function logContexts(max: number, n = 14): number[] {
-  const lo = Math.min(1024, max);
+/** 1k, 1.4k, 2k, 2.8k, … (half powers of two, so every power of two is a point) up to the model's window. */
+function logContexts(max: number): number[] {
   const out = new Set<number>();
-  for (let i = 0; i <= n; i++) out.add(Math.round(lo * (max / lo) ** (i / n)));
+  for (let c = Math.min(1024, max); c < max; c *= Math.SQRT2) out.add(Math.round(c));
+  out.add(max);
   return [...out].sort((a, b) => a - b);
 }
 

@@ -5,7 +5,7 @@ export { queryLedger } from "./query.js";
 export type { QueryOptions } from "./query.js";
 export { readEvents, withLedger } from "./reader.js";
 export { validSegments, liveSegments } from "./segments.js";
-export { defaultLedgerDir, scanLedger, SEGMENT_GLOB } from "./layout.js";
+export { defaultLedgerDir, ledgerLabel, scanLedger, SEGMENT_GLOB, withLedgerLabel } from "./layout.js";
 export { quarantine } from "./quarantine.js";
 export { compactLedger } from "./compact.js";
 export type { CompactOptions, CompactResult } from "./compact.js";

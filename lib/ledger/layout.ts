@@ -7,7 +7,7 @@
 //   _append.lock/, _rewrite.lock/                 held by a writer / a compaction or repair (gone when released)
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { readdir } from "node:fs/promises";
 import type { Dirent } from "node:fs";
 import { ULID_RE, ulidFrom, ulidTime } from "../fleet/ulid.js";
@@ -30,6 +30,22 @@ export function defaultLedgerDir(): string {
   if (process.env.HWLEDGER_LEDGER) return process.env.HWLEDGER_LEDGER;
   const data = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
   return join(data, "hwledger", "ledger");
+}
+
+/**
+ * How a page names the ledger it was built from without the build machine's path: "$HWLEDGER_LEDGER" when that chose
+ * it, else the default under "~" or "$XDG_DATA_HOME".
+ */
+export function ledgerLabel(dir = defaultLedgerDir()): string {
+  if (process.env.HWLEDGER_LEDGER && dir === process.env.HWLEDGER_LEDGER) return "$HWLEDGER_LEDGER";
+  if (process.env.XDG_DATA_HOME && dir.startsWith(process.env.XDG_DATA_HOME)) return "$XDG_DATA_HOME" + dir.slice(process.env.XDG_DATA_HOME.length);
+  const home = homedir();
+  return dir.startsWith(home + sep) ? "~" + dir.slice(home.length) : "the ledger folder";
+}
+
+/** Text (an error) with the ledger's path replaced by its label, for a page. */
+export function withLedgerLabel(text: string, dir = defaultLedgerDir()): string {
+  return text.split(dir).join(ledgerLabel(dir));
 }
 
 export function partitionDir(dt: string, host: string): string {

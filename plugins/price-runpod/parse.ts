@@ -11,6 +11,10 @@ interface GpuType {
   communityPrice?: number | null;
   secureSpotPrice?: number | null;
   communitySpotPrice?: number | null;
+  /** Whether RunPod rents this GPU on its secure / community cloud at all; a price on a tier it is not sold on is a
+   * leftover (the 2025-06-21 snapshot quotes B200 community at $0.50/h with communityCloud: false). */
+  secureCloud?: boolean;
+  communityCloud?: boolean;
 }
 
 export function parseRunpodGpuTypes(json: unknown, quotedAt: string, source: string): Offer[] {
@@ -19,11 +23,14 @@ export function parseRunpodGpuTypes(json: unknown, quotedAt: string, source: str
   for (const t of json as GpuType[]) {
     if (!t || typeof t.id !== "string" || t.id === "unknown") continue;
     const mem = num(t.memoryInGb);
-    for (const [tier, onDemand, spot] of [
-      ["secure", num(t.securePrice), num(t.secureSpotPrice)],
-      ["community", num(t.communityPrice), num(t.communitySpotPrice)],
+    for (const [tier, sold, onDemand, spot] of [
+      ["secure", t.secureCloud, num(t.securePrice), num(t.secureSpotPrice)],
+      ["community", t.communityCloud, num(t.communityPrice), num(t.communitySpotPrice)],
     ] as const) {
-      if (onDemand === undefined && spot === undefined) continue;
+      // Only tiers RunPod sells (the flag false = not offered there; absent = older answers without it). A price of
+      // 0 is RunPod's placeholder for "no price", not a free GPU.
+      if (sold === false) continue;
+      if (!onDemand && !spot) continue;
       offers.push({
         provider: "runpod",
         offerId: `${t.id} (${tier})`,
@@ -31,8 +38,8 @@ export function parseRunpodGpuTypes(json: unknown, quotedAt: string, source: str
         deviceId: deviceIdForGpuName(t.id, mem),
         gpuCount: 1,
         ...(mem ? { memoryBytesPerGpu: mem * 1024 ** 3 } : {}),
-        ...(onDemand !== undefined ? { onDemandPerHour: onDemand } : {}),
-        ...(spot !== undefined ? { spotPerHour: spot } : {}),
+        ...(onDemand ? { onDemandPerHour: onDemand } : {}),
+        ...(spot ? { spotPerHour: spot } : {}),
         region: tier,
         quotedAt,
         source,

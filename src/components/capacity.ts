@@ -13,7 +13,8 @@ export interface MatrixColumn {
   members: string[];
 }
 
-const GB = 1e9;
+/** Apple sells unified memory in GiB-sized "GB" (8 GB = 2^33 bytes). */
+const GIB = 1024 ** 3;
 
 /**
  * Columns of a device grid: one per device, except Apple Silicon, whose 74 chip variants collapse to one column per
@@ -32,7 +33,7 @@ export function matrixColumns(devices: DeviceLite[]): MatrixColumn[] {
     const col = apple.get(d.memoryBytes);
     if (col) col.members.push(d.id);
     else {
-      const c = { device: d, label: `apple ${Math.round(d.memoryBytes / GB)} GB`, members: [d.id] };
+      const c = { device: d, label: `apple ${Math.round(d.memoryBytes / GIB)} GB`, members: [d.id] };
       apple.set(d.memoryBytes, c);
       out.push(c);
     }

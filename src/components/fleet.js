@@ -3,10 +3,12 @@
 // inputs. The math itself lives in lib/fleet and lib/calc.
 import * as duckdb from "@duckdb/duckdb-wasm";
 import {billingHourly as hourlyFor, dispatchCandidates as candidatesFor} from "../lib/fleet/candidates.js";
+import {formatUsd} from "../lib/fleet/cost.js";
 
 const GIB = 1024 ** 3;
 export const formatGiB = (b) => (b === null || b === undefined || !Number.isFinite(b) ? "–" : `${(b / GIB).toFixed(2)} GiB`);
-export const formatMoney = (v, digits = 2) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : `$${v.toFixed(digits)}`);
+// Money as lib/fleet/cost.ts formats it for the CLI ("$0.11", "$0.0045").
+export const formatMoney = (v) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : formatUsd(v));
 export const pctError = (predicted, actual) => (typeof predicted === "number" && typeof actual === "number" && actual !== 0 ? ((predicted - actual) / actual) * 100 : null);
 export const errorMessage = (e) => String(e?.message ?? e).split("\n")[0];
 

@@ -53,6 +53,9 @@ export interface WhatIfState {
   flashAttn?: boolean;
 }
 
+/** The model a what-if opens with: a current, widely run one from the catalog. */
+export const DEFAULT_MODEL = "llama-3.1-8b-instruct";
+
 export const DEFAULTS: Omit<WhatIfState, "model"> = { config: "", engine: DEFAULT_ENGINE, weights: "", kv: "f16", context: 8192, seqs: 1, tp: 1, devices: ["h100-sxm-80gb"] };
 
 const b64 = {
@@ -92,6 +95,41 @@ export function decodeState(search: string, defaultModel: string): WhatIfState {
     ...(q.get("ngl") !== null && Number.isInteger(Number(q.get("ngl"))) && Number(q.get("ngl")) >= 0 ? { gpuLayers: Number(q.get("ngl")) } : {}),
     ...(q.get("fa") === "off" ? { flashAttn: false } : {}),
   };
+}
+
+/** What the page knows: the values each URL parameter may take. */
+export interface StateChoices {
+  models: string[];
+  engines: readonly string[];
+  weights: string[];
+  kvs: readonly string[];
+  devices: string[];
+  /** The model used when the URL's is unknown. */
+  defaultModel: string;
+}
+
+/**
+ * One line per URL parameter the page cannot use, naming the value it used instead, e.g.
+ * `engine "bogus" is not an engine (vllm, llama.cpp, mlx, transformers): using vllm`. Empty when all is well.
+ */
+export function stateProblems(search: string, c: StateChoices): string[] {
+  const q = new URLSearchParams(search);
+  const out: string[] = [];
+  const oneOf = (key: string, label: string, allowed: readonly string[], used: string, list = true) => {
+    const v = q.get(key);
+    if (v !== null && !allowed.includes(v)) out.push(`${label} "${v}" is not ${list ? `one of ${allowed.filter(Boolean).join(", ")}` : "in the catalog"}: using ${used || "the default"}`);
+  };
+  if (!q.get("cfg")) oneOf("model", "model", c.models, c.defaultModel, false);
+  oneOf("engine", "engine", c.engines, DEFAULTS.engine);
+  oneOf("weights", "weights", c.weights, "the native weights");
+  oneOf("kv", "KV dtype", c.kvs, DEFAULTS.kv);
+  for (const [key, label, fallback] of [["ctx", "context", DEFAULTS.context], ["seqs", "sequences", DEFAULTS.seqs], ["tp", "GPUs (tp)", DEFAULTS.tp]] as const) {
+    const v = q.get(key);
+    if (v !== null && !(Number.isInteger(Number(v)) && Number(v) > 0)) out.push(`${label} "${v}" is not a whole number ≥ 1: using ${fallback.toLocaleString("en-US")}`);
+  }
+  const unknown = (q.get("dev") ?? "").split(",").map((s) => s.trim()).filter((d) => d && !c.devices.includes(d));
+  if (unknown.length) out.push(`device${unknown.length > 1 ? "s" : ""} ${unknown.map((d) => `"${d}"`).join(", ")} not in the device catalog: left out`);
+  return out;
 }
 
 export function encodeState(s: WhatIfState): string {
@@ -164,8 +202,23 @@ export interface WhatIf {
  * Figures for one state. `fixed` holds what the sliders do not change, computed once per model/engine/device change
  * (the page keeps it): the compiled plan.
  */
-export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { table?: PlanTable } = {}): WhatIf {
-  const dep = deploymentFor(model, s);
+export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable } = {}): WhatIf {
+  return withCapacity(planWhatIf(model, s, devices, fixed));
+}
+
+/** A what-if before the engine's per-device fit: the plan's figures, each device's use of its memory. */
+export interface PlannedWhatIf extends Omit<WhatIf, "fits"> {
+  fits: Array<Omit<DeviceFit, "capacity">>;
+}
+
+/**
+ * The plan part of computeWhatIf: arithmetic on the compiled plan (what a slider move redraws at once). The engine's
+ * own fit per device (withCapacity) runs its start-up accounting and follows a frame later on the page.
+ */
+export function planWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable } = {}): PlannedWhatIf {
+  // With the page's compiled deployment, a slider move is arithmetic: only the context changes (validated once, when
+  // the deployment was made; the slider cannot leave the model's window).
+  const dep = fixed.dep && fixed.table ? { ...fixed.dep, context: s.context, seqs: s.seqs } : deploymentFor(model, s);
   const t = fixed.table ?? planTable(model, dep);
   const p = planFrom(t, dep.context, dep.seqs);
   const ranks = dep.tp * dep.pp;
@@ -180,15 +233,19 @@ export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceL
   // With llama.cpp layers in host RAM, a GPU holds only its own buffers (the plan's per-device rows).
   const gpuRows = s.gpuLayers !== undefined ? p.buffers?.filter((b) => b.device !== "CPU") : undefined;
   const need = gpuRows ? Math.max(0, ...gpuRows.map((b) => b.modelBytes + b.kvBytes + b.computeBytes + b.outputBytes + b.projectorBytes + b.draftBytes)) : perRank.totalBytes;
-  const caps = capacityByDevice(model, dep, devices);
   const fits = devices.map((device) => ({
     device,
     needBytes: need,
     usedFraction: need / device.memoryBytes,
     free: device.memoryBytes - need,
-    capacity: caps.get(device.id)!,
   }));
   return { model, dep, plan: p, perRank, fits };
+}
+
+/** Adds the engine's capacity answer on each device (lib/calc deviceCapacity, as `hwledger fit --device`). */
+export function withCapacity(w: PlannedWhatIf): WhatIf {
+  const caps = capacityByDevice(w.model, w.dep, w.fits.map((f) => f.device));
+  return { ...w, fits: w.fits.map((f) => ({ ...f, capacity: caps.get(f.device.id)! })) };
 }
 
 /** Gauge colour: green up to 80% of device memory, yellow up to 95%, red above. */
@@ -203,23 +260,36 @@ export interface LayerCell {
   bytes: number;
 }
 
-/** Per-layer × component bytes: weights by tensor role (experts, attention, SSM, …) and the layer's cache. */
-export function layerCells(w: WhatIf): LayerCell[] {
-  const bytesOf = weightScheme(w.dep.weights).bytesFor(w.model);
+/** Per-layer weight bytes by tensor role (experts, attention, SSM, …): fixed for a model, engine and weights. */
+export function layerWeightCells(model: ModelSpec, dep: Deployment): LayerCell[] {
+  const bytesOf = weightScheme(dep.weights).bytesFor(model);
   const cells: LayerCell[] = [];
-  w.model.layers.forEach((l, i) => {
+  for (const l of model.layers) {
     const byRole = new Map<string, number>();
     for (const t of l.tensors) byRole.set(t.role, (byRole.get(t.role) ?? 0) + bytesOf(t, l.index));
     for (const [role, bytes] of byRole) cells.push({ layer: l.index, kind: l.kind, component: `weights: ${role}`, bytes });
-    cells.push({ layer: l.index, kind: l.kind, component: `cache: ${l.cache.kind}`, bytes: w.plan.layers[i]?.kvBytes ?? 0 });
-  });
+  }
   return cells;
 }
 
-/** Log-spaced contexts from 1 to max (inclusive), ~n points, integers, ascending and unique. */
-export function logContexts(max: number, n = 48): number[] {
+/** Per-layer × component bytes: the layer's weights (computed once per model: `weights`) and its cache at this context. */
+export function layerCells(w: WhatIf, weights = layerWeightCells(w.model, w.dep)): LayerCell[] {
+  const cells = weights.slice();
+  w.model.layers.forEach((l, i) => cells.push({ layer: l.index, kind: l.kind, component: `cache: ${l.cache.kind}`, bytes: w.plan.layers[i]?.kvBytes ?? 0 }));
+  return cells;
+}
+
+/**
+ * The shortest context the charts draw: below a few hundred tokens every memory curve is flat (weights dominate and
+ * no one serves a model at 50 tokens), so a log axis from 1 wastes half its width on nothing.
+ */
+export const CHART_MIN_CONTEXT = 512;
+
+/** Log-spaced contexts from `min` (CHART_MIN_CONTEXT, or max when smaller) to max (inclusive), ~n points, integers, ascending and unique. */
+export function logContexts(max: number, n = 48, min = CHART_MIN_CONTEXT): number[] {
+  const lo = Math.max(1, Math.min(min, max));
   const out = new Set<number>();
-  for (let i = 0; i <= n; i++) out.add(Math.max(1, Math.round(Math.exp((Math.log(max) * i) / n))));
+  for (let i = 0; i <= n; i++) out.add(Math.max(1, Math.round(Math.exp(Math.log(lo) + ((Math.log(max) - Math.log(lo)) * i) / n))));
   return [...out].sort((a, b) => a - b);
 }
 

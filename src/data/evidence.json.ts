@@ -10,5 +10,6 @@ const rows = (await evidenceRows(ev)).map(({ breakdown: _b, ...r }) => ({
   reportedText: r.printed !== undefined && !/,/.test(r.printed) && r.unit !== "cells" && r.unit !== "tokens" ? `${r.printed} ${r.unit}` : formatFigure(r.reported, r.unit),
   predictedText: r.predicted === null ? null : r.predictedPrinted !== undefined && r.unit !== "cells" ? `${r.predictedPrinted} ${r.unit}` : formatFigure(r.predicted, r.unit),
 }));
-const cases = ev.cases.map((c) => ({ id: c.id, engine: c.engine, set: c.set }));
+// Case notes explain the outliers on the page (e.g. a budget printed for one worker of several).
+const cases = ev.cases.map((c) => ({ id: c.id, engine: c.engine, set: c.set, hardware: c.hardware.name, notes: c.notes ?? null, notHeld: c.notHeld?.why ?? null }));
 process.stdout.write(JSON.stringify({ rows, cases, summaries: errorSummaries(rows.filter((r) => r.held)), speed: speedSummaries(rows) }));

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { makeDeployment, speed } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { catalogDevices } from "../../lib/fleet/devices.js";
-import { defaultLedgerDir, field, isoTs, queryLedger, typeIs } from "../../lib/ledger/index.js";
+import { defaultLedgerDir, ledgerLabel, withLedgerLabel, field, isoTs, queryLedger, typeIs } from "../../lib/ledger/index.js";
 import type { FieldName } from "../../lib/ledger/index.js";
 import { fleetDevices } from "../../loaders/fleet.js";
 import { resolveModel } from "../../loaders/models.js";
@@ -14,7 +14,8 @@ import { calibrationFromLedger, calibrationKey, recordedRuns } from "../../loade
 import { parseEngine } from "../../plugins/engines.js";
 
 const ledger = defaultLedgerDir();
-const out: Record<string, unknown> = { ledger, exists: existsSync(ledger), devices: [], telemetry: [], probes: [], failures: [], runs: [], calibration: [], error: null };
+// The pages name the ledger by its label, never by this machine's path.
+const out: Record<string, unknown> = { ledger: ledgerLabel(ledger), exists: existsSync(ledger), devices: [], telemetry: [], probes: [], failures: [], runs: [], calibration: [], error: null };
 if (out.exists) {
   try {
     out.devices = await fleetDevices(ledger);
@@ -67,7 +68,7 @@ if (out.exists) {
     }
     out.runs = runs;
   } catch (e) {
-    out.error = (e as Error).message.split("\n")[0];
+    out.error = withLedgerLabel((e as Error).message.split("\n")[0], ledger);
   }
 }
 process.stdout.write(JSON.stringify(out));

@@ -64,7 +64,7 @@ describe("interrupted rentals", () => {
       ["dispatch", "--gguf", gguf, "--engine", "llama.cpp", "--context", "65536", "--tokens", "60000", "--rent", "--yes", "--ssh-user", sshd.user, "--remote-hwledger", ROOT],
       e.env,
     );
-    await until(async () => Number((await queryLedger(e.ledger, "SELECT count(*) AS n FROM events WHERE type = 'job_started'").catch(() => [{ n: 0 }]))[0].n) > 0, 90_000, "job_started");
+    await until(async () => Number((await queryLedger(e.ledger, "SELECT count(*) AS n FROM events WHERE type = 'job_started'").catch(() => [{ n: 0 }]))[0].n) > 0, 240_000, "job_started");
     run.child.kill("SIGKILL");
     await run.exited;
     const inst = vast.instances.at(-1)!;
@@ -79,7 +79,7 @@ describe("interrupted rentals", () => {
     killProcessesMentioning(ggufDir);
     const costs = await queryLedger(e.ledger, "SELECT host, payload->>'basis' AS basis FROM events WHERE type = 'cost_recorded'");
     expect(costs).toEqual([{ host: `vastai-${inst.id}`, basis: `vastai charges instance-${inst.id}` }]);
-  }, 180_000);
+  }, 360_000);
 
   it("killed between the intent and create: status says no instance carries the tag; down --all closes it", async () => {
     const e = cloudEnv({ sshKeyFile: sshd.keyFile, standins: [vast] });
