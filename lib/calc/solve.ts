@@ -116,7 +116,10 @@ export function deviceCapacity(model: ModelSpec, dep: Deployment, engine: Engine
   try {
     const r = fit(model, d, engine, budget);
     const maxSeqs = Number.isFinite(r.maxConcurrency) ? Math.floor(r.maxConcurrency + 1e-9) : dep.seqs;
-    return { ...r, device: device.id, memoryBytes: device.memoryBytes, maxSeqs, fits: r.maxContext >= dep.context && maxSeqs >= dep.seqs };
+    // Past the model's window, the engine has already said whether it starts (vLLM refuses in its fit; llama.cpp
+    // only warns, llama-context.cpp "n_ctx_seq > n_ctx_train"): then memory alone decides.
+    const contextFits = r.maxContext >= dep.context || dep.context > model.maxContext;
+    return { ...r, device: device.id, memoryBytes: device.memoryBytes, maxSeqs, fits: contextFits && maxSeqs >= dep.seqs };
   } catch (e) {
     // Only "no room at all" is an answer; a deployment the engine refuses (bad input) stays an error.
     if (!(e instanceof InputError) || !/no memory for the KV cache/.test(e.message)) throw e;
