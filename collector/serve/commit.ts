@@ -3,7 +3,7 @@
 // the per-write costs (lock, listing, fsyncs) are paid once per group instead of once per client. A batch is
 // acknowledged only after the group holding it is on disk. When the queue is full, submit refuses (the server
 // answers 503) instead of growing memory.
-import { appendEvents, LedgerConflict } from "../../lib/ledger/index.js";
+import { appendParsedEvents, LedgerConflict } from "../../lib/ledger/index.js";
 import type { Event } from "../../lib/fleet/events.js";
 
 interface Pending {
@@ -89,7 +89,7 @@ export class GroupCommit {
 
   private async append(events: Event[]): Promise<void> {
     const t0 = performance.now();
-    const r = await appendEvents(this.ledger, events);
+    const r = await appendParsedEvents(this.ledger, events);
     this.rate = events.length / Math.max(0.001, (performance.now() - t0) / 1000);
     this.totals.accepted += r.appended;
     this.totals.duplicates += r.skipped;

@@ -130,11 +130,16 @@ function difference(a: Event, b: Event): string {
  * between the check and the write, so two of them never both write an id.
  */
 export async function appendEvents(ledgerDir: string, events: readonly unknown[]): Promise<AppendResult> {
+  return appendParsedEvents(ledgerDir, events.map((x) => parseEvent(x)));
+}
+
+/** appendEvents for events that already came out of parseEvent (`hwledger serve` checks each request's batch). */
+export async function appendParsedEvents(ledgerDir: string, events: readonly Event[]): Promise<AppendResult> {
   if (events.length === 0) throw new Error("appendEvents: empty batch");
   ledgerDir = resolve(ledgerDir);
   const byId = new Map<string, Event>();
   let skipped = 0;
-  for (const e of events.map((x) => parseEvent(x))) {
+  for (const e of events) {
     const prev = byId.get(e.id);
     if (!prev) byId.set(e.id, e);
     else if (sameEvent(prev, e)) skipped++;
