@@ -5,6 +5,7 @@
 import { link, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DuckDBDataChunk, VARCHAR } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../calc/types.js";
 import type { Event } from "../fleet/events.js";
 import { parseEvent } from "../fleet/events.js";
@@ -18,6 +19,8 @@ import { sameEvent } from "./rows.js";
 /** The column order of every segment (and of the `events` view). */
 export const COLUMNS = ["id", "ts", "host", "device_id", "type", "payload"] as const;
 const CHUNK = 2048; // DuckDB's standard vector size
+/** Segments of one append written at once (each its own DuckDB connection and fsyncs). */
+const PARALLEL_SEGMENTS = 8;
 
 export async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, "r");
@@ -52,7 +55,7 @@ export async function placeSegment(tmp: string, final: string): Promise<void> {
 }
 
 /** Writes rows (already valid, sorted by id) as one Parquet segment into partition `part`. Returns its relative path. */
-async function writeSegment(ledgerDir: string, part: string, rows: Event[]): Promise<string> {
+async function writeSegment(c: DuckDBConnection, ledgerDir: string, part: string, rows: Event[]): Promise<string> {
   const name = segmentName(rows.map((r) => r.id));
   const rel = `${part}/${name}`;
   const dirAbs = join(ledgerDir, part);
@@ -60,8 +63,8 @@ async function writeSegment(ledgerDir: string, part: string, rows: Event[]): Pro
   if (await exists(final)) return rel; // same ids = same segment already written: idempotent
   await mkdir(dirAbs, { recursive: true });
   const tmp = join(dirAbs, `${TMP_PREFIX}${ulid()}-${process.pid}.parquet`);
-  await withConnection(async (c) => {
-    await c.run("CREATE TEMP TABLE stg (id VARCHAR, ts VARCHAR, host VARCHAR, device_id VARCHAR, type VARCHAR, payload VARCHAR)");
+  {
+    await c.run("CREATE OR REPLACE TEMP TABLE stg (id VARCHAR, ts VARCHAR, host VARCHAR, device_id VARCHAR, type VARCHAR, payload VARCHAR)");
     const app = await c.createAppender("stg", "main", "temp");
     const types = [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR];
     for (let i = 0; i < rows.length; i += CHUNK) {
@@ -83,7 +86,8 @@ async function writeSegment(ledgerDir: string, part: string, rows: Event[]): Pro
       `COPY (SELECT id, ts::TIMESTAMPTZ AS ts, host, device_id, type, payload::JSON AS payload FROM stg)
        TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
     );
-  });
+    await c.run("DROP TABLE stg");
+  }
   try {
     await fsyncPath(tmp);
     await placeSegment(tmp, final);
@@ -160,11 +164,28 @@ export async function appendParsedEvents(ledgerDir: string, events: readonly Eve
       if (!list) parts.set(p, (list = []));
       list.push(e);
     }
-    const segments: string[] = [];
-    for (const [p, rows] of [...parts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      segments.push(await writeSegment(ledgerDir, p, rows));
-    }
+    // Partitions are independent files: a batch of many hosts (`hwledger serve`'s group commit) writes several at
+    // once, so one segment's fsync does not wait for the last one's.
+    const todo = [...parts].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const segments: string[] = new Array(todo.length);
+    let next = 0;
+    let stop = false;
+    const worker = () => withConnection(async (c) => {
+      for (let i = next++; i < todo.length && !stop; i = next++) {
+        const [p, rows] = todo[i];
+        rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        try {
+          segments[i] = await writeSegment(c, ledgerDir, p, rows);
+        } catch (e) {
+          stop = true;
+          throw e;
+        }
+      }
+    });
+    // Every writer has finished before the lock is let go, even when one of them failed.
+    const done = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_SEGMENTS, todo.length) }, worker));
+    const failed = done.find((d): d is PromiseRejectedResult => d.status === "rejected");
+    if (failed) throw failed.reason;
     return { appended: byId.size, skipped, segments };
   });
 }
