@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import { fit, makeDeployment, modelFromHfConfig, plan } from "../lib/calc/index.js";
 import { engineDevice } from "../lib/fleet/devices.js";
 import { catalogConfig, catalogEntries } from "../loaders/catalog.js";
-import { CHART_MIN_CONTEXT, DEFAULTS, DEFAULT_MODEL, decodeState, stateProblems, encodeState, exportCommands, gaugeLevel, kvGrowth, layerCells, computeWhatIf, modelFromText, logContexts } from "../src/components/whatif.js";
+import { planWhatIf, CHART_MIN_CONTEXT, DEFAULTS, DEFAULT_MODEL, decodeState, stateProblems, encodeState, exportCommands, gaugeLevel, kvGrowth, layerCells, computeWhatIf, modelFromText, logContexts } from "../src/components/whatif.js";
 import { engine } from "../plugins/engines.js";
+import { draftBuffers } from "../plugins/engine-llamacpp/draft.js";
 
 const GIB = 1024 ** 3;
 const entry = catalogEntries().find((e) => e.slug === "llama-3.1-8b-instruct") ?? catalogEntries()[0];
@@ -126,5 +127,31 @@ describe("what-if figures", () => {
     expect(() => modelFromText("{")).toThrow(/^pasted text: malformed config\.json/);
     expect(() => modelFromText("[1]")).toThrow("pasted text: config.json must be a JSON object");
     expect(() => modelFromText('{"hidden_size": 1}')).toThrow(/no "model_type"/);
+  });
+});
+
+describe("what-if: llama.cpp projector and draft model (--mmproj, -md)", () => {
+  const draftEntry = catalogEntries().find((e) => e.slug === "llama-3.2-1b-instruct") ?? catalogEntries().find((e) => e.slug !== entry.slug)!;
+  const draft = modelFromHfConfig(catalogConfig(draftEntry), draftEntry.id);
+  const base = { ...DEFAULTS, model: entry.slug, engine: "llama.cpp", weights: "Q4_K_M", devices: ["rtx-4090"] };
+
+  it("travel in the URL; an unknown draft or a bad size is said", () => {
+    const s = { ...base, projectorMiB: 600, projectorOnHost: true, draft: draftEntry.slug };
+    expect(decodeState(encodeState(s), "x")).toEqual(s);
+    const problems = stateProblems("?draft=nope&mmproj=-4", { models: [entry.slug], engines: ["llama.cpp"], weights: [""], kvs: ["f16"], devices: [], defaultModel: entry.slug });
+    expect(problems).toEqual([expect.stringMatching(/^draft model "nope" is not in the catalog: using no draft$/), expect.stringMatching(/^projector size "-4"/)]);
+  });
+
+  it("the projector lands on the first GPU, or in host RAM; the draft's buffers follow the context", () => {
+    const on = planWhatIf(model, { ...base, projectorMiB: 600 }, [], {}).plan.buffers!;
+    expect(on.find((b) => b.device !== "CPU")!.projectorBytes).toBe(600 * 1024 * 1024);
+    const host = planWhatIf(model, { ...base, projectorMiB: 600, projectorOnHost: true }, [], {}).plan.buffers!;
+    expect(host.find((b) => b.device === "CPU")!.projectorBytes).toBe(600 * 1024 * 1024);
+    const at = (context: number) => planWhatIf(model, { ...base, context, draft: draftEntry.slug }, [], { draftModel: draft }).plan.buffers!.find((b) => b.device !== "CPU")!.draftBytes;
+    // The same figures as `hwledger plan --draft` (plugins/engine-llamacpp/draft.ts, one rule for both).
+    const e = engine("llama.cpp");
+    const d = draftBuffers(draft, { context: 8192, seqs: 1, options: {} }, e, "Q4_K_M");
+    expect(at(8192)).toBe(d.weightsBytes + d.kvBytes + d.computeBytes);
+    expect(at(32768)).toBeGreaterThan(at(8192));
   });
 });

@@ -194,7 +194,7 @@ describe("/what-if", () => {
     expect(await page.locator("#buffers tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.device))).toEqual(["CUDA0", "CPU"]);
     expect(await page.locator("#llamacpp input[type=number]").first().inputValue()).toBe("10");
     const before = await page.evaluate(() => document.querySelector("#figures")?.innerHTML);
-    await page.locator("#llamacpp input[type=checkbox]").click();
+    await page.locator("#llamacpp").getByRole("checkbox", { name: "Flash attention" }).click();
     await page.waitForFunction((f) => document.querySelector("#figures")?.innerHTML !== f, before, { timeout: 10_000 });
     expect(await figures(page)).toEqual(cliFigures([...base, "--gpu-layers", "10"]));
     expectClean(problems);

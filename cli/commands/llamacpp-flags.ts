@@ -2,13 +2,14 @@
 // -ngl/--gpu-layers, -fa/--flash-attn on|off|auto, -b/--batch-size, -ub/--ubatch-size, -nkvo/--no-kv-offload,
 // -sm/--split-mode, -ts/--tensor-split, --mmproj, --no-mmproj-offload, -md/--model-draft, --mmap/--no-mmap).
 import type { Command } from "commander";
-import { InputError, makeDeployment, plan } from "../../lib/calc/index.js";
-import type { Deployment, DeviceBuffers, EngineOptions } from "../../lib/calc/index.js";
+import { InputError } from "../../lib/calc/index.js";
+import type { DeviceBuffers, EngineOptions } from "../../lib/calc/index.js";
 import type { EngineDevice } from "../../lib/fleet/devices.js";
 import { formatBytes } from "../output.js";
 import { columns } from "../table.js";
 import { deviceFromFlag } from "./shared.js";
 import { engine } from "../../plugins/engines.js";
+import { draftBuffers } from "../../plugins/engine-llamacpp/draft.js";
 import { flagValue, strictNumber } from "../args.js";
 
 export interface LlamaCppFlags {
@@ -83,13 +84,8 @@ export async function llamaCppOptions(flags: LlamaCppFlags, engineId: string, ba
   if (flags.mmproj !== undefined) o.projector = { bytes: await ggufTensorBytes(flags.mmproj), offload: flags.mmprojOffload !== false };
   else if (flags.mmprojOffload === false) throw new InputError("--no-mmproj-offload needs --mmproj");
   if (flags.draft !== undefined) {
-    // common/speculative.cpp common_base_params_to_speculative: the draft's params are a copy of the target's (n_ctx,
-    // batches, -fa, sequences) with its own -ngld (default all), devices and cache types (-ctkd/-ctvd, default f16).
     const { model: draft } = await resolveGguf(flags.draft);
-    const e = engine("llama.cpp");
-    const dep: Deployment = makeDeployment(draft, { engine: e, context: base.context, seqs: base.seqs, options: { flashAttention: o.flashAttention, batch: o.batch, ubatch: o.ubatch } });
-    const m = plan(draft, dep, e, { layers: false }).memory;
-    o.draft = { weightsBytes: m.weightsBytes, kvBytes: m.kvCacheBytes, computeBytes: m.activationBytes };
+    o.draft = draftBuffers(draft, { context: base.context, seqs: base.seqs, options: o }, engine("llama.cpp"));
   }
   if (Object.keys(o).length && engineId !== "llama.cpp") throw new InputError(`--gpu-layers, --flash-attn, --batch, --ubatch, --no-kv-offload, --split-mode, --tensor-split, --mmproj, --draft, --mmap, --kv-unified and --backend are llama.cpp options (engine is ${engineId})`);
   return o;

@@ -21,6 +21,8 @@ export { llamaCppCaches } from "./cache.js";
 export type { LlamaCppCacheDetail } from "./cache.js";
 export { llamaCppComputeBuffer } from "./compute.js";
 export { offloadSegments, placeLayers, rowTotal } from "./offload.js";
+export { draftBuffers } from "./draft.js";
+export type { DraftBuffers } from "./draft.js";
 export { fitOffload, FIT_MIN_CONTEXT, FIT_TARGET_BYTES } from "./fit-offload.js";
 export type { OffloadFit } from "./fit-offload.js";
 export { llamaCppSpeed, weightClassOf, LLAMACPP_SPEED_PARAMS } from "./speed.js";

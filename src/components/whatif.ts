@@ -2,8 +2,9 @@
 // per-layer cells, KV growth series and copy-ready launch commands (the engine plugins', as `hwledger export`). No
 // DOM here, so Node tests can use it too. A what-if compiles its plan once per model, engine and deployment shape
 // (planTable) and evaluates contexts and sequence counts from it.
-import { InputError, compilePlan, deviceCapacity, makeDeployment, modelFromHfConfig, parseConfigText, planFrom, planTotals, weightScheme } from "../lib/calc/index.js";
-import type { Deployment, DeviceCapacity, DeviceClass, MemoryPlan, ModelSpec, PlanTable } from "../lib/calc/index.js";
+import { InputError, compilePlan, deviceCapacity, makeDeployment, modelFromHfConfig, parseConfigText, planFrom, planTotals, schemeApplies, weightScheme } from "../lib/calc/index.js";
+import type { Deployment, DeviceCapacity, DeviceClass, EngineOptions, MemoryPlan, ModelSpec, PlanTable } from "../lib/calc/index.js";
+import { draftBuffers } from "../plugins/engine-llamacpp/draft.js";
 import { DEFAULT_ENGINE, engine, exportCommands as engineCommands, parseEngine } from "../plugins/engines.js";
 
 export const GIB = 1024 ** 3;
@@ -51,6 +52,11 @@ export interface WhatIfState {
   /** llama.cpp -ngl (absent: all layers) and -fa (absent: auto, on). */
   gpuLayers?: number;
   flashAttn?: boolean;
+  /** llama.cpp --mmproj: the projector file's size in MiB, and --no-mmproj-offload (projector in host RAM). */
+  projectorMiB?: number;
+  projectorOnHost?: boolean;
+  /** llama.cpp -md: a catalog model as the draft (its slug). */
+  draft?: string;
 }
 
 /** The model a what-if opens with: a current, widely run one from the catalog. */
@@ -94,6 +100,9 @@ export function decodeState(search: string, defaultModel: string): WhatIfState {
     devices: devices.length ? devices : DEFAULTS.devices,
     ...(q.get("ngl") !== null && Number.isInteger(Number(q.get("ngl"))) && Number(q.get("ngl")) >= 0 ? { gpuLayers: Number(q.get("ngl")) } : {}),
     ...(q.get("fa") === "off" ? { flashAttn: false } : {}),
+    ...(Number(q.get("mmproj")) > 0 ? { projectorMiB: Number(q.get("mmproj")) } : {}),
+    ...(q.get("mmproj_host") === "1" ? { projectorOnHost: true } : {}),
+    ...(q.get("draft") ? { draft: q.get("draft")! } : {}),
   };
 }
 
@@ -129,6 +138,9 @@ export function stateProblems(search: string, c: StateChoices): string[] {
   }
   const unknown = (q.get("dev") ?? "").split(",").map((s) => s.trim()).filter((d) => d && !c.devices.includes(d));
   if (unknown.length) out.push(`device${unknown.length > 1 ? "s" : ""} ${unknown.map((d) => `"${d}"`).join(", ")} not in the device catalog: left out`);
+  oneOf("draft", "draft model", c.models, "no draft", false);
+  const mmproj = q.get("mmproj");
+  if (mmproj !== null && !(Number(mmproj) > 0)) out.push(`projector size "${mmproj}" is not a number of MiB > 0: using no projector`);
   return out;
 }
 
@@ -145,6 +157,9 @@ export function encodeState(s: WhatIfState): string {
   q.set("dev", s.devices.join(","));
   if (s.gpuLayers !== undefined) q.set("ngl", String(s.gpuLayers));
   if (s.flashAttn === false) q.set("fa", "off");
+  if (s.projectorMiB) q.set("mmproj", String(s.projectorMiB));
+  if (s.projectorMiB && s.projectorOnHost) q.set("mmproj_host", "1");
+  if (s.draft) q.set("draft", s.draft);
   return "?" + q.toString();
 }
 
@@ -161,10 +176,19 @@ export function errorMessage(e: unknown): string {
   return `unexpected error: ${(e as Error)?.message ?? String(e)}`;
 }
 
-export function deploymentFor(model: ModelSpec, s: WhatIfState): Deployment {
+export function deploymentFor(model: ModelSpec, s: WhatIfState, draftModel?: ModelSpec): Deployment {
   const engineId = parseEngine(s.engine);
-  // llama.cpp's -ngl and -fa (the same options as `hwledger plan --gpu-layers --flash-attn`).
-  const options = engineId.id === "llama.cpp" ? { ...(s.gpuLayers !== undefined ? { gpuLayers: s.gpuLayers } : {}), ...(s.flashAttn === false ? { flashAttention: false } : {}) } : {};
+  // llama.cpp's -ngl, -fa, --mmproj and -md (the same options as `hwledger plan --gpu-layers --flash-attn --mmproj --draft`).
+  const options: EngineOptions = engineId.id === "llama.cpp" ? {
+    ...(s.gpuLayers !== undefined ? { gpuLayers: s.gpuLayers } : {}),
+    ...(s.flashAttn === false ? { flashAttention: false } : {}),
+    ...(s.projectorMiB ? { projector: { bytes: Math.round(s.projectorMiB * 1024 * 1024), offload: !s.projectorOnHost } } : {}),
+  } : {};
+  if (engineId.id === "llama.cpp" && draftModel) {
+    // The draft in the target's weight type where that applies to it, else its own.
+    const weights = s.weights && schemeApplies(draftModel, s.weights).applies ? s.weights : undefined;
+    options.draft = draftBuffers(draftModel, { context: s.context, seqs: s.seqs, options }, engineId, weights);
+  }
   return makeDeployment(model, { engine: engineId, weights: s.weights || undefined, kvDtype: s.kv, context: s.context, seqs: s.seqs, tp: s.tp, ...(Object.keys(options).length ? { options } : {}) });
 }
 
@@ -202,7 +226,14 @@ export interface WhatIf {
  * Figures for one state. `fixed` holds what the sliders do not change, computed once per model/engine/device change
  * (the page keeps it): the compiled plan.
  */
-export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable } = {}): WhatIf {
+/** What the page computes once per model, engine and shape: the compiled plan, and the draft model if one is chosen. */
+export interface WhatIfFixed {
+  dep?: Deployment;
+  table?: PlanTable;
+  draftModel?: ModelSpec;
+}
+
+export function computeWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: WhatIfFixed = {}): WhatIf {
   return withCapacity(planWhatIf(model, s, devices, fixed));
 }
 
@@ -215,11 +246,13 @@ export interface PlannedWhatIf extends Omit<WhatIf, "fits"> {
  * The plan part of computeWhatIf: arithmetic on the compiled plan (what a slider move redraws at once). The engine's
  * own fit per device (withCapacity) runs its start-up accounting and follows a frame later on the page.
  */
-export function planWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: { dep?: Deployment; table?: PlanTable } = {}): PlannedWhatIf {
+export function planWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite[], fixed: WhatIfFixed = {}): PlannedWhatIf {
   // With the page's compiled deployment, a slider move is arithmetic: only the context changes (validated once, when
-  // the deployment was made; the slider cannot leave the model's window).
-  const dep = fixed.dep && fixed.table ? { ...fixed.dep, context: s.context, seqs: s.seqs } : deploymentFor(model, s);
-  const t = fixed.table ?? planTable(model, dep);
+  // the deployment was made; the slider cannot leave the model's window). A draft model's KV follows the context, so
+  // with a draft each move plans anew.
+  const compiled = fixed.dep && fixed.table && !fixed.draftModel;
+  const dep = compiled ? { ...fixed.dep!, context: s.context, seqs: s.seqs } : deploymentFor(model, s, fixed.draftModel);
+  const t = compiled ? fixed.table! : planTable(model, dep);
   const p = planFrom(t, dep.context, dep.seqs);
   const ranks = dep.tp * dep.pp;
   const m = p.memory;
@@ -230,8 +263,8 @@ export function planWhatIf(model: ModelSpec, s: WhatIfState, devices: DeviceLite
     overheadBytes: m.overheadBytes / ranks,
     totalBytes: m.totalBytes / ranks,
   };
-  // With llama.cpp layers in host RAM, a GPU holds only its own buffers (the plan's per-device rows).
-  const gpuRows = s.gpuLayers !== undefined ? p.buffers?.filter((b) => b.device !== "CPU") : undefined;
+  // With llama.cpp layers in host RAM, a projector or a draft, a GPU holds its own buffers (the plan's per-device rows).
+  const gpuRows = s.gpuLayers !== undefined || s.projectorMiB || s.draft ? p.buffers?.filter((b) => b.device !== "CPU") : undefined;
   const need = gpuRows ? Math.max(0, ...gpuRows.map((b) => b.modelBytes + b.kvBytes + b.computeBytes + b.outputBytes + b.projectorBytes + b.draftBytes)) : perRank.totalBytes;
   const fits = devices.map((device) => ({
     device,
