@@ -1,6 +1,7 @@
 // hwledger agent [push FILE]: the collect loop on a host, spooled on disk and pushed to `hwledger serve` over mutual
 // TLS (collector/agent). `--once`: push the spool plus one sample and exit 0 once all of it is acknowledged.
 import type { Command } from "commander";
+import { stopOnSignals } from "../signals.js";
 import { InputError, RuntimeFailure } from "../../collector/errors.js";
 import { flagValue } from "../args.js";
 import { printJson, progress } from "../output.js";
@@ -30,16 +31,16 @@ async function setup(flags: AgentFlags) {
   const { checkCertName } = await import("../../collector/serve/certs.js");
   const { pushTarget } = await import("../../collector/agent/push.js");
   const { Spool } = await import("../../collector/agent/spool.js");
-  const { homedir } = await import("node:os");
+  const { hwledgerStateDir } = await import("../../lib/ledger/layout.js");
   const { join } = await import("node:path");
   if (!flags.server) throw new InputError("--server is required (https://HOST:PORT of `hwledger serve`)");
   if (!flags.certs) throw new InputError("--certs is required (the folder `hwledger certs` made)");
   if (flags.name === undefined) throw new InputError("--name is required (this agent's certificate name)");
   const name = checkCertName(flags.name);
   const timeoutMs = flagValue("period", flags.timeout ?? "600", "--timeout") * 1000;
-  const state = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+
   const target = await pushTarget(flags.server, flags.certs, name);
-  const spool = await new Spool(flags.spool ?? join(state, "hwledger", `spool-${name}`)).open();
+  const spool = await new Spool(flags.spool ?? join(hwledgerStateDir(), `spool-${name}`)).open();
   return { name, target, spool, timeoutMs };
 }
 
@@ -56,14 +57,7 @@ export function registerAgent(program: Command): void {
       const { Collector } = await import("../../collector/agent/agent.js");
       const { drain } = await import("../../collector/agent/push.js");
       const collector = new Collector(spool, name);
-      let stopping = false;
-      let wake: (() => void) | undefined;
-      const stop = () => {
-        stopping = true;
-        wake?.();
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
+      const signals = stopOnSignals();
       let samples = 0;
       let sent = 0;
       let rejected = 0;
@@ -85,19 +79,12 @@ export function registerAgent(program: Command): void {
             return;
           }
           if (!d.done) progress(`agent: push incomplete, retrying next round: ${d.lastError ?? "no answer"}`);
-          if (stopping) break;
-          await new Promise<void>((res) => {
-            const timer = setTimeout(res, Math.max(0, intervalMs - (Date.now() - started)));
-            wake = () => {
-              clearTimeout(timer);
-              res();
-            };
-          });
-          if (stopping) break;
+          if (signals.stopping) break;
+          await signals.sleep(intervalMs - (Date.now() - started));
+          if (signals.stopping) break;
         }
       } finally {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
+        signals.release();
         await collector.close();
         target.agent.destroy();
       }

@@ -2,6 +2,7 @@
 // --interval keeps sampling until SIGINT/SIGTERM. Each sample is its own atomic segment, so a killed collector
 // loses at most the sample in flight.
 import type { Command } from "commander";
+import { stopOnSignals } from "../signals.js";
 import { HostUnreachable, InputError, RuntimeFailure } from "../../collector/errors.js";
 import type { HostFailureCode } from "../../lib/fleet/events.js";
 import { FANOUT_DEFAULTS } from "../../collector/transport/ssh-target.js";
@@ -45,14 +46,7 @@ export function registerCollect(program: Command): void {
       const host = hostLabel(flags.host);
       const target = flags.host ?? "local";
 
-      let stopping = false;
-      let wake: (() => void) | undefined;
-      const stop = () => {
-        stopping = true;
-        wake?.();
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
+      const signals = stopOnSignals();
 
       let opened: Awaited<ReturnType<typeof openHost>> | undefined;
       let known: Awaited<ReturnType<typeof knownDevicesCached>> | undefined;
@@ -84,21 +78,12 @@ export function registerCollect(program: Command): void {
             opened = undefined;
             if (intervalMs !== undefined) progress(`collect: ${target}: ${lastFailure}`);
           }
-          if (intervalMs === undefined || stopping) break;
-          const wait = Math.max(0, intervalMs - (Date.now() - started));
-          await new Promise<void>((res) => {
-            const timer = setTimeout(res, wait);
-            wake = () => {
-              clearTimeout(timer);
-              res();
-            };
-          });
-          wake = undefined;
-          if (stopping) break;
+          if (intervalMs === undefined || signals.stopping) break;
+          await signals.sleep(intervalMs - (Date.now() - started));
+          if (signals.stopping) break;
         }
       } finally {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
+        signals.release();
         await Promise.resolve(opened?.transport.close()).catch(() => undefined);
       }
       if (intervalMs !== undefined) progress(`collect: ${samples} samples, ${events} events, ${failures} failures in ${ledger}`);

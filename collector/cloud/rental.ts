@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
+import { hwledgerStateDir } from "../../lib/ledger/layout.js";
 import { join } from "node:path";
 import { ulid } from "../../lib/fleet/ulid.js";
 import { backoffMs, committedToday, instanceHost, labelFor, planRental } from "../../lib/fleet/rent.js";
@@ -77,7 +78,7 @@ export async function planFor(ledger: string, perHour: number, limits: Limits, n
 }
 
 function stateDir(): string {
-  return join(process.env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "hwledger", "cloud");
+  return join(hwledgerStateDir(), "cloud");
 }
 
 /** The identity file SSH will use and its public half, if there is one next to it. */

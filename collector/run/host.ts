@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
+import { hwledgerStateDir } from "../../lib/ledger/layout.js";
 import { join, resolve } from "node:path";
 import { readEvents } from "../../lib/ledger/index.js";
 import { transportFor } from "../transport/index.js";
@@ -31,9 +31,8 @@ export async function openHost(spec: string | undefined, opts: { trustHostKey?: 
  * by a segment per call): $XDG_STATE_HOME/hwledger or ~/.local/state/hwledger, one file per ledger and host.
  */
 export function knownCacheFile(ledgerDir: string, host: string): string {
-  const base = process.env.XDG_STATE_HOME || join(homedir(), ".local", "state");
   const key = createHash("sha256").update(resolve(ledgerDir)).digest("hex").slice(0, 16);
-  return join(base, "hwledger", `known-${key}-${host}.json`);
+  return join(hwledgerStateDir(), `known-${key}-${host}.json`);
 }
 
 /** Known devices from the cache file, else from the ledger (then cached). A new or emptied ledger starts over. */

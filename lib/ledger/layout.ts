@@ -22,6 +22,11 @@ export const SPECIAL_DIRS = new Set<string>(["_quarantine", "_compactions", "_sh
 /** The glob DuckDB reads: only finished segments, never temp files. */
 export const SEGMENT_GLOB = "dt=*/host=*/part-*.parquet";
 
+/** hwledger's own state on this machine (caches, spools, rentals): $XDG_STATE_HOME/hwledger or ~/.local/state/hwledger. */
+export function hwledgerStateDir(): string {
+  return join(process.env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "hwledger");
+}
+
 /**
  * Default ledger directory: $HWLEDGER_LEDGER if set, else $XDG_DATA_HOME/hwledger/ledger,
  * else ~/.local/share/hwledger/ledger.
