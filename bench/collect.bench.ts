@@ -1,11 +1,12 @@
 // One-shot `hwledger collect` as cron runs it (node bin/hwledger.js collect): wall time and the process's own
-// peak RSS (getrusage ru_maxrss, read at exit through a preload). Median wall and worst RSS of 5 calls on a ledger
+// peak RSS (its high-water mark, bench/peak-rss.ts). Median wall and worst RSS of 5 calls on a ledger
 // that already holds earlier samples. Goals (issue 5): under 1 s and under 120 MB.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { peakRss } from "./peak-rss.js";
 import type { BenchFigure } from "./run.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -13,12 +14,10 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export function run(): BenchFigure[] {
   const dir = mkdtempSync(join(tmpdir(), "hwledger-bench-collect-"));
   const ledger = join(dir, "ledger");
-  const rssFile = join(dir, "rss");
-  const preload = join(dir, "rss.cjs");
-  writeFileSync(preload, `process.on("exit", () => require("node:fs").appendFileSync(${JSON.stringify(rssFile)}, process.resourceUsage().maxRSS + "\\n"));\n`);
+  const rss = peakRss(dir);
   const once = () => {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, ["--require", preload, join(ROOT, "bin/hwledger.js"), "collect", "--ledger", ledger], {
+    const r = spawnSync(process.execPath, [...rss.nodeArgs, join(ROOT, "bin/hwledger.js"), "collect", "--ledger", ledger], {
       encoding: "utf8",
       env: { ...process.env, XDG_STATE_HOME: join(dir, "state") },
     });
@@ -28,12 +27,11 @@ export function run(): BenchFigure[] {
   };
   try {
     once(); // warm the OS file cache and give the ledger a first segment
-    writeFileSync(rssFile, "");
+    rss.reset();
     const walls = Array.from({ length: 5 }, once).sort((a, b) => a - b);
-    const rssKb = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number));
     return [
       { name: "collect_wall_s", value: Number(walls[2].toFixed(3)), unit: "s" },
-      { name: "collect_peak_rss_mb", value: Number((rssKb / 1024).toFixed(1)), unit: "MB" },
+      { name: "collect_peak_rss_mb", value: rss.maxMb(), unit: "MB" },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,14 +2,15 @@
 // their own certificates pushing their spools at once (the real spool and mTLS client, in this process), timed
 // from the first request to the last acknowledgement: events durably in the ledger per second (goal ≥ 100,000).
 // And the peak RSS of the agent as it runs (`hwledger agent --once`: one real collection of this machine plus a
-// backlog of 50,000 spooled events from a server outage, all pushed), read at exit (goal < 100 MB).
+// backlog of 50,000 spooled events from a server outage, all pushed), its high-water mark read at exit (goal < 100 MB).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fleetCa, eventLines, pushAll, spoolAgents, startServe } from "../test/helpers/fleet-serve.js";
 import { BIN_PATH, ROOT } from "../test/helpers/cli.js";
 import { Spool } from "../collector/agent/spool.js";
+import { peakRss } from "./peak-rss.js";
 import type { BenchFigure } from "./run.js";
 
 const AGENTS = 100;
@@ -34,14 +35,12 @@ export async function run(): Promise<BenchFigure[]> {
       await s.exited;
     }
 
-    const rssFile = join(dir, "rss");
-    const preload = join(dir, "rss.cjs");
-    writeFileSync(preload, `process.on("exit", () => require("node:fs").appendFileSync(${JSON.stringify(rssFile)}, process.resourceUsage().maxRSS + "\\n"));\n`);
+    const rss = peakRss(dir);
     const backlog = await new Spool(join(dir, "spool-rss")).open();
     await backlog.add(eventLines(names[0], 50_000));
     const s2 = await startServe(join(dir, "ledger-rss"), certs);
     try {
-      const r = spawnSync(process.execPath, ["--require", preload, BIN_PATH, "agent", "--once", "--server", s2.url, "--certs", certs, "--name", names[0], "--spool", join(dir, "spool-rss")], {
+      const r = spawnSync(process.execPath, [...rss.nodeArgs, BIN_PATH, "agent", "--once", "--server", s2.url, "--certs", certs, "--name", names[0], "--spool", join(dir, "spool-rss")], {
         cwd: ROOT,
         encoding: "utf8",
       });
@@ -50,10 +49,9 @@ export async function run(): Promise<BenchFigure[]> {
       s2.child.kill("SIGTERM");
       await s2.exited;
     }
-    const rssKb = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop());
     return [
       { name: "serve_ingest_events_per_s", value: perSecond, unit: "events/s" },
-      { name: "agent_peak_rss_mb", value: Number((rssKb / 1024).toFixed(1)), unit: "MB" },
+      { name: "agent_peak_rss_mb", value: rss.maxMb(), unit: "MB" },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -170,6 +170,22 @@ describe("one invalid row never hides valid ones (finding 7)", () => {
   });
 });
 
+describe("what an event holds comes back as it went in", () => {
+  it("a 40 MiB payload (past what DuckDB's JSON reader takes by default), non-ASCII text and large numbers are stored and read back whole", async () => {
+    const dir = ledger();
+    const big = "é".repeat(20 << 20); // 40 MiB of UTF-8
+    const evs = [
+      makeEvent("job_failed", { jobId: "j1", reason: big }, { host: "h", ts: "2026-06-01T00:00:00.000Z" }),
+      makeEvent("telemetry_sample", { memoryUsedBytes: 2 ** 53 - 1, powerW: 0.1, temperatureC: -0 }, { host: "h", device_id: "h/gpu0", ts: "2026-06-01T00:00:01.000Z" }),
+      makeEvent("job_failed", { jobId: "j2", reason: "naïve 日本語 \u2028 \"quoted\" \\ tab\t" }, { host: "h", ts: "2026-06-01T00:00:02.000Z" }),
+    ];
+    expect(await appendEvents(dir, evs)).toMatchObject({ appended: 3, skipped: 0 });
+    const back = await readEvents(dir);
+    expect(back.map((e) => JSON.stringify(e))).toEqual(evs.map((e) => JSON.stringify(e)));
+    expect(await appendEvents(dir, evs)).toMatchObject({ appended: 0, skipped: 3 });
+  });
+});
+
 describe("idempotent append (finding 8)", () => {
   it("{X} then {X, Y} stores X once, also when X comes again for another partition's batch", async () => {
     const dir = ledger();

@@ -43,7 +43,7 @@ interface Answer {
 }
 
 /** One POST of NDJSON; a network failure is status 0. */
-export function post(t: PushTarget, body: string, timeoutMs = 60_000): Promise<Answer> {
+export function post(t: PushTarget, body: string | Buffer, timeoutMs = 60_000): Promise<Answer> {
   return new Promise((resolve) => {
     let sent = false;
     const req = request(
@@ -103,18 +103,22 @@ export async function drain(spool: Spool, t: PushTarget, opts: { deadline?: numb
   let attempt = 0;
   for (;;) {
     const batch = await spool.take(SPOOL_CHUNK);
-    if (batch.lines.length === 0) return { ...r, done: true };
-    const a = await post(t, batch.lines.join("\n") + "\n");
+    if (batch.count === 0) {
+      // Only files already acknowledged to their end (a kill came before their removal): drop them.
+      if (batch.files.length > 0) await spool.ack(batch);
+      return { ...r, done: true };
+    }
+    const a = await post(t, batch.body);
     if (a.status === 200) {
       await spool.ack(batch);
-      r.sent += batch.lines.length;
+      r.sent += batch.count;
       attempt = 0;
       continue;
     }
     if (a.status === 400 || a.status === 409 || a.status === 413) {
       const why = `server refused the batch (${a.status}): ${a.error ?? "no reason given"}`;
       opts.onRejected?.(await spool.reject(batch, why), why);
-      r.rejected += batch.lines.length;
+      r.rejected += batch.count;
       continue;
     }
     r.lastError = a.status === 0 ? (a.error ?? "connection failed") : `HTTP ${a.status}${a.error ? `: ${a.error}` : ""}`;

@@ -25,7 +25,7 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Writes text to path atomically and durably: temp file, fsync, rename, fsync of the folder. */
-async function writeDurable(dir: string, name: string, text: string): Promise<void> {
+async function writeDurable(dir: string, name: string, text: string | Buffer): Promise<void> {
   const tmp = join(dir, `.tmp-${name}-${process.pid}`);
   const fh = await open(tmp, "w", 0o600);
   try {
@@ -49,9 +49,32 @@ function alive(pid: number): boolean {
 }
 
 export interface Taken {
-  lines: string[];
+  /** The events taken, as NDJSON bytes (each line ends with a newline): what a push sends. */
+  body: Buffer;
+  /** How many events body holds. */
+  count: number;
   /** Per file: its name, lines acknowledged before, lines taken now, and whether that reaches its end. */
   files: { name: string; from: number; to: number; whole: boolean }[];
+}
+
+const NEWLINE = 0x0a;
+
+/** Lines in a spool file (the last one may lack its newline). */
+function countLines(bytes: Buffer): number {
+  let n = 0;
+  for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) n++;
+  return bytes.length === 0 || bytes[bytes.length - 1] === NEWLINE ? n : n + 1;
+}
+
+/** Where line k (0-based) starts; the length past the last line. */
+function lineOffset(bytes: Buffer, k: number): number {
+  let at = 0;
+  for (let i = 0; i < k; i++) {
+    const nl = bytes.indexOf(NEWLINE, at);
+    if (nl === -1) return bytes.length;
+    at = nl + 1;
+  }
+  return at;
 }
 
 export class Spool {
@@ -87,19 +110,29 @@ export class Spool {
     return Number.isSafeInteger(n) && n >= 0 ? n : 0;
   }
 
-  /** The oldest unacknowledged events, at most max of them, across files in order. */
+  /**
+   * The oldest unacknowledged events, at most max of them, across files in order. The file's bytes go out as they are
+   * (never decoded to a string: an agent's memory stays flat however large its backlog).
+   */
   async take(max: number): Promise<Taken> {
-    const out: Taken = { lines: [], files: [] };
+    const parts: Buffer[] = [];
+    const out: Taken = { body: Buffer.alloc(0), count: 0, files: [] };
     for (const name of await this.files()) {
-      if (out.lines.length >= max) break;
-      const text = await readFile(join(this.dir, name), "utf8").catch(() => null);
-      if (text === null) continue;
-      const all = text.split("\n").filter((l) => l !== "");
+      if (out.count >= max) break;
+      const bytes = await readFile(join(this.dir, name)).catch(() => null);
+      if (bytes === null) continue;
+      const all = countLines(bytes);
       const from = await this.acked(name);
-      const to = Math.min(all.length, from + (max - out.lines.length));
-      for (let i = from; i < to; i++) out.lines.push(all[i]);
-      out.files.push({ name, from, to, whole: to >= all.length });
+      const to = Math.min(all, from + (max - out.count));
+      if (to > from) {
+        const piece = from === 0 && to === all ? bytes : bytes.subarray(lineOffset(bytes, from), lineOffset(bytes, to));
+        parts.push(piece);
+        if (piece[piece.length - 1] !== NEWLINE) parts.push(Buffer.from("\n"));
+        out.count += to - from;
+      }
+      out.files.push({ name, from, to, whole: to >= all });
     }
+    out.body = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     return out;
   }
 
@@ -119,7 +152,7 @@ export class Spool {
     const dir = join(this.dir, "rejected");
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const name = `${ulid()}.ndjson`;
-    await writeDurable(dir, name, t.lines.join("\n") + "\n");
+    await writeDurable(dir, name, t.body);
     await writeFile(join(dir, `${name}.reason`), reason + "\n", { mode: 0o600 });
     await this.ack(t);
     return join("rejected", name);
@@ -135,8 +168,8 @@ export class Spool {
   async pending(): Promise<number> {
     let n = 0;
     for (const name of await this.files()) {
-      const text = await readFile(join(this.dir, name), "utf8").catch(() => "");
-      n += text.split("\n").filter((l) => l !== "").length - (await this.acked(name));
+      const bytes = await readFile(join(this.dir, name)).catch(() => Buffer.alloc(0));
+      n += Math.max(0, countLines(bytes) - (await this.acked(name)));
     }
     return n;
   }

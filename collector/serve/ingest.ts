@@ -49,7 +49,8 @@ export function parseBatch(body: string, host: string, maxEvents: number): Batch
     const claimed = (x as { host?: unknown }).host;
     if (claimed !== host) rewritten++;
     try {
-      return parseEvent({ ...(x as object), host });
+      (x as { host?: unknown }).host = host; // x is this request's own parsed JSON: no copy needed
+      return parseEvent(x);
     } catch (e) {
       throw new InputError(`event ${i + 1}: ${(e as Error).message}`);
     }
