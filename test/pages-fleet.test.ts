@@ -67,10 +67,11 @@ describe("/fleet", () => {
     const health = await rowData(page, "#health-table tbody tr");
     expect(health.map((h) => h.host)).toEqual(hosts);
     expect(health.filter((h) => h.host === "a100box" || h.host === "desk")).toEqual([
-      { host: "a100box", failures: "2" },
-      { host: "desk", failures: "0" },
+      { host: "a100box", failures: "2", code: "refused" },
+      { host: "desk", failures: "0", code: "" },
     ]);
-    expect(await page.locator('#health-table tr[data-host="a100box"]').innerText()).toContain("connect ECONNREFUSED");
+    // The latest failure with its reason and its code (what `collect --hosts` records: refused, timeout, auth, …).
+    expect(await page.locator('#health-table tr[data-host="a100box"]').innerText()).toContain("ssh (refused): connect ECONNREFUSED");
 
     // Prediction vs actual: the error of each figure equals (predicted − actual) / actual from the recorded runs.
     const runs = await recordedRuns(TEST_LEDGER);

@@ -33,7 +33,7 @@ if (out.exists) {
     const f = (name: FieldName<"probe_failed">) => field("probe_failed", name).sql;
     out.failures = await queryLedger(
       ledger,
-      `select ${isoTs()} as ts, host, ${f("probe")} as probe, ${f("reason")} as reason, ${f("target")} as target
+      `select ${isoTs()} as ts, host, ${f("probe")} as probe, ${f("reason")} as reason, ${f("target")} as target, ${f("code")} as code
        from events where ${typeIs("probe_failed")} order by ts desc, host, id`,
     );
     const catalog = new Map(catalogDevices().map((d) => [d.id, d]));

@@ -51,7 +51,7 @@ async function events(): Promise<Event[]> {
     if (i % 12 === 0) for (const host of ["a100box", "desk"]) out.push(makeEvent("device_probed", { probe: "linux,nvidia-smi", hostRamBytes: 256 * GIB, cpuCount: 64, devices: [] }, { host, ts: iso(ts) }));
   }
   out.push(makeEvent("probe_failed", { probe: "nvidia-smi", reason: "nvidia-smi timed out after 10 s", target: "ssh://a100box" }, { host: "a100box", ts: iso(START + 30 * 3600_000) }));
-  out.push(makeEvent("probe_failed", { probe: "ssh", reason: "connect ECONNREFUSED 10.0.0.7:22", target: "ssh://a100box" }, { host: "a100box", ts: iso(START + 31 * 3600_000) }));
+  out.push(makeEvent("probe_failed", { probe: "ssh", reason: "connect ECONNREFUSED 10.0.0.7:22", target: "ssh://a100box", code: "refused" }, { host: "a100box", ts: iso(START + 31 * 3600_000) }));
 
   // Jobs: the plan is the real lib/calc plan; actuals differ from it by a few percent, as a real engine's do.
   const jobs = [
