@@ -66,15 +66,35 @@ const ADDED: Record<string, { fields: Partial<Record<(typeof NUMERIC)[number], n
       issueGhz: "40 CUs × 2.9 GHz (fpsbench.com)",
     },
   },
+  // Derived: no source publishes the A10G's FP32 rate; every input is cited. GA10x (compute capability 8.6) SMs have
+  // 128 FP32 lanes (2× FP32 per SM), so FP32 = SMs × 128 × 2 FLOP (FMA) × clock.
+  a10g: {
+    fields: { fp32Tflops: (80 * 128 * 2 * 1.71) / 1000, aluTflops: (80 * 128 * 2 * 1.71) / 1000, issueGhz: 80 * 1.71 },
+    sources: {
+      fp32Tflops: "derived: 80 SMs × 128 FP32 lanes × 2 (FMA) × 1.71 GHz. SMs: torch.cuda.get_device_properties on an A10G, \"name='NVIDIA A10G', major=8, minor=6, ... multi_processor_count=80\" (pytorch/torchcodec docs, CUDA decoding tutorial output, public index file 67234836605; also \"NVIDIA A10G, 80 SMs ... GA102\", file 55444537300); 128 lanes: GA10x (SM8.6) is the first family with 2× FP32 per SM (forums.developer.nvidia.com/t/separate-cuda-core-pipeline-for-fp16-and-fp32/302018/7; GA102 whitepaper, as for the A40/RTX A6000); clock: \"A10G 1710 MHz\" as recorded on g5 instances, one of them pinned there (public index files 70693949143, 55054809708, 55438729378). Agrees in direction with baseten.co/blog/nvidia-a10-vs-a10g-for-ml-model-inference: \"the A10 prioritizes tensor compute, while the A10G has a higher CUDA core performance\" (A10: 31.2)",
+      issueGhz: "80 SMs × 1.71 GHz (sources as for fp32Tflops)",
+    },
+    conflicts: [
+      "huggingface.co/docs/hugs/hardware lists the A10G with 9216 CUDA cores, 288 tensor cores, 72 RT cores (the A10's figures, i.e. 72 SMs); torch on a real A10G reports 80 SMs",
+      "an AWS GPU AMI setup script (public index file 3710272890) sets A10G application clocks to 6251,1695 MHz (the A10's boost clock): 0.9% below the 1710 MHz used",
+      "RajBhope/gpu-runtime-predictor gpu_catalog.json (Hugging Face): A10G fp32_tflops 31.2 with 9216 CUDA cores and boost 1695 MHz but sm_count 80 (internally inconsistent)",
+    ],
+  },
+  // Derived: AMD publishes no FLOP rate for Genoa; every input is cited. llama.cpp's CPU backend runs every core, so
+  // the base clock (the guaranteed all-core clock) is used, not the 3.7 GHz single-core boost.
+  "epyc-9654": {
+    fields: { fp32Tflops: (96 * 32 * 2.4) / 1000, aluTflops: (96 * 32 * 2.4) / 1000 },
+    sources: {
+      fp32Tflops: "derived: 96 cores × 32 FP32 FLOP per cycle × 2.4 GHz base clock. Cores, clock: hpctech.co.jp/product/amd-epyc-9004-series (\"EPYC 9654 / P | 96 | 192 | 2.40 | 3.70\": cores, threads, base GHz, max boost GHz; \"AVX-512 (256b data path)\"); llmperf.net AMD EPYC 9000 page (TechPowerUp: base 2.40 GHz, max turbo 3.70 GHz). FLOP per cycle: two 256-bit FMA pipes × 8 FP32 lanes × 2 (FMA), the formula of stackoverflow.com/questions/15655835 ((FMAs per clock) × (vector elements) × 2); Zen 2/3 have 2 × 256-bit FMA (wlog.flatlib.jp/2024/01/13/ryzen-zen3-vfpbench), Zen 4 runs AVX-512 double-pumped on that same 256-bit hardware (numberworld.org/blogs/2024_8_7_zen5_avx512_teardown)",
+    },
+  },
 };
 
 /** Reasons written for this table where the research note is terse or names its own fields. */
 const REASONS: Record<string, string | Record<string, string>> = {
-  a10g: "no cited non-tensor FP32 rate for the A10G (the AWS variant of the A10; its one tensor-rate source gives about half the A10's figures)",
   "v100-sxm2-32gb": "Volta has no INT8 tensor cores (llm-analysis peak_i8_TFLOPS 0); llama.cpp runs dp4a MMQ below 64 rows, dequantize + cuBLAS FP16 above",
   a40: "no cited FP32 figure for the A40 (its ALU rate is derived instead: pro GA102 parts have FP16 tensor = 4 × FP32, as the RTX A6000's 154.8 / 38.7)",
   "arc-a770-16gb": "no cited XMX (tensor) rate for the Arc A770; llama.cpp's Vulkan prefill is modelled by Xe cores × clock",
-  "epyc-9654": { fp32Tflops: "no cited FP32 rate for the EPYC 9654 (96 Zen 4 cores, AVX-512 on 256-bit datapaths)", aluTflops: "no cited FP32 rate for the EPYC 9654 (96 Zen 4 cores, AVX-512 on 256-bit datapaths)" },
 };
 
 /** Why a figure is absent, per device kind (never a silent null). */
