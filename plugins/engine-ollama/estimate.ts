@@ -22,7 +22,7 @@ export interface OllamaEstimateInput {
   kvPerLayer: number[];
   /** output_norm + output (or token_embd when tied): placed last, as one more "layer". */
   outputBytes: number;
-  /** Ollama-engine vision weights and graph (loaded with the output layer). */
+  /** Ollama-engine vision weights and graph, loaded with the output layer from v0.7.1 (commit d755577); before, on the first GPU (gpuZeroOverhead: not ported). */
   projectorWeights?: number;
   projectorGraph?: number;
   graphPartial: number;
@@ -153,7 +153,8 @@ export function estimateGpuLayers(x: OllamaEstimateInput): OllamaEstimate {
   // at v0.5.12: "KV is proportional to the number of layers"); per-layer kv[i] from commit f66216e, v0.6.3.
   const kvOf = atLeast(release, "0.6.3") ? (i: number) => x.kvPerLayer[i] ?? 0 : () => Math.floor(kvTotal / Math.max(1, blocks));
   // Blocks are placed from blk.0 up before 0.7.0 (`for i := range BlockCount`), from the last block down since
-  // commit 0478d44 "Fixed over vram allocation due to small initial layer sizes" (v0.7.0).
+  // commit 0478d44 "Fixed over vram allocation due to small initial layer sizes" (v0.7.0; its largest-layer buffer
+  // lived in v0.7.0 only, reverted by 3fe74fb, and is not ported).
   const lastFirst = atLeast(release, "0.7.0");
   let layerSize = (x.layerWeights[0] ?? 0) + kvOf(0);
   const tensorSplit = x.gpus.map(() => 0);
