@@ -166,7 +166,7 @@ describe("/costs", () => {
     await setInput(page, "life", 2);
     await setInput(page, "elec", 0.3);
     await expect.poll(async () => JSON.stringify(await shown())).toBe(JSON.stringify(cli(["--utilization", "0.25", "--lifespan-years", "2", "--electricity", "0.3"])));
-    expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({ util: "0.25", life: "2", elec: "0.3" });
+    await expect.poll(() => Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({ util: "0.25", life: "2", elec: "0.3" });
     // Cost per million tokens: owned, on-demand and spot rows, each = price per hour / (tokens/s × 3600) × 1e6.
     const perM = await rowData(page, "#permillion tbody tr");
     expect(new Set(perM.map((r) => r.pricing))).toEqual(new Set(["owned", "on-demand", "spot"]));

@@ -5,6 +5,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalTransport } from "../collector/transport/index.js";
+import { hostLabel } from "../collector/run/probe-host.js";
 import { queryLedger } from "../lib/ledger/index.js";
 import { discoverPlugins, probePlugins } from "../plugins/index.js";
 import type { ExecResult, ProbeTransport } from "../plugins/manifest.js";
@@ -102,6 +103,19 @@ describe("probe plugins", () => {
   it("AMD probe: neither rocm-smi nor amd-smi is a missing status; Apple probe without system_profiler too", async () => {
     expect(await probeAmd(new Replay({}))).toEqual({ probe: "probe-amd", status: "missing", reason: "rocm-smi and amd-smi not found", gpus: [] });
     expect((await probeApple(new Replay({}))).status).toBe("missing");
+  });
+});
+
+describe("ledger host names", () => {
+  it("one host has one name however its address is written; ports tell shared addresses apart", () => {
+    expect(hostLabel("ssh://alice@gpu-box.lan")).toBe("gpu-box.lan");
+    expect(hostLabel("alice@gpu-box.lan")).toBe("gpu-box.lan");
+    expect(hostLabel("gpu-box.lan:22")).toBe("gpu-box.lan");
+    expect(hostLabel("ssh://alice@127.0.0.1:2222/srv")).toBe("127.0.0.1-2222");
+    expect(hostLabel("alice@127.0.0.1:2222")).toBe("127.0.0.1-2222");
+    expect(hostLabel("ssh://[::1]:2200")).toBe("ipv6--1-2200");
+    expect(hostLabel("me@[fd7a:115c:a1e0::1]")).toBe("fd7a-115c-a1e0--1");
+    expect(hostLabel("local")).toBe(hostLabel());
   });
 });
 

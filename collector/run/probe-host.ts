@@ -6,6 +6,7 @@ import type { GpuReading, HostReading, ProbeContext, ProbeOutcome, ProbeTranspor
 import { makeEvent } from "../../lib/fleet/events.js";
 import type { Event, HostFailureCode } from "../../lib/fleet/events.js";
 import { HostUnreachable } from "../errors.js";
+import { parseSshUrl } from "../transport/ssh-target.js";
 
 export interface HostProbe {
   host: string;
@@ -17,17 +18,21 @@ export interface HostProbe {
   probes: Array<Pick<ProbeOutcome, "probe" | "status" | "reason">>;
 }
 
-/** Ledger host name: the SSH host (ssh://user@host:port/…) or this machine's name, in the ledger's alphabet. */
+/**
+ * Ledger host name: the SSH host (ssh://user@host:port/… or user@host:port, read by the transport's own parser, so
+ * both spellings name one host) or this machine's name, in the ledger's alphabet.
+ */
 export function hostLabel(spec?: string): string {
-  let name = hostname();
-  if (spec && spec !== "local") {
-    const m = /^ssh:\/\/(?:[^@/]+@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?/.exec(spec);
-    if (!m) return sanitize(spec);
-    name = m[1].replace(/[[\]]/g, "");
-    // Several test or tunnelled hosts share 127.0.0.1: the port tells them apart.
-    if (m[2] && m[2] !== "22") name = `${name}-${m[2]}`;
+  if (!spec || spec === "local") return sanitize(hostname());
+  let t;
+  try {
+    t = parseSshUrl(spec);
+  } catch {
+    return sanitize(spec);
   }
-  return sanitize(name);
+  // Several test or tunnelled hosts share 127.0.0.1: the port tells them apart.
+  const host = t.host.startsWith(":") ? `ipv6${t.host}` : t.host; // "::1" would sanitize to "1"
+  return sanitize(t.port !== 22 ? `${host}-${t.port}` : host);
 }
 
 function sanitize(s: string): string {
