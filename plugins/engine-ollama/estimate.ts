@@ -1,9 +1,10 @@
 // Ollama's own memory estimate and layer placement, ported from ollama/ollama v0.11.6–v0.12.10: llm/memory.go
 // estimateGPULayers (layers per GPU, tensor split, per-GPU allocations) and fs/ggml/ggml.go GraphSize (its KV and
-// compute-graph formulas). These are Ollama's *predictions*, which decide how many layers it offloads and what it
+// compute-graph formulas); the placement's older rules (before 0.6.3 and 0.7.0) follow `release`. These are Ollama's *predictions*, which decide how many layers it offloads and what it
 // prints in `msg=offload`; the buffers llama.cpp then allocates are the llama.cpp plugin's rules (memory.ts).
 import { weightBytes } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
+import { OLLAMA_DEFAULT_RELEASE, atLeast } from "./releases.js";
 
 export interface OllamaGpu {
   /** Free memory Ollama sees on the GPU (memory.available). */
@@ -21,7 +22,7 @@ export interface OllamaEstimateInput {
   kvPerLayer: number[];
   /** output_norm + output (or token_embd when tied): placed last, as one more "layer". */
   outputBytes: number;
-  /** Ollama-engine vision weights and graph (loaded with the output layer). */
+  /** Ollama-engine vision weights and graph, loaded with the output layer from v0.7.1 (commit d755577); before, on the first GPU (gpuZeroOverhead: not ported). */
   projectorWeights?: number;
   projectorGraph?: number;
   graphPartial: number;
@@ -30,6 +31,8 @@ export interface OllamaEstimateInput {
   overheadBytes?: number;
   /** num_gpu; -1 (default) = as many as fit. */
   numGpu?: number;
+  /** The Ollama release whose EstimateGPULayers runs (default OLLAMA_DEFAULT_RELEASE). */
+  release?: string;
 }
 
 export interface OllamaEstimate {
@@ -128,7 +131,8 @@ export function ollamaOutputBytes(model: ModelSpec, weights: string): { layerWei
 
 /**
  * llm/memory.go estimateGPULayers: every GPU that can hold its minimum memory, the larger graph and two layers
- * (gpuZeroOverhead on the first) gets blk.0 + its KV as a buffer; layers are then placed from the last block down,
+ * (gpuZeroOverhead on the first) gets blk.0 + its KV as a buffer; layers are then placed from the last block down
+ * (from blk.0 up before 0.7.0),
  * block i on GPU i % (GPUs with space), a GPU dropping out when the next layer does not fit under free − overhead −
  * larger graph; the output layer (with an Ollama-engine projector) comes last; each GPU with layers adds the full
  * graph if everything fit, else the partial one.
@@ -136,6 +140,7 @@ export function ollamaOutputBytes(model: ModelSpec, weights: string): { layerWei
 export function estimateGpuLayers(x: OllamaEstimateInput): OllamaEstimate {
   const overhead = x.overheadBytes ?? 0;
   const numGpu = x.numGpu ?? -1;
+  const release = x.release ?? OLLAMA_DEFAULT_RELEASE;
   const blocks = x.layerWeights.length;
   let graphPartial = x.graphPartial;
   let graphFull = x.graphFull || graphPartial;
@@ -144,7 +149,14 @@ export function estimateGpuLayers(x: OllamaEstimateInput): OllamaEstimate {
   else if (x.gpus.length > 1) graphFull = graphPartial;
   const graphMax = Math.max(graphPartial, graphFull);
   const kvTotal = x.kvPerLayer.reduce((a, b) => a + b, 0);
-  let layerSize = (x.layerWeights[0] ?? 0) + (x.kvPerLayer[0] ?? 0);
+  // Before 0.6.3 GraphSize returned one KV total and every block got kv / BlockCount (llm/memory.go EstimateGPULayers
+  // at v0.5.12: "KV is proportional to the number of layers"); per-layer kv[i] from commit f66216e, v0.6.3.
+  const kvOf = atLeast(release, "0.6.3") ? (i: number) => x.kvPerLayer[i] ?? 0 : () => Math.floor(kvTotal / Math.max(1, blocks));
+  // Blocks are placed from blk.0 up before 0.7.0 (`for i := range BlockCount`), from the last block down since
+  // commit 0478d44 "Fixed over vram allocation due to small initial layer sizes" (v0.7.0; its largest-layer buffer
+  // lived in v0.7.0 only, reverted by 3fe74fb, and is not ported).
+  const lastFirst = atLeast(release, "0.7.0");
+  let layerSize = (x.layerWeights[0] ?? 0) + kvOf(0);
   const tensorSplit = x.gpus.map(() => 0);
   const alloc = x.gpus.map(() => 0);
   let withSpace: number[] = [];
@@ -156,10 +168,11 @@ export function estimateGpuLayers(x: OllamaEstimateInput): OllamaEstimate {
   }
   let overflow = 0;
   let layerCount = 0;
-  for (let i = blocks - 1; i >= 0; i--) {
-    layerSize = x.layerWeights[i] + x.kvPerLayer[i];
+  for (let k = 0; k < blocks; k++) {
+    const i = lastFirst ? blocks - 1 - k : k;
+    layerSize = x.layerWeights[i] + kvOf(i);
     if (numGpu >= 0 && layerCount >= numGpu) {
-      overflow += layerSize;
+      if (lastFirst) overflow += layerSize;
       continue;
     }
     for (let j = withSpace.length; j > 0; j--) {
@@ -170,10 +183,13 @@ export function estimateGpuLayers(x: OllamaEstimateInput): OllamaEstimate {
         layerCount++;
         break;
       }
-      withSpace = withSpace.filter((_, k) => k !== i % j);
+      withSpace = withSpace.filter((_, n) => n !== i % j);
     }
-    if (!withSpace.length) overflow += layerSize;
+    if (lastFirst && !withSpace.length) overflow += layerSize;
   }
+  // Before 0.7.0 every block left over counts as the last block's size (`for i := layerCount; i < BlockCount; i++
+  // { overflow += layerSize }`, v0.5.12).
+  if (!lastFirst && layerCount < blocks) overflow += (blocks - layerCount) * layerSize;
   let fullyLoaded = layerCount >= blocks;
   const last = x.outputBytes + (x.projectorWeights ?? 0) + (x.projectorGraph ?? 0);
   if (last > 0) {

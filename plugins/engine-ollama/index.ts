@@ -10,7 +10,7 @@ import { ollamaMinimumMemory } from "./releases.js";
 
 export { estimateGpuLayers, ollamaGraphSize, ollamaKvPerLayer, ollamaOutputBytes, ollamaPrintedEstimate } from "./estimate.js";
 export type { OllamaEstimate, OllamaEstimateInput, OllamaGpu } from "./estimate.js";
-export { humanBytes, ollamaActuals, parseOllamaLog } from "./parse.js";
+export { humanBytes, ollamaActuals, ollamaPlacementFromLog, parseOllamaLog } from "./parse.js";
 export type { OllamaLogFacts, OllamaOffload, OllamaRunnerCmd } from "./parse.js";
 export { ollamaModelfile, ollamaModelName } from "./args.js";
 export { compileOllama, llamaShapeOf, ollamaFit, ollamaShape } from "./memory.js";

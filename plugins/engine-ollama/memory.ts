@@ -81,7 +81,7 @@ export function ollamaFit(model: ModelSpec, dep: Deployment, budget: FitBudget):
   const g = ollamaGraphSize(model, dep.context * dep.seqs, batch, kv.reduce((a, b) => a + b, 0));
   const { layerWeights, outputBytes } = ollamaOutputBytes(model, dep.weights);
   const library = dep.options?.device?.deviceClass === "metal" ? "metal" : "cuda";
-  const e = estimateGpuLayers({ gpus: [{ freeBytes: budget.gpuMemoryBytes, minimumBytes: ollamaMinimumMemory(library) }], library, layerWeights, kvPerLayer: kv, outputBytes, graphPartial: g.partial, graphFull: g.full, numGpu: dep.options?.gpuLayers });
+  const e = estimateGpuLayers({ gpus: [{ freeBytes: budget.gpuMemoryBytes, minimumBytes: ollamaMinimumMemory(library) }], library, layerWeights, kvPerLayer: kv, outputBytes, graphPartial: g.partial, graphFull: g.full, numGpu: dep.options?.gpuLayers, release: o.release });
   const gib = (b: number) => (b / 1024 ** 3).toFixed(2);
   const line = `Ollama ${o.release} would offload ${e.layers}/${e.layersModel} layers to this GPU (${gib(e.allocations[0])} GiB estimated; llm/memory.go estimateGPULayers, its ${g.basis}, the device's memory taken as free)${e.fullyLoaded ? "" : `: the other ${e.layersModel - e.layers} run on the CPU`}`;
   return { ...r, basis: [...r.basis, line] };

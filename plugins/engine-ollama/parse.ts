@@ -4,6 +4,8 @@
 // "offloaded N/M layers to GPU", `msg="model weights" buffer=CUDA0 size=…`). llama.cpp lines in the same log are
 // read by the llama.cpp plugin's parser.
 import { parseLlamaCppLog } from "../engine-llamacpp/parse.js";
+import type { OllamaEstimateInput } from "./estimate.js";
+import { atLeast, ollamaMinimumMemory } from "./releases.js";
 
 /** format.HumanBytes2 units (binary). */
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
@@ -140,5 +142,31 @@ export function ollamaActuals(log: string) {
     computeBytes: has(l.computeBytesByBuffer) ? l.computeBytes : undefined,
     promptTokensPerSecond: l.promptTokensPerSecond,
     decodeTokensPerSecond: l.decodeTokensPerSecond,
+  };
+}
+
+/**
+ * The placement input a `msg=offload` line states, for the release that printed it: its free memory per GPU, KV,
+ * graphs, projector and weights, every block taken as the average (the line prints sums only). What the weight
+ * fields hold changed (llm/memory.go MemoryEstimate.LogValue): before 0.6.1 weights.total summed blk.N + KV/blocks
+ * and repeating = total − output; from 0.6.1 (commit 033cec2) repeating is the blocks' weights alone.
+ */
+export function ollamaPlacementFromLog(o: OllamaOffload, release: string): OllamaEstimateInput {
+  const blocks = o.layersModel - 1;
+  const library = o.library === "metal" ? "metal" : o.library === "rocm" ? "rocm" : "cuda";
+  const blockWeights = atLeast(release, "0.6.1") ? o.weightsRepeating : o.weightsTotal - o.requiredKv;
+  return {
+    gpus: o.available.map((freeBytes) => ({ freeBytes, minimumBytes: ollamaMinimumMemory(library) })),
+    library,
+    layerWeights: Array.from({ length: blocks }, () => blockWeights / blocks),
+    kvPerLayer: Array.from({ length: blocks }, () => o.requiredKv / blocks),
+    outputBytes: o.weightsNonrepeating,
+    projectorWeights: o.projectorWeights,
+    projectorGraph: o.projectorGraph,
+    graphPartial: o.graphPartial,
+    graphFull: o.graphFull,
+    overheadBytes: o.gpuOverhead,
+    numGpu: o.layersRequested,
+    release,
   };
 }
