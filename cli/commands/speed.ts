@@ -8,7 +8,7 @@ import { engine } from "../../plugins/engines.js";
 import { printJson, printLines } from "../output.js";
 import { addLlamaCppOptions, llamaCppOptions } from "./llamacpp-flags.js";
 import type { LlamaCppFlags } from "./llamacpp-flags.js";
-import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, flagValue, ledgerDirFlag, loadModel } from "./shared.js";
+import { addDeploymentOptions, deploymentFromFlags, deviceFromFlag, flagValue, ledgerDirFlag, loadModel, withCpuOffload } from "./shared.js";
 import type { DeploymentFlags } from "./shared.js";
 
 interface SpeedFlags extends DeploymentFlags, LlamaCppFlags {
@@ -18,6 +18,7 @@ interface SpeedFlags extends DeploymentFlags, LlamaCppFlags {
   gen: string;
   ledger?: string;
   calibrate?: boolean;
+  cpuOffloadGb?: string;
 }
 
 export function registerSpeed(program: Command): void {
@@ -29,6 +30,7 @@ export function registerSpeed(program: Command): void {
     .option("--gen <n>", "generated tokens", "128")
     .option("--ledger <dir>", "ledger whose measured runs on this device calibrate the prediction")
     .option("--no-calibrate", "ignore measured runs in the ledger")
+    .option("--cpu-offload-gb <gib>", "vLLM --cpu-offload-gb: GiB of weights per GPU kept in host memory, read over the device's host link each forward")
     .action(async (flags: SpeedFlags) => {
       const { model } = await loadModel(flags);
       const prompt = flagValue("tokensOrZero", flags.prompt, "--prompt");
@@ -37,7 +39,7 @@ export function registerSpeed(program: Command): void {
       // A catalog CPU (host layers) has no engine view: its memory is whatever RAM the host has.
       const device = findDevice(flags.device, { hosts: true });
       const engineView = device.memoryBytes > 0 ? deviceFromFlag(flags.device) : undefined;
-      const dep = deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)), engineView);
+      const dep = withCpuOffload(deploymentFromFlags(model, flags, flags.context ?? String(Math.max(1, prompt + gen)), engineView), flags.cpuOffloadGb);
       dep.options = { ...dep.options, ...(await llamaCppOptions(flags, dep.engine, dep)) };
       if (!device.bandwidthBytesPerSecond) throw new InputError(`device ${device.id} has no citable bandwidth figure; cannot predict speed`);
       const caps = placementDevice(device);
@@ -60,10 +62,26 @@ export function registerSpeed(program: Command): void {
         const { offloadSegments } = await import("../../plugins/engine-llamacpp/index.js");
         r = speedOfSegments(compileSpeed(model, dep, engine(dep.engine)), offloadSegments(model.layers.length, dep, [caps], placementDevice(host)), req, cal);
       }
+      // vLLM --cpu-offload-gb: the offloaded layers are read over the device's host link (data/devices/host-link.json).
+      const offloadLines: string[] = [];
+      if (dep.options?.cpuOffloadGiB !== undefined) {
+        const link = device.hostLink;
+        if ("missing" in link) throw new InputError(`${device.id}: --cpu-offload-gb needs the device's host link figure (PCIe generation and lanes), which is missing: ${link.missing}`);
+        if (dep.pp > 1) throw new InputError("--cpu-offload-gb speed is modelled for one pipeline stage (--pp 1)");
+        const { vllmOffloadSegments } = await import("../../plugins/engine-vllm/index.js");
+        const segs = vllmOffloadSegments(model, dep, caps, link.bytesPerSecond);
+        r = speedOfSegments(compileSpeed(model, dep, engine(dep.engine)), segs, req, cal);
+        const hostLayers = segs.length > 1 || segs[0].device !== caps ? segs[0].to : 0;
+        offloadLines.push(
+          `--cpu-offload-gb ${dep.options.cpuOffloadGiB}: layers 0-${Math.max(0, hostLayers - 1)} (${hostLayers} of ${model.layers.length}) read their weights from host memory at ${device.name}'s host link rate, PCIe ${link.pcieGen} x${link.pcieLanes}: ${(link.bytesPerSecond / 1e9).toFixed(2)} GB/s per direction (${link.source})`,
+          "estimate: the offloaded layers run at the host link's rate (vLLM's offloader, plugins/engine-vllm/offload.ts); not validated on held-out runs: no measured vLLM run with --cpu-offload-gb is in the evidence",
+        );
+        r = { ...r, basis: [...offloadLines, ...r.basis] };
+      }
       // A device without the figure the engine's kernels need: one line naming it (bad input for this device).
       if (r.missing !== undefined) throw new InputError(`${device.id}: no ${dep.engine} speed prediction: ${r.missing}`);
       if (flags.json) return printJson(r);
       const f = (v: number | null) => (v === null ? "n/a" : v.toFixed(1));
-      printLines([`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated by measured runs" : "uncalibrated"})`]);
+      printLines([`${model.id} on ${device.name} (${dep.engine}, ${dep.weights}): prefill ${f(r.prefillTokensPerSecond)} tok/s, decode ${f(r.decodeTokensPerSecond)} tok/s (${r.calibrated ? "calibrated by measured runs" : "uncalibrated"})`, ...offloadLines.map((l) => `  basis: ${l}`)]);
     });
 }

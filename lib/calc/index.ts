@@ -29,6 +29,8 @@ export type { ActivationWidths } from "./widths.js";
 export { speed, speedOf, speedOfSegments, segmentSeconds, compileSpeed, calibrate, decodeWeightBytes, decodeBandwidth, memoryClassOf, missingSpec } from "./throughput.js";
 export type { DeviceCaps, DeviceCompute, KernelFamily, MemoryClass, SpeedRequest, SpeedResult, SpeedTable, SpeedSegment, SegmentSeconds, SpeedCalibration, MeasuredRun } from "./throughput.js";
 export { assumedKernels, tensorRoofline } from "./speed/kernels.js";
+export { pcieBytesPerSecond } from "./speed/device.js";
+export type { PcieGen } from "./speed/device.js";
 export { formatBytes, formatCount } from "./format.js";
 export { LIMITS, checkLimit, limitReason } from "./limits.js";
 export type { LimitName } from "./limits.js";

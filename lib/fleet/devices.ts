@@ -1,10 +1,12 @@
 // The device catalog: data/devices/devices.json (imported from the shared spec table with per-field sources), the
 // speed model's compute figures (data/devices/compute.json, each cited or its absence explained), and each device as
-// an engine sees it (data/devices/engine-memory.json): the one place --device ids resolve, for the CLI and the pages.
+// an engine sees it (data/devices/engine-memory.json), its link to host memory (data/devices/host-link.json): the one
+// place --device ids resolve, for the CLI and the pages.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError } from "../calc/types.js";
 import type { DeviceView } from "../calc/types.js";
+import { pcieBytesPerSecond } from "../calc/index.js";
 import type { KernelFamily } from "../calc/index.js";
 import { deviceClassOf, gpuMemoryLimit } from "./device-class.js";
 
@@ -106,6 +108,48 @@ export interface Device {
   sources: Record<string, string>;
   notes: string | null;
   compute: DeviceComputeFigures;
+  hostLink: HostLink;
+}
+
+/**
+ * The device's link to host memory (data/devices/host-link.json): a cited PCIe link with its per-direction rate, or
+ * why there is none (unified memory, the host itself, or no citable figure).
+ */
+export type HostLink =
+  | { pcieGen: 3 | 4 | 5; pcieLanes: number; bytesPerSecond: number; source: string; formFactor?: string; conflicts: string[] }
+  | { missing: string };
+
+// A link's figures are cited in `source`, or its absence is explained in `missing`: never both, never neither.
+const hostLinkRowSchema = z.union([
+  z.strictObject({
+    pcieGen: z.union([z.literal(3), z.literal(4), z.literal(5)]),
+    pcieLanes: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8), z.literal(16)]),
+    source: z.string().min(1),
+    formFactor: z.string().min(1).optional(),
+    conflicts: z.array(z.string().min(1)).default([]),
+  }),
+  z.strictObject({ missing: z.string().min(1) }),
+]);
+export const hostLinkFileSchema = z.strictObject({
+  about: z.string(),
+  fields: z.record(z.string(), z.string()),
+  /** Device categories whose GPU has no host link (unified memory, the host itself): the reason. */
+  notApplicable: z.record(z.string(), z.string().min(1)),
+  devices: z.record(z.string().regex(DEVICE_ID_RE), hostLinkRowSchema),
+});
+
+function hostLinks(): (id: string, category: string) => HostLink {
+  const raw = JSON.parse(readFileSync(new URL("../../data/devices/host-link.json", import.meta.url), "utf8"));
+  const r = hostLinkFileSchema.safeParse(raw);
+  if (!r.success) throw new Error(`data/devices/host-link.json: ${r.error.issues[0].path.join(".")}: ${r.error.issues[0].message}`);
+  const { devices, notApplicable } = r.data;
+  return (id, category) => {
+    const row = devices[id];
+    if (row && "missing" in row) return row;
+    if (row) return { ...row, bytesPerSecond: pcieBytesPerSecond(row.pcieGen, row.pcieLanes) };
+    if (notApplicable[category]) return { missing: `no host link: ${notApplicable[category]}` };
+    throw new Error(`data/devices/host-link.json has no entry for ${id} (nor a reason for its category ${category})`);
+  };
 }
 
 let cache: Device[] | undefined;
@@ -156,6 +200,7 @@ export function hostDevices(): Device[] {
 function load(): void {
   const raw = JSON.parse(readFileSync(new URL("../../data/devices/devices.json", import.meta.url), "utf8")) as { devices: unknown[] };
   const compute = computeFigures();
+  const linkOf = hostLinks();
   const all = z
     .array(rowSchema)
     .parse(raw.devices)
@@ -182,6 +227,7 @@ function load(): void {
         sources: d.memBwGbps === null && c.memBwGbps ? { ...d.sources, mem_bw_gbps: c.sources.memBwGbps } : d.sources,
         notes: d.notes,
         compute: toCompute(c),
+        hostLink: linkOf(d.id, d.category),
       };
     });
   cache = all.filter((d) => d.memoryBytes > 0);

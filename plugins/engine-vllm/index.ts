@@ -25,7 +25,7 @@ export { samplerWarmup } from "./sampler.js";
 export { NON_TORCH_H100_GIB, TORCH_WORKSPACE_GIB, FORWARD_RESIDUALS, CUDA_GRAPH_ESTIMATE_GIB } from "./measured.js";
 export type { StartupAccounting } from "./worker.js";
 export { vllmWeightsPerRank, vllmOffloadedPerRank } from "./weights.js";
-export { pcieBytesPerSecond, vllmOffloadSegments } from "./offload.js";
+export { vllmOffloadSegments } from "./offload.js";
 export { ppStageLayers } from "./pp-stages.js";
 export { checkVllmTensorParallel } from "./parallel.js";
 export { vllmSchedulerDefaults, vllmDefaultBatchedTokens } from "./arg-utils.js";

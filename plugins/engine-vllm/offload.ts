@@ -7,15 +7,6 @@ import type { DeploymentShape, DeviceCaps, ModelSpec, SpeedSegment } from "../..
 import { vllmLayerBytesPerRank, vllmOffloadedPerRank } from "./weights.js";
 
 /**
- * A host link's bandwidth per direction from its PCIe generation and lanes (PCI Express Base Specification: 8, 16,
- * 32 GT/s per lane for gen 3, 4, 5 with 128b/130b encoding): GT/s × lanes × 128/130 / 8 bytes.
- */
-export function pcieBytesPerSecond(gen: 3 | 4 | 5, lanes = 16): number {
-  const gts = { 3: 8, 4: 16, 5: 32 }[gen];
-  return (gts * 1e9 * lanes * 128) / 130 / 8;
-}
-
-/**
  * Segments of a single-stage vLLM deployment with --cpu-offload-gb: layers [0, k) whose parameters (all or in part)
  * are in host memory run with the link's bandwidth, [k, n) on the GPU. A layer only partly offloaded counts as
  * offloaded, and the KV of offloaded layers is charged at the link rate too (it stays in GPU memory): both make the

@@ -3,12 +3,12 @@
 // offloader (plugins/engine-vllm/offload.ts cites them); no measured offload run is kept, so no figure here is checked
 // against a real one: the test holds the arithmetic to what the rules say.
 import { describe, expect, it } from "vitest";
-import { compileSpeed, fit, makeDeployment, plan, speedOf, speedOfSegments } from "../../lib/calc/index.js";
+import { compileSpeed, fit, makeDeployment, pcieBytesPerSecond, plan, speedOf, speedOfSegments } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { findDevice } from "../../lib/fleet/devices.js";
 import { catalogConfig, findCatalogEntry } from "../../loaders/catalog.js";
 import { modelFromHfConfig } from "../../lib/calc/index.js";
-import { pcieBytesPerSecond, vllmOffloadSegments, vllmWeightsPerRank } from "../../plugins/engine-vllm/index.js";
+import { vllmOffloadSegments, vllmWeightsPerRank } from "../../plugins/engine-vllm/index.js";
 import { engine } from "../../plugins/engines.js";
 import { runCli, runCliJson } from "../helpers/cli.js";
 

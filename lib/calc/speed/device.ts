@@ -55,3 +55,15 @@ export function missingSpec(c: DeviceCompute | undefined, figure: keyof DeviceCo
   const why = c.missing[figure];
   return `${label} is missing${why ? ` (${why})` : ""}`;
 }
+
+/** PCI Express generations a host link in the catalog runs at (data/devices/host-link.json). */
+export type PcieGen = 3 | 4 | 5;
+
+/**
+ * A host link's bandwidth per direction from its PCIe generation and lanes (PCI Express Base Specification: 8, 16,
+ * 32 GT/s per lane for gen 3, 4, 5 with 128b/130b encoding): GT/s × lanes × 128/130 / 8 bytes.
+ */
+export function pcieBytesPerSecond(gen: PcieGen, lanes = 16): number {
+  const gts = { 3: 8, 4: 16, 5: 32 }[gen];
+  return (gts * 1e9 * lanes * 128) / 130 / 8;
+}
