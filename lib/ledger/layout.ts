@@ -11,6 +11,7 @@ import { join, sep } from "node:path";
 import { readdir } from "node:fs/promises";
 import type { Dirent } from "node:fs";
 import { ULID_RE, ulidFrom, ulidTime } from "../fleet/ulid.js";
+import { mapLimit } from "../pool.js";
 
 export const SEGMENT_RE = new RegExp(`^part-(${ULID_RE.source.slice(1, -1)})\\.parquet$`);
 export const DT_RE = /^dt=(\d{4}-\d{2}-\d{2})$/;
@@ -97,6 +98,9 @@ async function listTwice(dir: string): Promise<Dirent[]> {
   return [...b, ...a.filter((d) => !names.has(d.name))];
 }
 
+/** Directory listings (and stats) in flight at once while walking the ledger. */
+export const LISTINGS_AT_ONCE = 16;
+
 /** Walks the ledger tree once and classifies every file. A missing directory is an empty ledger. */
 export async function scanLedger(dir: string): Promise<LedgerScan> {
   const out: LedgerScan = { segments: [], temps: [], foreign: [] };
@@ -104,26 +108,31 @@ export async function scanLedger(dir: string): Promise<LedgerScan> {
     if (e.code === "ENOENT") return [];
     throw e;
   });
+  // Folders are listed several at a time: a central ledger has a folder per host and day, and one listing after
+  // another waited on the disk once per folder.
+  const days: { name: string; dt: string }[] = [];
   for (const d of top) {
     if (SPECIAL_DIRS.has(d.name)) continue;
     const dt = DT_RE.exec(d.name);
-    if (!d.isDirectory() || !dt) {
-      out.foreign.push(d.name);
-      continue;
-    }
-    for (const h of await readdir(join(dir, d.name), { withFileTypes: true })) {
+    if (!d.isDirectory() || !dt) out.foreign.push(d.name);
+    else days.push({ name: d.name, dt: dt[1] });
+  }
+  const hostDirs: { relH: string; dt: string; host: string }[] = [];
+  for (const [i, list] of (await mapLimit(days, LISTINGS_AT_ONCE, (d) => readdir(join(dir, d.name), { withFileTypes: true }))).entries()) {
+    for (const h of list) {
       const host = HOSTDIR_RE.exec(h.name);
-      const relH = `${d.name}/${h.name}`;
-      if (!h.isDirectory() || !host) {
-        out.foreign.push(relH);
-        continue;
-      }
-      for (const f of await listTwice(join(dir, relH))) {
-        const rel = `${relH}/${f.name}`;
-        if (f.name.startsWith(TMP_PREFIX)) out.temps.push(rel);
-        else if (f.isFile() && SEGMENT_RE.test(f.name)) out.segments.push({ rel, dt: dt[1], host: host[1], name: f.name });
-        else out.foreign.push(rel);
-      }
+      const relH = `${days[i].name}/${h.name}`;
+      if (!h.isDirectory() || !host) out.foreign.push(relH);
+      else hostDirs.push({ relH, dt: days[i].dt, host: host[1] });
+    }
+  }
+  for (const [i, files] of (await mapLimit(hostDirs, LISTINGS_AT_ONCE, (h) => listTwice(join(dir, h.relH)))).entries()) {
+    const { relH, dt, host } = hostDirs[i];
+    for (const f of files) {
+      const rel = `${relH}/${f.name}`;
+      if (f.name.startsWith(TMP_PREFIX)) out.temps.push(rel);
+      else if (f.isFile() && SEGMENT_RE.test(f.name)) out.segments.push({ rel, dt, host, name: f.name });
+      else out.foreign.push(rel);
     }
   }
   out.segments.sort((a, b) => (a.rel < b.rel ? -1 : 1));

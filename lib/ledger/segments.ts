@@ -5,7 +5,8 @@ import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { lit } from "./duck.js";
-import { scanLedger } from "./layout.js";
+import { LISTINGS_AT_ONCE, scanLedger } from "./layout.js";
+import { mapLimit } from "../pool.js";
 import type { SegmentFile } from "./layout.js";
 import { readManifests, replacedBy } from "./manifests.js";
 import { quarantine } from "./quarantine.js";
@@ -61,11 +62,10 @@ export async function stableSegments(ledgerDir: string): Promise<{ seg: SegmentF
     const hidden = replacedBy(await readManifests(ledgerDir), new Set(scan.segments.map((s) => s.rel)));
     const out: { seg: SegmentFile; abs: string; key: string }[] = [];
     let gone = false;
-    for (const seg of scan.segments) {
-      if (hidden.has(seg.rel)) continue;
-      const abs = join(ledgerDir, seg.rel);
-      const key = await fileKey(abs);
-      if (key) out.push({ seg, abs, key });
+    const live = scan.segments.filter((seg) => !hidden.has(seg.rel));
+    const keys = await mapLimit(live, LISTINGS_AT_ONCE, (seg) => fileKey(join(ledgerDir, seg.rel)));
+    for (const [i, seg] of live.entries()) {
+      if (keys[i]) out.push({ seg, abs: join(ledgerDir, seg.rel), key: keys[i] });
       else gone = true;
     }
     if (!gone || attempt >= 50) return out;

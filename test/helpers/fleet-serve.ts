@@ -9,22 +9,11 @@ import type { DrainResult } from "../../collector/agent/push.js";
 import { Spool } from "../../collector/agent/spool.js";
 import { initCa, issueCert } from "../../collector/serve/certs.js";
 import { ulid } from "../../lib/fleet/ulid.js";
+import { mapLimit } from "../../lib/pool.js";
 import { BIN_PATH, ROOT } from "./cli.js";
 
 /** Runs fn over items with at most `limit` at a time. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i], i);
-      }
-    }),
-  );
-  return out;
-}
+export const pool = mapLimit;
 
 export const agentName = (i: number) => `agent-${String(i).padStart(3, "0")}`;
 
