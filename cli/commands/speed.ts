@@ -1,6 +1,7 @@
 // hwledger speed: predicted prefill and decode tokens/s of a model on a device.
 import type { Command } from "commander";
 import { InputError, compileSpeed, speed, speedOfSegments } from "../../lib/calc/index.js";
+import type { SpeedSegment } from "../../lib/calc/index.js";
 import { placementDevice } from "../../lib/fleet/caps.js";
 import { deviceClassOf } from "../../lib/fleet/device-class.js";
 import { findDevice } from "../../lib/fleet/devices.js";
@@ -53,31 +54,32 @@ export function registerSpeed(program: Command): void {
         }
       }
       const req = { prompt, gen, seqs: dep.seqs };
-      let r = speed(model, dep, engine(dep.engine), caps, req, cal);
+      // One segment per device a layer's weights are read from, when they are not all on the GPU; else the plain rule.
+      let segments: SpeedSegment[] | undefined;
+      const offloadLines: string[] = [];
       // llama.cpp with host layers: one segment per device of its placement (host layers at the host's figures).
       if (dep.engine === "llama.cpp" && dep.options?.gpuLayers !== undefined && dep.options.gpuLayers <= model.layers.length && deviceClassOf(device.category) !== "cpu") {
         if (!flags.host) throw new InputError("--gpu-layers below the layer count puts layers in host RAM: give --host <cpu-id> (a catalog CPU, see `hwledger devices`)");
         const host = findDevice(flags.host, { hosts: true });
         if (!host.bandwidthBytesPerSecond) throw new InputError(`--host ${host.id} has no citable bandwidth figure; cannot predict speed`);
         const { offloadSegments } = await import("../../plugins/engine-llamacpp/index.js");
-        r = speedOfSegments(compileSpeed(model, dep, engine(dep.engine)), offloadSegments(model.layers.length, dep, [caps], placementDevice(host)), req, cal);
+        segments = offloadSegments(model.layers.length, dep, [caps], placementDevice(host));
       }
       // vLLM --cpu-offload-gb: the offloaded layers are read over the device's host link (data/devices/host-link.json).
-      const offloadLines: string[] = [];
       if (dep.options?.cpuOffloadGiB !== undefined) {
         const link = device.hostLink;
         if ("missing" in link) throw new InputError(`${device.id}: --cpu-offload-gb needs the device's host link figure (PCIe generation and lanes), which is missing: ${link.missing}`);
         if (dep.pp > 1) throw new InputError("--cpu-offload-gb speed is modelled for one pipeline stage (--pp 1)");
         const { vllmOffloadSegments } = await import("../../plugins/engine-vllm/index.js");
-        const segs = vllmOffloadSegments(model, dep, caps, link.bytesPerSecond);
-        r = speedOfSegments(compileSpeed(model, dep, engine(dep.engine)), segs, req, cal);
-        const hostLayers = segs.length > 1 || segs[0].device !== caps ? segs[0].to : 0;
+        segments = vllmOffloadSegments(model, dep, caps, link.bytesPerSecond);
+        const hostLayers = segments[0].device === caps ? 0 : segments[0].to;
         offloadLines.push(
           `--cpu-offload-gb ${dep.options.cpuOffloadGiB}: layers 0-${Math.max(0, hostLayers - 1)} (${hostLayers} of ${model.layers.length}) read their weights from host memory at ${device.name}'s host link rate, PCIe ${link.pcieGen} x${link.pcieLanes}: ${(link.bytesPerSecond / 1e9).toFixed(2)} GB/s per direction (${link.source})`,
           "estimate: the offloaded layers run at the host link's rate (vLLM's offloader, plugins/engine-vllm/offload.ts); not validated on held-out runs: no measured vLLM run with --cpu-offload-gb is in the evidence",
         );
-        r = { ...r, basis: [...offloadLines, ...r.basis] };
       }
+      let r = segments ? speedOfSegments(compileSpeed(model, dep, engine(dep.engine)), segments, req, cal) : speed(model, dep, engine(dep.engine), caps, req, cal);
+      if (offloadLines.length) r = { ...r, basis: [...offloadLines, ...r.basis] };
       // A device without the figure the engine's kernels need: one line naming it (bad input for this device).
       if (r.missing !== undefined) throw new InputError(`${device.id}: no ${dep.engine} speed prediction: ${r.missing}`);
       if (flags.json) return printJson(r);

@@ -6,6 +6,7 @@ import { HostUnreachable, InputError } from "../errors.js";
 import { DEFAULT_CONNECT_TIMEOUT_S, SshTransport, parseSshUrl } from "../transport/ssh.js";
 import { hostFailure, hostLabel, probeEvents, probeFailedEvent, probeHost } from "./probe-host.js";
 import type { KnownDevice } from "./probe-host.js";
+import { mapLimit } from "../../lib/pool.js";
 
 /** One line of a hosts file. */
 export interface HostEntry {
@@ -66,18 +67,12 @@ export interface FanoutOptions {
 }
 
 /** Probes every host (at most `concurrency` at once); the outcomes in the order of `entries`. */
-export async function fanout(entries: readonly HostEntry[], opts: FanoutOptions): Promise<HostOutcome[]> {
-  const out: HostOutcome[] = new Array(entries.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const i = next++;
-      out[i] = await probeOne(entries[i], opts);
-      opts.onHost?.(out[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, entries.length) }, worker));
-  return out;
+export function fanout(entries: readonly HostEntry[], opts: FanoutOptions): Promise<HostOutcome[]> {
+  return mapLimit(entries, opts.concurrency, async (e) => {
+    const o = await probeOne(e, opts);
+    opts.onHost?.(o);
+    return o;
+  });
 }
 
 async function probeOne(e: HostEntry, opts: FanoutOptions): Promise<HostOutcome> {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { InputError } from "../calc/types.js";
 import type { DeviceView } from "../calc/types.js";
 import { pcieBytesPerSecond } from "../calc/index.js";
-import type { KernelFamily } from "../calc/index.js";
+import type { KernelFamily, PcieGen } from "../calc/index.js";
 import { deviceClassOf, gpuMemoryLimit } from "./device-class.js";
 
 const GIB = 1024 ** 3;
@@ -116,7 +116,7 @@ export interface Device {
  * why there is none (unified memory, the host itself, or no citable figure).
  */
 export type HostLink =
-  | { pcieGen: 3 | 4 | 5; pcieLanes: number; bytesPerSecond: number; source: string; formFactor?: string; conflicts: string[] }
+  | { pcieGen: PcieGen; pcieLanes: number; bytesPerSecond: number; source: string; formFactor?: string; conflicts: string[] }
   | { missing: string };
 
 // A link's figures are cited in `source`, or its absence is explained in `missing`: never both, never neither.

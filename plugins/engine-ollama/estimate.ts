@@ -1,7 +1,8 @@
 // Ollama's own memory estimate and layer placement, ported from ollama/ollama v0.11.6–v0.12.10: llm/memory.go
 // estimateGPULayers (layers per GPU, tensor split, per-GPU allocations) and fs/ggml/ggml.go GraphSize (its KV and
-// compute-graph formulas); the placement's older rules (before 0.6.3 and 0.7.0) follow `release`. These are Ollama's *predictions*, which decide how many layers it offloads and what it
-// prints in `msg=offload`; the buffers llama.cpp then allocates are the llama.cpp plugin's rules (memory.ts).
+// compute-graph formulas); the placement's older rules (before 0.6.3 and 0.7.0) follow `release`. These are Ollama's
+// *predictions*, which decide how many layers it offloads and what it prints in `msg=offload`; the buffers llama.cpp
+// then allocates are the llama.cpp plugin's rules (memory.ts).
 import { weightBytes } from "../../lib/calc/index.js";
 import type { ModelSpec } from "../../lib/calc/index.js";
 import { OLLAMA_DEFAULT_RELEASE, atLeast } from "./releases.js";

@@ -12,9 +12,6 @@ import { ulid } from "../../lib/fleet/ulid.js";
 import { mapLimit } from "../../lib/pool.js";
 import { BIN_PATH, ROOT } from "./cli.js";
 
-/** Runs fn over items with at most `limit` at a time. */
-export const pool = mapLimit;
-
 export const agentName = (i: number) => `agent-${String(i).padStart(3, "0")}`;
 
 /** A CA in dir with a server certificate `central` and `agents` client certificates, issued in parallel. */
@@ -22,7 +19,7 @@ export async function fleetCa(dir: string, agents: number): Promise<string[]> {
   await initCa(dir);
   await issueCert(dir, "central", { server: true });
   const names = Array.from({ length: agents }, (_, i) => agentName(i));
-  await pool(names, 8, (n) => issueCert(dir, n));
+  await mapLimit(names, 8, (n) => issueCert(dir, n));
   return names;
 }
 
@@ -68,7 +65,7 @@ export interface InProcessAgent {
 
 /** Spools `perAgent` events for each agent (each its own spool folder under dir). Returns the agents and all ids. */
 export async function spoolAgents(dir: string, names: readonly string[], perAgent: number): Promise<{ agents: InProcessAgent[]; ids: number }> {
-  const agents = await pool(names, 8, async (name) => {
+  const agents = await mapLimit(names, 8, async (name) => {
     const spool = await new Spool(join(dir, `spool-${name}`)).open();
     await spool.add(eventLines(name, perAgent));
     return { name, spool };
