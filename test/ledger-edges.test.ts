@@ -6,9 +6,10 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../lib/calc/types.js";
+import type { Event } from "../lib/fleet/events.js";
 import { makeEvent } from "../lib/fleet/events.js";
 import { ulid } from "../lib/fleet/ulid.js";
-import { LedgerConflict, appendEvents, compactLedger, queryLedger, readEvents, scanLedger } from "../lib/ledger/index.js";
+import { LedgerConflict, appendEvents, appendStaged, compactLedger, queryLedger, readEvents, scanLedger, stageEvents } from "../lib/ledger/index.js";
 import { runCli, runCliJson } from "./helpers/cli.js";
 import { scratchDir } from "./helpers/hermetic.js";
 import { rawSegment, rowSql, telemetry, tempLedger } from "./helpers/ledger.js";
@@ -213,6 +214,28 @@ describe("idempotent append (finding 8)", () => {
       expect((e as Error).message).toBe(`event ${x.id} is already in the ledger with another ${what}: refusing the batch (nothing written)`);
     }
     await expect(appendEvents(dir, [y, { ...y, payload: { powerW: 1 } }])).rejects.toThrow(/another payload/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it("staged batches written as one group (as `hwledger serve` does): stored ids and repeats left out, rows sorted by id", async () => {
+    const dir = ledger();
+    const [x, y, z, w, v] = telemetry(5, "h", "2026-06-01T00:00:00.000Z");
+    const other = makeEvent("telemetry_sample", { powerW: 1 }, { host: "g", ts: "2026-06-01T00:00:00.000Z" });
+    await appendEvents(dir, [x, y]);
+    // Newest first, so the file order can only come out sorted if the writer sorts; x (stored) sits mid-part.
+    const group = [...stageEvents([w, x, z]), ...stageEvents([other, w, v])];
+    expect(group.map((p) => p.part)).toEqual(["dt=2026-06-01/host=h", "dt=2026-06-01/host=g", "dt=2026-06-01/host=h"]);
+    const r = await appendStaged(dir, group);
+    expect([r.appended, r.skipped, r.segments.length]).toEqual([4, 2, 2]);
+    expect(await readEvents(dir)).toHaveLength(6);
+    const h = r.segments.find((s) => s.includes("host=h"))!;
+    const ids = await queryLedger(dir, `SELECT id FROM read_parquet('${join(dir, h)}')`);
+    expect(ids.map((row) => row.id)).toEqual([z.id, w.id, v.id].sort());
+    // The same id with other content in two batches of one group: nothing is written.
+    const before = snapshot(dir);
+    const [u] = telemetry(1, "h", "2026-06-01T00:00:00.000Z");
+    const e = await appendStaged(dir, [...stageEvents([u]), ...stageEvents([{ ...u, payload: { ...u.payload, powerW: 5 } } as Event])]).catch((err: unknown) => err);
+    expect((e as Error).message).toBe(`event ${u.id} is already in the ledger with another payload: refusing the batch (nothing written)`);
     expect(snapshot(dir)).toEqual(before);
   });
 

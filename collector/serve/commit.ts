@@ -1,13 +1,21 @@
-// Group commit for `hwledger serve`: batches from many clients wait in one bounded queue and are written together by
-// one appendEvents call (lib/ledger/writer.ts: validated, idempotent by id, one fsynced segment per partition), so
-// the per-write costs (lock, listing, fsyncs) are paid once per group instead of once per client. A batch is
+// Group commit for `hwledger serve`: checked batches from many clients wait in one bounded queue and are written
+// together by one append (lib/ledger/writer.ts appendStaged: idempotent by id, one fsynced segment per partition),
+// so the per-write costs (lock, listing, fsyncs) are paid once per group instead of once per client. A batch is
 // acknowledged only after the group holding it is on disk. When the queue is full, submit refuses (the server
-// answers 503) instead of growing memory.
-import { appendParsedEvents, LedgerConflict } from "../../lib/ledger/index.js";
-import type { Event } from "../../lib/fleet/events.js";
+// answers 503) instead of growing memory. The appends run on the writer thread (collector/serve/writer-thread.ts).
+import { LedgerConflict } from "../../lib/ledger/index.js";
+import type { StagedPart } from "../../lib/ledger/index.js";
+import { ThreadCalls } from "../../lib/thread.js";
+import type { WriteAnswer, WriteRequest } from "./writer-thread.js";
+
+/** A checked batch, staged (collector/serve/ingest.ts checkBatch). */
+export interface StagedBatch {
+  count: number;
+  parts: StagedPart[];
+}
 
 interface Pending {
-  events: Event[];
+  batch: StagedBatch;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -27,6 +35,7 @@ export class GroupCommit {
   /** Events per second of the last group written. */
   private rate = 0;
   readonly totals = { accepted: 0, duplicates: 0, commits: 0, failures: 0 };
+  private readonly writer = new ThreadCalls<WriteRequest, WriteAnswer>(import.meta.url, "writer-thread");
 
   constructor(
     private readonly ledger: string,
@@ -50,26 +59,27 @@ export class GroupCommit {
   }
 
   /** Queues a batch; resolves once it is durably in the ledger, null when the queue is full. */
-  submit(events: Event[]): Promise<void> | null {
-    if (this.full(events.length)) return null;
-    const p = new Promise<void>((resolve, reject) => this.queue.push({ events, resolve, reject }));
-    this.queued += events.length;
+  submit(batch: StagedBatch): Promise<void> | null {
+    if (this.full(batch.count)) return null;
+    const p = new Promise<void>((resolve, reject) => this.queue.push({ batch, resolve, reject }));
+    this.queued += batch.count;
     this.running ??= this.drain().finally(() => (this.running = undefined));
     return p;
   }
 
-  /** Resolves when everything queued so far is written (shutdown). */
-  async idle(): Promise<void> {
+  /** Writes everything queued so far, then stops the writer thread (shutdown). */
+  async close(): Promise<void> {
     while (this.running) await this.running;
+    await this.writer.close();
   }
 
   private take(): Pending[] {
     const group: Pending[] = [];
     let n = 0;
-    while (this.queue.length > 0 && (group.length === 0 || n + this.queue[0].events.length <= this.opts.maxGroup)) {
+    while (this.queue.length > 0 && (group.length === 0 || n + this.queue[0].batch.count <= this.opts.maxGroup)) {
       const p = this.queue.shift()!;
       group.push(p);
-      n += p.events.length;
+      n += p.batch.count;
     }
     this.queued -= n;
     this.writing = n;
@@ -87,10 +97,12 @@ export class GroupCommit {
     }
   }
 
-  private async append(events: Event[]): Promise<void> {
+  private async append(batches: StagedBatch[]): Promise<void> {
     const t0 = performance.now();
-    const r = await appendParsedEvents(this.ledger, events);
-    this.rate = events.length / Math.max(0.001, (performance.now() - t0) / 1000);
+    const r = await this.writer.call({ ledger: this.ledger, parts: batches.flatMap((b) => b.parts) });
+    if ("conflict" in r) throw new LedgerConflict(r.conflict.id, r.conflict.differs);
+    const events = batches.reduce((n, b) => n + b.count, 0);
+    this.rate = events / Math.max(0.001, (performance.now() - t0) / 1000);
     this.totals.accepted += r.appended;
     this.totals.duplicates += r.skipped;
     this.totals.commits++;
@@ -98,7 +110,7 @@ export class GroupCommit {
 
   private async write(group: Pending[]): Promise<void> {
     try {
-      await this.append(group.flatMap((p) => p.events));
+      await this.append(group.map((p) => p.batch));
       for (const p of group) p.resolve();
     } catch (e) {
       if (!(e instanceof LedgerConflict) || group.length === 1) {
@@ -107,7 +119,7 @@ export class GroupCommit {
         return;
       }
       // One client's event conflicts with a stored one: write the batches one by one so only that batch fails.
-      for (const p of group) await this.append(p.events).then(() => p.resolve(), p.reject);
+      for (const p of group) await this.append([p.batch]).then(() => p.resolve(), p.reject);
     }
   }
 }

@@ -4,6 +4,8 @@
 import type { Event } from "../../lib/fleet/events.js";
 import { parseEvent } from "../../lib/fleet/events.js";
 import { InputError } from "../../lib/calc/types.js";
+import { stageEvents } from "../../lib/ledger/index.js";
+import type { StagedPart } from "../../lib/ledger/index.js";
 
 export interface Batch {
   events: Event[];
@@ -56,4 +58,18 @@ export function parseBatch(body: string, host: string, maxEvents: number): Batch
     }
   });
   return { events, rewritten };
+}
+
+/** A checked batch, staged for the writer, or why it was refused (and how many lines it had). */
+export type CheckedBatch = { ok: true; count: number; rewritten: number; parts: StagedPart[] } | { ok: false; error: string; lines: number };
+
+/** parseBatch, then stageEvents: everything a request needs before it can be queued for the writer. */
+export function checkBatch(body: Uint8Array, host: string, maxEvents: number): CheckedBatch {
+  const text = new TextDecoder().decode(body);
+  try {
+    const { events, rewritten } = parseBatch(text, host, maxEvents);
+    return { ok: true, count: events.length, rewritten, parts: stageEvents(events) };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message.split("\n")[0], lines: Math.max(1, text.split("\n").filter((l) => l.trim()).length) };
+  }
 }

@@ -12,7 +12,10 @@ import { InputError } from "../../lib/calc/types.js";
 import { LedgerConflict } from "../../lib/ledger/index.js";
 import { CERT_NAME_RE, caFiles, leafFiles } from "./certs.js";
 import { GroupCommit } from "./commit.js";
-import { parseBatch } from "./ingest.js";
+import type { CheckRequest } from "./check-thread.js";
+import type { CheckedBatch } from "./ingest.js";
+import { ThreadCalls } from "../../lib/thread.js";
+import { availableParallelism } from "node:os";
 
 export interface ServeOptions {
   ledger: string;
@@ -51,7 +54,7 @@ function clientName(req: IncomingMessage): string | null {
   return typeof cn === "string" && CERT_NAME_RE.test(cn) ? cn : null;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -62,7 +65,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
         req.destroy();
       } else chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -77,6 +80,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const maxBody = o.maxBodyBytes ?? 32 << 20;
   const maxEvents = o.maxBatchEvents ?? 50_000;
   const n = counters();
+  // One core is the main thread's (TLS, HTTP); check threads use the others, at least one, at most four.
+  const checks = new ThreadCalls<CheckRequest, CheckedBatch>(import.meta.url, "check-thread", Math.min(4, Math.max(1, availableParallelism() - 1)));
 
   const metrics = () =>
     [
@@ -104,28 +109,28 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (commit.full()) return busy(res); // before reading the body: memory stays bounded
     const body = await readBody(req, maxBody);
     if (body === null) return send(res, 413, { error: `batch larger than ${maxBody} bytes` }, { connection: "close" });
-    let batch;
-    try {
-      batch = parseBatch(body, host, maxEvents);
-    } catch (e) {
+    // Parsing and validating run on the check threads; the body's bytes move there, uncopied.
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
+    const batch = await checks.call({ host, body: own, maxEvents }, [own.buffer as ArrayBuffer]);
+    if (!batch.ok) {
       n.rejectedBatches++;
-      n.rejected += Math.max(1, body.split("\n").filter((l) => l.trim()).length);
-      return send(res, 400, { error: (e as Error).message.split("\n")[0] });
+      n.rejected += batch.lines;
+      return send(res, 400, { error: batch.error });
     }
-    const done = commit.submit(batch.events);
+    const done = commit.submit(batch);
     if (!done) return busy(res);
     try {
       await done;
     } catch (e) {
       if (e instanceof LedgerConflict || e instanceof InputError) {
-        n.rejected += batch.events.length;
+        n.rejected += batch.count;
         return send(res, 409, { error: e.message.split("\n")[0] });
       }
       return send(res, 500, { error: "ledger write failed: resend" }, { "retry-after": "1" });
     }
     n.batches++;
     n.rewritten += batch.rewritten;
-    send(res, 200, { acknowledged: batch.events.length, host });
+    send(res, 200, { acknowledged: batch.count, host });
   }
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -175,7 +180,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-      await commit.idle();
+      await commit.close();
+      await checks.close();
     },
   };
 }

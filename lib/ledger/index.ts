@@ -1,5 +1,7 @@
 // The ledger API other parts import: append, query, read validated events, compact, ship, typed payload fields.
-export { appendEvents, appendParsedEvents, COLUMNS, LedgerConflict } from "./writer.js";
+export { appendEvents, appendParsedEvents, appendStaged, COLUMNS, LedgerConflict } from "./writer.js";
+export { stageEvents } from "./staged.js";
+export type { StagedPart } from "./staged.js";
 export type { AppendResult } from "./writer.js";
 export { queryLedger } from "./query.js";
 export type { QueryOptions } from "./query.js";

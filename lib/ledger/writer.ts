@@ -11,9 +11,11 @@ import { parseEvent } from "../fleet/events.js";
 import { ulid } from "../fleet/ulid.js";
 import { lit, withConnection } from "./duck.js";
 import { storedEvents } from "./ids.js";
-import { TMP_PREFIX, partitionDir, segmentName } from "./layout.js";
+import { TMP_PREFIX, segmentName } from "./layout.js";
 import { withLedgerLock } from "./lock.js";
 import { sameEvent } from "./rows.js";
+import type { StagedPart } from "./staged.js";
+import { stagedEvent, stagedLines, stageEvents } from "./staged.js";
 
 /** The column order of every segment (and of the `events` view). */
 export const COLUMNS = ["id", "ts", "host", "device_id", "type", "payload"] as const;
@@ -55,12 +57,18 @@ export async function placeSegment(tmp: string, final: string): Promise<void> {
 const STAGED_COLUMNS = "columns = {id: 'VARCHAR', ts: 'VARCHAR', host: 'VARCHAR', device_id: 'VARCHAR', type: 'VARCHAR', payload: 'JSON'}";
 /** DuckDB's JSON reader refuses a line over maximum_object_size (16 MiB by default) and sizes its buffers by it. */
 const JSON_READER_DEFAULT_MAX = 16 << 20;
-/** One event as a line of the staging NDJSON (columns are matched by name; an absent device_id is NULL). */
-const stagedLine = (r: Event): string => JSON.stringify(r);
+const NEWLINE = Buffer.from("\n");
 
-/** Writes rows (already valid, sorted by id) as one Parquet segment into partition `part`. Returns its relative path. */
-async function writeSegment(c: DuckDBConnection, ledgerDir: string, part: string, rows: Event[]): Promise<string> {
-  const name = segmentName(rows.map((r) => r.id));
+/** The rows of one segment: ids (any order) and their staged lines, as pieces of NDJSON. */
+interface SegmentRows {
+  ids: string[];
+  pieces: Uint8Array[];
+  longest: number;
+}
+
+/** Writes rows as one Parquet segment (sorted by id) into partition `part`. Returns its relative path. */
+async function writeSegment(c: DuckDBConnection, ledgerDir: string, part: string, rows: SegmentRows): Promise<string> {
+  const name = segmentName([...rows.ids].sort());
   const rel = `${part}/${name}`;
   const dirAbs = join(ledgerDir, part);
   const final = join(dirAbs, name);
@@ -72,12 +80,9 @@ async function writeSegment(c: DuckDBConnection, ledgerDir: string, part: string
   // value (the appender's cost grew with rows × columns). No fsync: it is only read back, and a crash leaves a temp.
   const staged = `${stem}.ndjson`;
   try {
-    const lines = rows.map(stagedLine);
-    const longest = lines.reduce((m, l) => Math.max(m, l.length), 0) * 3; // UTF-16 units to at most 3 UTF-8 bytes
-    await writeFile(staged, lines.join("\n"), { mode: 0o600 });
+    await writeFile(staged, rows.pieces.flatMap((p, i) => (i === 0 ? [p] : [NEWLINE, p])), { mode: 0o600 });
     await c.run(
-      // Rows are written sorted by id; DuckDB keeps file order (preserve_insertion_order) so no ORDER BY.
-      `COPY (SELECT id, ts::TIMESTAMPTZ AS ts, host, device_id, type, payload FROM read_ndjson(${lit(staged)}, ${STAGED_COLUMNS}, maximum_object_size = ${Math.max(JSON_READER_DEFAULT_MAX, longest + 1)}))
+      `COPY (SELECT id, ts::TIMESTAMPTZ AS ts, host, device_id, type, payload FROM read_ndjson(${lit(staged)}, ${STAGED_COLUMNS}, maximum_object_size = ${Math.max(JSON_READER_DEFAULT_MAX, rows.longest + 1)}) ORDER BY id)
        TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
     );
   } finally {
@@ -132,33 +137,64 @@ export async function appendEvents(ledgerDir: string, events: readonly unknown[]
   return appendParsedEvents(ledgerDir, events.map((x) => parseEvent(x)));
 }
 
-/** appendEvents for events that already came out of parseEvent (`hwledger serve` checks each request's batch). */
+/** appendEvents for events that already came out of parseEvent. */
 export async function appendParsedEvents(ledgerDir: string, events: readonly Event[]): Promise<AppendResult> {
-  if (events.length === 0) throw new Error("appendEvents: empty batch");
+  return appendStaged(ledgerDir, stageEvents(events));
+}
+
+/**
+ * appendEvents for staged events (lib/ledger/staged.ts): `hwledger serve` checks and stages each request's batch
+ * as it arrives. Lines are decoded only for the events that must be compared: duplicates within the batch and
+ * ids already stored.
+ */
+export async function appendStaged(ledgerDir: string, staged: readonly StagedPart[]): Promise<AppendResult> {
   ledgerDir = resolve(ledgerDir);
-  const byId = new Map<string, Event>();
+  const ids = staged.map((p) => (p.ids === "" ? [] : p.ids.split("\n")));
+  const decoded: (string[] | undefined)[] = [];
+  const lineOf = (k: number, i: number) => (decoded[k] ??= stagedLines(staged[k]))[i];
+  /** Rows left out of each part (already stored, or repeated in the batch). */
+  const dropped = staged.map(() => new Set<number>());
+  const byId = new Map<string, { k: number; i: number }>();
   let skipped = 0;
-  for (const e of events) {
-    const prev = byId.get(e.id);
-    if (!prev) byId.set(e.id, e);
-    else if (sameEvent(prev, e)) skipped++;
-    else throw new LedgerConflict(e.id, difference(prev, e));
-  }
+  for (const [k, list] of ids.entries())
+    for (const [i, id] of list.entries()) {
+      const prev = byId.get(id);
+      if (!prev) {
+        byId.set(id, { k, i });
+        continue;
+      }
+      const a = lineOf(prev.k, prev.i);
+      const b = lineOf(k, i);
+      if (a !== b && !sameEvent(stagedEvent(a), stagedEvent(b))) throw new LedgerConflict(id, difference(stagedEvent(a), stagedEvent(b)));
+      dropped[k].add(i);
+      skipped++;
+    }
+  if (byId.size + skipped === 0) throw new Error("appendEvents: empty batch");
   return withLedgerLock(ledgerDir, "append", async () => {
     const stored = await withConnection((c) => storedEvents(c, ledgerDir, [...byId.keys()]));
     for (const [id, old] of stored) {
-      const e = byId.get(id)!;
+      const { k, i } = byId.get(id)!;
+      const e = stagedEvent(lineOf(k, i));
       if (!sameEvent(old, e)) throw new LedgerConflict(id, difference(old, e));
-      byId.delete(id);
+      dropped[k].add(i);
       skipped++;
     }
-    const parts = new Map<string, Event[]>();
-    for (const e of byId.values()) {
-      const p = partitionDir(e.ts.slice(0, 10), e.host);
-      let list = parts.get(p);
-      if (!list) parts.set(p, (list = []));
-      list.push(e);
+    const parts = new Map<string, SegmentRows>();
+    for (const [k, p] of staged.entries()) {
+      let rows = parts.get(p.part);
+      if (!rows) parts.set(p.part, (rows = { ids: [], pieces: [], longest: 0 }));
+      rows.longest = Math.max(rows.longest, p.longest);
+      if (dropped[k].size === 0) {
+        for (const id of ids[k]) rows.ids.push(id);
+        rows.pieces.push(p.lines);
+        continue;
+      }
+      const kept = ids[k].flatMap((id, i) => (dropped[k].has(i) ? [] : [i]));
+      if (kept.length === 0) continue;
+      for (const i of kept) rows.ids.push(ids[k][i]);
+      rows.pieces.push(Buffer.from(kept.map((i) => lineOf(k, i)).join("\n")));
     }
+    for (const [p, rows] of parts) if (rows.ids.length === 0) parts.delete(p);
     // Partitions are independent files: a batch of many hosts (`hwledger serve`'s group commit) writes several at
     // once, so one segment's fsync does not wait for the last one's.
     const todo = [...parts].sort((a, b) => (a[0] < b[0] ? -1 : 1));
@@ -168,7 +204,6 @@ export async function appendParsedEvents(ledgerDir: string, events: readonly Eve
     const worker = () => withConnection(async (c) => {
       for (let i = next++; i < todo.length && !stop; i = next++) {
         const [p, rows] = todo[i];
-        rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         try {
           segments[i] = await writeSegment(c, ledgerDir, p, rows);
         } catch (e) {
@@ -181,6 +216,6 @@ export async function appendParsedEvents(ledgerDir: string, events: readonly Eve
     const done = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_SEGMENTS, todo.length) }, worker));
     const failed = done.find((d): d is PromiseRejectedResult => d.status === "rejected");
     if (failed) throw failed.reason;
-    return { appended: byId.size, skipped, segments };
+    return { appended: byId.size - stored.size, skipped, segments };
   });
 }
