@@ -27,7 +27,7 @@ describe("ledger writer crash safety", () => {
     const size = 40_000;
     let before = 0;
     let killedMidSegment = false;
-    // The kill must land while DuckDB is writing the temp file; if the writer got past it first, try again.
+    // The kill must land while the batch is in its temp folder; if the writer got past it first, try again.
     for (let attempt = 0; attempt < 8 && !killedMidSegment; attempt++) {
       const stale = new Set(tempsIn(dir)); // left by an earlier attempt
       const child = writer([dir, "crashy", "1000", String(size)], "pipe");

@@ -3,7 +3,7 @@
 // sources holding them go to _quarantine whole. Concurrent compactions (and repairs) serialize on a lock; readers
 // never need it: they see either the sources or the merged segment, never both (manifests), and retry when a
 // segment they listed is retired under them.
-import { readdir, stat } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { lit, withConnection } from "./duck.js";
 import { scanLedger } from "./layout.js";
@@ -50,7 +50,9 @@ async function compactLocked(ledgerDir: string, opts: CompactOptions, res: Compa
   const now = Date.now();
   for (const t of scan.temps) {
     const st = await stat(join(ledgerDir, t)).catch(() => null);
-    if (st && now - st.mtimeMs > tempAgeMs && (await unlinkIfThere(join(ledgerDir, t)))) res.tempsRemoved++;
+    if (!st || now - st.mtimeMs <= tempAgeMs) continue;
+    if (st.isDirectory()) await rm(join(ledgerDir, t), { recursive: true, force: true }).then(() => res.tempsRemoved++);
+    else if (await unlinkIfThere(join(ledgerDir, t))) res.tempsRemoved++;
   }
   for (const n of await readdir(join(ledgerDir, COMPACTIONS_DIR)).catch(() => [] as string[])) {
     if (n.includes(".tmp-")) await unlinkIfThere(join(ledgerDir, COMPACTIONS_DIR, n));

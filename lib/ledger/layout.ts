@@ -1,6 +1,6 @@
 // On-disk layout of a ledger directory (hive partitions, readable by any Parquet engine):
 //   dt=YYYY-MM-DD/host=NAME/part-<ULID>.parquet   immutable segments (ULID content-addressed, see segmentName)
-//   dt=…/host=…/.tmp-*                            in-flight writes: ignored by readers, removed by compact
+//   dt=…/host=…/.tmp-*, .tmp-*/                   in-flight writes: ignored by readers, removed by compact
 //   _quarantine/…                                 corrupt or foreign files moved out of the way
 //   _compactions/<segment>.json                   which segments a compacted segment replaced (for ship)
 //   _ship/<target>.log                            segments already shipped to a target
@@ -63,11 +63,10 @@ export function partitionDir(dt: string, host: string): string {
  * sorted ids. The same batch always gets the same name, so re-writing or re-shipping it is idempotent.
  */
 export function segmentName(sortedIds: readonly string[]): string {
-  const h = createHash("sha256");
-  for (const id of sortedIds) h.update(id);
   const first = sortedIds[0];
   if (!first || !ULID_RE.test(first)) throw new Error("segmentName: needs ULID event ids");
-  return `part-${ulidFrom(ulidTime(first), h.digest())}.parquet`;
+  // One update of the ids end to end: the same digest as one update per id, in one call.
+  return `part-${ulidFrom(ulidTime(first), createHash("sha256").update(sortedIds.join("")).digest())}.parquet`;
 }
 
 export interface SegmentFile {
@@ -80,7 +79,7 @@ export interface SegmentFile {
 
 export interface LedgerScan {
   segments: SegmentFile[];
-  /** Temp files of in-flight or crashed writes (relative paths). */
+  /** Temp files and staging folders of in-flight or crashed writes (relative paths). */
   temps: string[];
   /** Anything else inside the partition tree: not ours (relative paths). */
   foreign: string[];
@@ -113,6 +112,10 @@ export async function scanLedger(dir: string): Promise<LedgerScan> {
   const days: { name: string; dt: string }[] = [];
   for (const d of top) {
     if (SPECIAL_DIRS.has(d.name)) continue;
+    if (d.name.startsWith(TMP_PREFIX)) {
+      out.temps.push(d.name); // an append's staging folder (lib/ledger/writer.ts)
+      continue;
+    }
     const dt = DT_RE.exec(d.name);
     if (!d.isDirectory() || !dt) out.foreign.push(d.name);
     else days.push({ name: d.name, dt: dt[1] });

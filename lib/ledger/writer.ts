@@ -1,8 +1,8 @@
 // Appending to the ledger: one batch = one immutable Parquet segment per (UTC day, host) partition.
-// Crash safety: DuckDB writes a temp file in the partition folder, we fsync it, hard-link it to its final
-// name (atomic, never overwrites), unlink the temp and fsync the folder. A crash leaves either the whole
-// segment or an ignored temp file, never half a segment. An id is written once: see appendEvents.
-import { link, mkdir, open, rename, stat, unlink, writeFile } from "node:fs/promises";
+// Crash safety: DuckDB writes the segments into a temp folder of the ledger, we fsync each, hard-link it to its
+// final name (atomic, never overwrites), fsync the partition folder and remove the temp folder. A crash leaves
+// either the whole segment or an ignored temp folder, never half a segment. An id is written once: see appendEvents.
+import { link, mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { InputError } from "../calc/types.js";
@@ -11,7 +11,8 @@ import { parseEvent } from "../fleet/events.js";
 import { ulid } from "../fleet/ulid.js";
 import { lit, withConnection } from "./duck.js";
 import { storedEvents } from "./ids.js";
-import { TMP_PREFIX, segmentName } from "./layout.js";
+import { LISTINGS_AT_ONCE, TMP_PREFIX, segmentName } from "./layout.js";
+import { mapLimit } from "../pool.js";
 import { withLedgerLock } from "./lock.js";
 import { sameEvent } from "./rows.js";
 import type { StagedPart } from "./staged.js";
@@ -19,8 +20,6 @@ import { stagedEvent, stagedLines, stageEvents } from "./staged.js";
 
 /** The column order of every segment (and of the `events` view). */
 export const COLUMNS = ["id", "ts", "host", "device_id", "type", "payload"] as const;
-/** Segments of one append written at once (each its own DuckDB connection and fsyncs). */
-const PARALLEL_SEGMENTS = 8;
 
 export async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, "r");
@@ -59,43 +58,70 @@ const STAGED_COLUMNS = "columns = {id: 'VARCHAR', ts: 'VARCHAR', host: 'VARCHAR'
 const JSON_READER_DEFAULT_MAX = 16 << 20;
 const NEWLINE = Buffer.from("\n");
 
-/** The rows of one segment: ids (any order) and their staged lines, as pieces of NDJSON. */
+/** The rows of one segment: ids and their staged lines, as pieces of NDJSON. */
 interface SegmentRows {
   ids: string[];
   pieces: Uint8Array[];
   longest: number;
 }
 
-/** Writes rows as one Parquet segment (sorted by id) into partition `part`. Returns its relative path. */
-async function writeSegment(c: DuckDBConnection, ledgerDir: string, part: string, rows: SegmentRows): Promise<string> {
-  const name = segmentName([...rows.ids].sort());
-  const rel = `${part}/${name}`;
-  const dirAbs = join(ledgerDir, part);
-  const final = join(dirAbs, name);
-  if (await exists(final)) return rel; // same ids = same segment already written: idempotent
-  await mkdir(dirAbs, { recursive: true });
-  const stem = join(dirAbs, `${TMP_PREFIX}${ulid()}-${process.pid}`);
-  const tmp = `${stem}.parquet`;
-  // The rows reach DuckDB as one NDJSON file that its own JSON reader parses: one write instead of a native call per
-  // value (the appender's cost grew with rows × columns). No fsync: it is only read back, and a crash leaves a temp.
-  const staged = `${stem}.ndjson`;
+/** Partitions written by one DuckDB COPY (each an open file while it runs). */
+const PARTITIONS_PER_COPY = 256;
+
+/**
+ * Writes each partition's rows as one Parquet segment. All of them go through one DuckDB COPY … PARTITION_BY into
+ * a staging folder (one statement instead of one per partition: most of a COPY's cost is per statement), then each
+ * file is fsynced and linked to its content-addressed name in its partition. Returns the segments' relative paths.
+ */
+async function writeSegments(c: DuckDBConnection, ledgerDir: string, todo: readonly (readonly [string, SegmentRows])[]): Promise<string[]> {
+  const segs = todo.map(([part, rows]) => {
+    const name = segmentName([...rows.ids].sort());
+    return { part, rows, rel: `${part}/${name}`, final: join(ledgerDir, part, name) };
+  });
+  // Same ids = same segment already written (a resend after a lost answer): idempotent.
+  const done = await mapLimit(segs, LISTINGS_AT_ONCE, (s) => exists(s.final));
+  const fresh = segs.filter((_, i) => !done[i]);
+  for (let i = 0; i < fresh.length; i += PARTITIONS_PER_COPY) await copyPartitions(c, ledgerDir, fresh.slice(i, i + PARTITIONS_PER_COPY));
+  return segs.map((s) => s.rel);
+}
+
+async function copyPartitions(c: DuckDBConnection, ledgerDir: string, segs: readonly { part: string; rows: SegmentRows; final: string }[]): Promise<void> {
+  // A folder of the ledger (hard links need the same file system) that readers ignore and compaction clears after
+  // a crash. The staged NDJSON is never fsynced: it is only read back.
+  const stage = join(ledgerDir, `${TMP_PREFIX}${ulid()}-${process.pid}`);
+  await mkdir(stage, { recursive: true });
   try {
-    await writeFile(staged, rows.pieces.flatMap((p, i) => (i === 0 ? [p] : [NEWLINE, p])), { mode: 0o600 });
+    const files = segs.map((_, k) => join(stage, `${k}.ndjson`));
+    await mapLimit(segs, LISTINGS_AT_ONCE, (s, k) => writeFile(files[k], s.rows.pieces.flatMap((p, i) => (i === 0 ? [p] : [NEWLINE, p])), { mode: 0o600 }));
+    const longest = segs.reduce((m, s) => Math.max(m, s.rows.longest), 0);
+    const out = join(stage, "out");
+    // The staged file's number is the partition key; DuckDB leaves that column out of the files it writes.
     await c.run(
-      `COPY (SELECT id, ts::TIMESTAMPTZ AS ts, host, device_id, type, payload FROM read_ndjson(${lit(staged)}, ${STAGED_COLUMNS}, maximum_object_size = ${Math.max(JSON_READER_DEFAULT_MAX, rows.longest + 1)}) ORDER BY id)
-       TO ${lit(tmp)} (FORMAT parquet, COMPRESSION zstd)`,
+      `COPY (SELECT id, ts::TIMESTAMPTZ AS ts, host, device_id, type, payload, parse_filename(filename, true) AS staged
+             FROM read_ndjson([${files.map(lit).join(",")}], ${STAGED_COLUMNS}, filename = true, maximum_object_size = ${Math.max(JSON_READER_DEFAULT_MAX, longest + 1)}))
+       TO ${lit(out)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (staged))`,
     );
+    const placed = await mapLimit(segs, LISTINGS_AT_ONCE, async (s, k) => {
+      try {
+        const dir = join(out, `staged=${k}`);
+        const written = await readdir(dir);
+        if (written.length !== 1) throw new Error(`ledger write: DuckDB wrote ${written.length} files for one partition`);
+        const tmp = join(dir, written[0]);
+        await fsyncPath(tmp);
+        const dirAbs = join(ledgerDir, s.part);
+        await mkdir(dirAbs, { recursive: true });
+        await placeSegment(tmp, s.final);
+        await fsyncPath(dirAbs);
+        return null;
+      } catch (e) {
+        return e; // every placement ends before the staging folder goes
+      }
+    });
+    const failed = placed.find((e) => e !== null);
+    if (failed) throw failed;
   } finally {
-    await unlink(staged).catch(() => undefined);
+    await rm(stage, { recursive: true, force: true });
   }
-  try {
-    await fsyncPath(tmp);
-    await placeSegment(tmp, final);
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-  await fsyncPath(dirAbs);
-  return rel;
 }
 
 export interface AppendResult {
@@ -153,30 +179,41 @@ export async function appendStaged(ledgerDir: string, staged: readonly StagedPar
   const decoded: (string[] | undefined)[] = [];
   const lineOf = (k: number, i: number) => (decoded[k] ??= stagedLines(staged[k]))[i];
   /** Rows left out of each part (already stored, or repeated in the batch). */
-  const dropped = staged.map(() => new Set<number>());
-  const byId = new Map<string, { k: number; i: number }>();
+  const dropped: (Set<number> | undefined)[] = [];
+  const drop = (k: number, i: number) => (dropped[k] ??= new Set()).add(i);
+  /** The row an id was first seen at: the one kept (indexed only once some id must be looked at again). */
+  let firstSeen: Map<string, { k: number; i: number }> | undefined;
+  const keptAt = (id: string) => {
+    if (!firstSeen) {
+      firstSeen = new Map();
+      for (let k = 0; k < ids.length; k++) for (let i = 0; i < ids[k].length; i++) if (!firstSeen.has(ids[k][i])) firstSeen.set(ids[k][i], { k, i });
+    }
+    return firstSeen.get(id)!;
+  };
+  const unique = new Set<string>();
   let skipped = 0;
-  for (const [k, list] of ids.entries())
-    for (const [i, id] of list.entries()) {
-      const prev = byId.get(id);
-      if (!prev) {
-        byId.set(id, { k, i });
-        continue;
-      }
+  for (let k = 0; k < ids.length; k++) {
+    const list = ids[k];
+    for (let i = 0; i < list.length; i++) {
+      const id = list[i];
+      const before = unique.size;
+      if (unique.add(id).size !== before) continue;
+      const prev = keptAt(id);
       const a = lineOf(prev.k, prev.i);
       const b = lineOf(k, i);
       if (a !== b && !sameEvent(stagedEvent(a), stagedEvent(b))) throw new LedgerConflict(id, difference(stagedEvent(a), stagedEvent(b)));
-      dropped[k].add(i);
+      drop(k, i);
       skipped++;
     }
-  if (byId.size + skipped === 0) throw new Error("appendEvents: empty batch");
+  }
+  if (unique.size === 0) throw new Error("appendEvents: empty batch");
   return withLedgerLock(ledgerDir, "append", async () => {
-    const stored = await withConnection((c) => storedEvents(c, ledgerDir, [...byId.keys()]));
+    const stored = await withConnection((c) => storedEvents(c, ledgerDir, [...unique]));
     for (const [id, old] of stored) {
-      const { k, i } = byId.get(id)!;
+      const { k, i } = keptAt(id);
       const e = stagedEvent(lineOf(k, i));
       if (!sameEvent(old, e)) throw new LedgerConflict(id, difference(old, e));
-      dropped[k].add(i);
+      drop(k, i);
       skipped++;
     }
     const parts = new Map<string, SegmentRows>();
@@ -184,38 +221,20 @@ export async function appendStaged(ledgerDir: string, staged: readonly StagedPar
       let rows = parts.get(p.part);
       if (!rows) parts.set(p.part, (rows = { ids: [], pieces: [], longest: 0 }));
       rows.longest = Math.max(rows.longest, p.longest);
-      if (dropped[k].size === 0) {
+      const out = dropped[k];
+      if (!out) {
         for (const id of ids[k]) rows.ids.push(id);
         rows.pieces.push(p.lines);
         continue;
       }
-      const kept = ids[k].flatMap((id, i) => (dropped[k].has(i) ? [] : [i]));
+      const kept = ids[k].flatMap((_, i) => (out.has(i) ? [] : [i]));
       if (kept.length === 0) continue;
       for (const i of kept) rows.ids.push(ids[k][i]);
       rows.pieces.push(Buffer.from(kept.map((i) => lineOf(k, i)).join("\n")));
     }
     for (const [p, rows] of parts) if (rows.ids.length === 0) parts.delete(p);
-    // Partitions are independent files: a batch of many hosts (`hwledger serve`'s group commit) writes several at
-    // once, so one segment's fsync does not wait for the last one's.
     const todo = [...parts].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    const segments: string[] = new Array(todo.length);
-    let next = 0;
-    let stop = false;
-    const worker = () => withConnection(async (c) => {
-      for (let i = next++; i < todo.length && !stop; i = next++) {
-        const [p, rows] = todo[i];
-        try {
-          segments[i] = await writeSegment(c, ledgerDir, p, rows);
-        } catch (e) {
-          stop = true;
-          throw e;
-        }
-      }
-    });
-    // Every writer has finished before the lock is let go, even when one of them failed.
-    const done = await Promise.allSettled(Array.from({ length: Math.min(PARALLEL_SEGMENTS, todo.length) }, worker));
-    const failed = done.find((d): d is PromiseRejectedResult => d.status === "rejected");
-    if (failed) throw failed.reason;
-    return { appended: byId.size - stored.size, skipped, segments };
+    const segments = await withConnection((c) => writeSegments(c, ledgerDir, todo));
+    return { appended: unique.size - stored.size, skipped, segments };
   });
 }
