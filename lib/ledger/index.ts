@@ -1,5 +1,5 @@
 // The ledger API other parts import: append, query, read validated events, compact, ship, typed payload fields.
-export { appendEvents, appendParsedEvents, appendStaged, COLUMNS, LedgerConflict } from "./writer.js";
+export { appendEvents, appendStaged, COLUMNS, LedgerConflict } from "./writer.js";
 export { stageEvents } from "./staged.js";
 export type { StagedPart } from "./staged.js";
 export type { AppendResult } from "./writer.js";

@@ -33,15 +33,6 @@ export function stageEvents(events: readonly Event[]): StagedPart[] {
   return [...parts].map(([part, p]) => ({ part, ids: p.ids.join("\n"), lines: utf8.encode(p.lines.join("\n")), longest: p.longest }));
 }
 
-/** Events in a staged part. */
-export const stagedCount = (p: StagedPart): number => (p.ids === "" ? 0 : countLines(p.ids));
-
-function countLines(s: string): number {
-  let n = 1;
-  for (let i = s.indexOf("\n"); i !== -1; i = s.indexOf("\n", i + 1)) n++;
-  return n;
-}
-
 /** The lines of a staged part (decoded when an event must be looked at: a duplicate, a resend). */
 export const stagedLines = (p: StagedPart): string[] => Buffer.from(p.lines.buffer, p.lines.byteOffset, p.lines.byteLength).toString("utf8").split("\n");
 

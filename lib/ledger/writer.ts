@@ -163,12 +163,7 @@ function difference(a: Event, b: Event): string {
  * between the check and the write, so two of them never both write an id.
  */
 export async function appendEvents(ledgerDir: string, events: readonly unknown[]): Promise<AppendResult> {
-  return appendParsedEvents(ledgerDir, events.map((x) => parseEvent(x)));
-}
-
-/** appendEvents for events that already came out of parseEvent. */
-export async function appendParsedEvents(ledgerDir: string, events: readonly Event[]): Promise<AppendResult> {
-  return appendStaged(ledgerDir, stageEvents(events));
+  return appendStaged(ledgerDir, stageEvents(events.map((x) => parseEvent(x))));
 }
 
 /**
