@@ -4,15 +4,9 @@
 // acknowledged only after the group holding it is on disk. When the queue is full, submit refuses (the server
 // answers 503) instead of growing memory. The appends run on the writer thread (collector/serve/writer-thread.ts).
 import { LedgerConflict } from "../../lib/ledger/index.js";
-import type { StagedPart } from "../../lib/ledger/index.js";
 import { ThreadCalls } from "../../lib/thread.js";
+import type { StagedBatch } from "./ingest.js";
 import type { WriteAnswer, WriteRequest } from "./writer-thread.js";
-
-/** A checked batch, staged (collector/serve/ingest.ts checkBatch). */
-export interface StagedBatch {
-  count: number;
-  parts: StagedPart[];
-}
 
 interface Pending {
   batch: StagedBatch;

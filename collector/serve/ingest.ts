@@ -60,8 +60,14 @@ export function parseBatch(body: string, host: string, maxEvents: number): Batch
   return { events, rewritten };
 }
 
-/** A checked batch, staged for the writer, or why it was refused (and how many lines it had). */
-export type CheckedBatch = { ok: true; count: number; rewritten: number; parts: StagedPart[] } | { ok: false; error: string; lines: number };
+/** A batch's valid events, staged for the writer (lib/ledger/staged.ts). */
+export interface StagedBatch {
+  count: number;
+  parts: StagedPart[];
+}
+
+/** A checked batch, staged, or why it was refused (and how many lines it had). */
+export type CheckedBatch = ({ ok: true; rewritten: number } & StagedBatch) | { ok: false; error: string; lines: number };
 
 /** parseBatch, then stageEvents: everything a request needs before it can be queued for the writer. */
 export function checkBatch(body: Uint8Array, host: string, maxEvents: number): CheckedBatch {

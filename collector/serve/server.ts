@@ -109,9 +109,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (commit.full()) return busy(res); // before reading the body: memory stays bounded
     const body = await readBody(req, maxBody);
     if (body === null) return send(res, 413, { error: `batch larger than ${maxBody} bytes` }, { connection: "close" });
-    // Parsing and validating run on the check threads; the body's bytes move there, uncopied.
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : Buffer.from(body);
-    const batch = await checks.call({ host, body: own, maxEvents }, [own.buffer as ArrayBuffer]);
+    // Parsing and validating run on the check threads; the body's bytes move there, uncopied when they have a
+    // buffer of their own (a small body sits in Node's shared buffer pool, which must not move: it is copied).
+    const bytes = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : new Uint8Array(body);
+    const batch = await checks.call({ host, body: bytes, maxEvents }, [bytes.buffer as ArrayBuffer]);
     if (!batch.ok) {
       n.rejectedBatches++;
       n.rejected += batch.lines;
